@@ -1,0 +1,6 @@
+//! Detection: the one-pass engine that turns a string into findings.
+
+pub mod category;
+pub mod validators;
+
+pub use category::{Category, Kind};

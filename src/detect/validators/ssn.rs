@@ -1,0 +1,3 @@
+pub fn is_valid(_s: &str) -> bool {
+    false
+}

@@ -1,0 +1,17 @@
+//! phiscan: finds protected health information (PHI) in Twilio Event Streams events where HIPAA
+//! forbids it (tags, logs, non-eligible channels, non-US numbers, non-HIPAA accounts).
+//!
+//! Data flows through the modules in this order:
+//! `source` (where bytes come from) → `event` (CloudEvent decoding and the field walk) →
+//! `detect` (the one-pass detection engine over each string) → `policy` (where a finding is a
+//! violation, and how severe) → `sink` (alert outputs). `alert` holds the alert document and the
+//! masking/fingerprinting that keeps raw values out of every output.
+
+pub mod alert;
+pub mod config;
+pub mod detect;
+pub mod event;
+pub mod policy;
+pub mod scan;
+pub mod sink;
+pub mod source;
