@@ -1,1 +1,206 @@
-//! TODO
+//! Configuration: one TOML file, every key optional. `phiscan scan` needs no file at all; the
+//! defaults are policy.md's rules and severities.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::alert::Severity;
+use crate::event::Channel;
+
+/// The environment variable that holds the fingerprint key when the file does not.
+pub const FINGERPRINT_KEY_ENV: &str = "PHISCAN_FINGERPRINT_KEY";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub detect: DetectConfig,
+    pub policy: PolicyConfig,
+    pub allow: AllowConfig,
+    pub fingerprint: FingerprintConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Findings below this confidence are ignored (0–1).
+    pub threshold: f32,
+    /// Load detectors from this folder instead of the built-in set (same layout as `detectors/`).
+    pub detectors_dir: Option<PathBuf>,
+    /// Rule ids (from `detectors/*.toml`) to switch off.
+    pub disabled: Vec<String>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            threshold: crate::detect::engine::DEFAULT_THRESHOLD,
+            detectors_dir: None,
+            disabled: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Account SIDs designated as HIPAA Projects. Empty: the `phi-in-non-hipaa-account` rule is off.
+    pub hipaa_accounts: Vec<String>,
+    /// Channels that must never carry PHI.
+    pub ineligible_channels: Vec<Channel>,
+    /// Channels whose PHI traffic must stay on US numbers.
+    pub us_only_channels: Vec<Channel>,
+    /// Event-type prefixes of products that are not HIPAA eligible.
+    pub ineligible_event_types: Vec<String>,
+    /// Extra area codes to treat as US (or not) on top of the shipped NANP table.
+    pub us_area_codes: Vec<String>,
+    pub non_us_area_codes: Vec<String>,
+    /// Alert on `phi-in-content` (info) too; by default it is only counted.
+    pub alert_info: bool,
+    /// Per-rule severity overrides, e.g. `phi-in-attributes = "high"`.
+    pub severity: BTreeMap<String, Severity>,
+    /// Policy rules to switch off, e.g. `["phi-in-url"]`.
+    pub disabled_rules: Vec<String>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        use Channel::*;
+        PolicyConfig {
+            hipaa_accounts: Vec::new(),
+            ineligible_channels: vec![Whatsapp, Messenger, Rcs, Email],
+            us_only_channels: vec![Sms, Mms, Voice],
+            ineligible_event_types: vec![
+                "com.twilio.ai-assistants.".into(),
+                "com.twilio.autopilot.".into(),
+                "com.twilio.unified-profiles.".into(),
+                "com.twilio.engage.".into(),
+                "com.twilio.marketplace.".into(),
+            ],
+            us_area_codes: Vec::new(),
+            non_us_area_codes: Vec::new(),
+            alert_info: false,
+            severity: BTreeMap::new(),
+            disabled_rules: Vec::new(),
+        }
+    }
+}
+
+/// Things that are known and accepted: they never produce findings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AllowConfig {
+    /// Exact values (e.g. your clinic's public phone number).
+    pub values: Vec<String>,
+    /// Fingerprints from earlier alerts: accept a value without writing it down.
+    pub fingerprints: Vec<String>,
+    /// JSON pointers; `*` matches one segment, a trailing `/**` everything below.
+    pub fields: Vec<String>,
+    /// Event types (exact, or a prefix ending in `.`).
+    pub event_types: Vec<String>,
+    /// Detector (rule) ids whose findings are ignored.
+    pub detectors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FingerprintConfig {
+    /// HMAC key for fingerprints. Prefer the PHISCAN_FINGERPRINT_KEY environment variable.
+    pub key: Option<String>,
+}
+
+impl Config {
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("config file {}: {}", path.display(), e.message()).context(format!(
+                "at {}",
+                e.span()
+                    .map(|s| line_col(&text, s.start))
+                    .unwrap_or_else(|| "?".into())
+            ))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.detect.threshold) {
+            bail!(
+                "detect.threshold must be between 0 and 1 (got {})",
+                self.detect.threshold
+            );
+        }
+        for rule in self
+            .policy
+            .severity
+            .keys()
+            .chain(&self.policy.disabled_rules)
+        {
+            if !crate::policy::RULES.iter().any(|r| r.id == rule) {
+                let known: Vec<_> = crate::policy::RULES.iter().map(|r| r.id).collect();
+                bail!(
+                    "policy: unknown rule `{rule}`; known rules: {}",
+                    known.join(", ")
+                );
+            }
+        }
+        for sid in &self.policy.hipaa_accounts {
+            if !(sid.starts_with("AC") && sid.len() == 34) {
+                bail!(
+                    "policy.hipaa_accounts: `{sid}` is not an Account SID (AC followed by 32 hex digits)"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The fingerprint key from the file or the environment, or `None` (use a random key).
+    pub fn fingerprint_key(&self) -> Option<Vec<u8>> {
+        std::env::var(FINGERPRINT_KEY_ENV)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .or_else(|| self.fingerprint.key.clone())
+            .map(String::into_bytes)
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("line {line}, column {col}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file_and_unknown_keys_are_errors() {
+        let c = Config::load(None).unwrap();
+        assert!(c.policy.ineligible_channels.contains(&Channel::Whatsapp));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[policy]\nhipaa_acounts = []\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&p)).unwrap_err());
+        assert!(err.contains("hipaa_acounts"), "{err}");
+        std::fs::write(&p, "[policy.severity]\nphi-in-tagz = \"high\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&p)).unwrap_err());
+        assert!(err.contains("unknown rule `phi-in-tagz`"), "{err}");
+        std::fs::write(
+            &p,
+            "[policy]\nalert_info = true\n[policy.severity]\nphi-in-url = \"high\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        assert!(c.policy.alert_info);
+        assert_eq!(c.policy.severity["phi-in-url"], Severity::High);
+    }
+}

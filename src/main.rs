@@ -1,1 +1,126 @@
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod cli;
+
+/// phiscan finds protected health information (PHI) where HIPAA forbids it in Twilio Event
+/// Streams events: message tags, logs, non-eligible channels (WhatsApp, Messenger, email…),
+/// non-US numbers and non-HIPAA accounts. Alerts never contain the raw value: they carry a
+/// masked preview and a keyed fingerprint.
+#[derive(Parser)]
+#[command(name = "phiscan", version, max_term_width = 100)]
+#[command(after_help = "Examples:\n  \
+    phiscan scan examples/                      scan the shipped sample events\n  \
+    phiscan scan --fail-on high archive.jsonl.gz  exit 3 if any high/critical alert (CI gate)\n  \
+    echo 'DOB 04/12/1961' | phiscan detect -     plain detection on text\n  \
+    phiscan rules check                         run every detector's own examples")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files of Twilio Event Streams events and write one alert per line (JSON).
+    ///
+    /// PATH is a file (JSON Lines of CloudEvents, a JSON array of them, a webhook-sink body, a
+    /// Kinesis GetRecords dump; optionally .gz or .zst), a directory (read recursively: *.json,
+    /// *.jsonl, *.ndjson and their .gz/.zst), or `-` for standard input. Malformed records are
+    /// counted and reported with file:line; they never stop the scan. A summary goes to stderr.
+    Scan(ScanArgs),
+    /// Plain detection on text, no policy: one JSON line of findings per input line.
+    ///
+    /// Input lines are JSON `{"id": ..., "text": "..."}` or plain text (id = line number).
+    /// Spans are UTF-8 byte offsets into `text`. Findings under the threshold are not printed.
+    Detect(DetectArgs),
+    /// Work with the detector rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Configuration file (TOML). Not needed to scan: defaults follow the HIPAA policy.
+    #[arg(long, short = 'c', value_name = "FILE", env = "PHISCAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Load detectors from this folder instead of the built-in ones (layout of `detectors/`).
+    #[arg(long, value_name = "DIR")]
+    pub detectors: Option<PathBuf>,
+    /// Minimum confidence (0–1) for a finding to count [default: 0.5, or the config's].
+    #[arg(long, value_name = "X")]
+    pub threshold: Option<f32>,
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Write alerts to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with status 3 when any alert is at or above SEVERITY (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<phiscan::alert::Severity>,
+    /// Append malformed records (raw, as read) to FILE as JSON lines. It holds raw input, so keep
+    /// it inside the same boundary as the events themselves.
+    #[arg(long, value_name = "FILE")]
+    pub dead_letter: Option<PathBuf>,
+    /// Worker threads for scanning [default: all cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Files, directories, or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Input file, or - (the default) for stdin.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every rule's examples and negative examples; exit non-zero on any failure.
+    Check {
+        /// Check detectors in this folder instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        detectors: Option<PathBuf>,
+    },
+    /// List the rules: id, category, how they match, and the file they come from.
+    List {
+        #[arg(long, value_name = "DIR")]
+        detectors: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cli::scan::run(args),
+        Command::Detect(args) => cli::detect::run(args),
+        Command::Rules {
+            command: RulesCommand::Check { detectors },
+        } => cli::rules::check(detectors),
+        Command::Rules {
+            command: RulesCommand::List { detectors },
+        } => cli::rules::list(detectors),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("phiscan: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

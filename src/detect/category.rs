@@ -138,7 +138,9 @@ impl std::str::FromStr for Category {
         Category::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown category `{s}` (expected one of interface.md's categories)"))
+            .ok_or_else(|| {
+                format!("unknown category `{s}` (expected one of interface.md's categories)")
+            })
     }
 }
 

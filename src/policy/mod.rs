@@ -1,1 +1,425 @@
-//! TODO
+//! Policy: which findings, where, on which channel, make a HIPAA violation, and how severe
+//! (reference/policy.md). Detection says *what* a value is; policy says whether it may be there.
+//!
+//! PHI, operationally: health information, or a strong identifier (SSN, MRN, plan ID, DOB,
+//! card). An identifier alone is PHI only in places that must never hold patient data (tags,
+//! URLs) or, in logs, together with health information.
+
+pub mod geo;
+
+use crate::alert::Severity;
+use crate::config::PolicyConfig;
+use crate::detect::{Category, Kind};
+use crate::event::{Channel, Location};
+
+pub use geo::{AreaCodes, Geo};
+
+pub struct RuleDef {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+pub const PHI_IN_TAG: &str = "phi-in-tag";
+pub const PHI_IN_LOG: &str = "phi-in-log";
+pub const PHI_ON_INELIGIBLE_CHANNEL: &str = "phi-on-ineligible-channel";
+pub const PHI_OUTSIDE_US: &str = "phi-outside-us";
+pub const PHI_IN_NON_HIPAA_ACCOUNT: &str = "phi-in-non-hipaa-account";
+pub const PHI_IN_ATTRIBUTES: &str = "phi-in-attributes";
+pub const PHI_IN_URL: &str = "phi-in-url";
+pub const CREDENTIAL_EXPOSED: &str = "credential-exposed";
+pub const PHI_IN_CONTENT: &str = "phi-in-content";
+
+/// policy.md's rule table, in its order.
+pub const RULES: &[RuleDef] = &[
+    RuleDef {
+        id: PHI_IN_TAG,
+        severity: Severity::Critical,
+        summary: "identifier or health information in a message tag",
+    },
+    RuleDef {
+        id: PHI_IN_LOG,
+        severity: Severity::High,
+        summary: "identifier with health information, or a strong identifier, in a log",
+    },
+    RuleDef {
+        id: PHI_ON_INELIGIBLE_CHANNEL,
+        severity: Severity::High,
+        summary: "PHI in content on a channel or product that is not HIPAA eligible",
+    },
+    RuleDef {
+        id: PHI_OUTSIDE_US,
+        severity: Severity::High,
+        summary: "PHI in SMS/MMS/voice content to or from a non-US number",
+    },
+    RuleDef {
+        id: PHI_IN_NON_HIPAA_ACCOUNT,
+        severity: Severity::High,
+        summary: "PHI from an account not designated as a HIPAA project",
+    },
+    RuleDef {
+        id: PHI_IN_ATTRIBUTES,
+        severity: Severity::Medium,
+        summary: "PHI in TaskRouter/Conversations/Flex attributes",
+    },
+    RuleDef {
+        id: PHI_IN_URL,
+        severity: Severity::Medium,
+        summary: "identifier or health information inside a URL",
+    },
+    RuleDef {
+        id: CREDENTIAL_EXPOSED,
+        severity: Severity::High,
+        summary: "a credential (Auth Token, API secret, password) in a payload",
+    },
+    RuleDef {
+        id: PHI_IN_CONTENT,
+        severity: Severity::Info,
+        summary: "PHI in content on an eligible channel (allowed; counted)",
+    },
+];
+
+/// What the policy needs to know of one finding.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    pub location: Location,
+    pub category: Category,
+    /// The rule that found it marks its values as strong identifiers (date of birth).
+    pub strong: bool,
+}
+
+impl Seen {
+    fn is_health(&self) -> bool {
+        self.category.kind() == Kind::Health
+    }
+    /// A URL alone identifies nobody: it counts through what it carries (phi-in-url).
+    fn is_identifier(&self) -> bool {
+        self.category.kind() == Kind::Identifier && self.category != Category::Url
+    }
+    fn is_strong(&self) -> bool {
+        self.strong || self.category.is_strong_identifier()
+    }
+    /// PHI on its own, wherever it is: health information or a strong identifier.
+    fn is_phi(&self) -> bool {
+        self.is_health() || self.is_strong()
+    }
+}
+
+/// Facts of the event the rules look at besides its findings.
+pub struct EventFacts<'a> {
+    pub event_type: &'a str,
+    pub account_sid: Option<&'a str>,
+    pub channel: Channel,
+    /// Where each party's phone number is (to, from, caller, callee …).
+    pub parties: &'a [Geo],
+}
+
+/// One violation: the rule, its severity, and the indexes of the findings that support it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub findings: Vec<usize>,
+    pub note: String,
+    /// Informational (counted, not alerted unless configured).
+    pub alert: bool,
+}
+
+pub struct Policy {
+    config: PolicyConfig,
+}
+
+impl Policy {
+    pub fn new(config: PolicyConfig) -> Policy {
+        Policy { config }
+    }
+
+    fn severity(&self, rule: &str) -> Severity {
+        self.config.severity.get(rule).copied().unwrap_or_else(|| {
+            RULES
+                .iter()
+                .find(|r| r.id == rule)
+                .expect("known rule")
+                .severity
+        })
+    }
+
+    fn enabled(&self, rule: &str) -> bool {
+        !self.config.disabled_rules.iter().any(|r| r == rule)
+    }
+
+    /// The violations of one event, one per rule.
+    pub fn evaluate(&self, facts: &EventFacts, seen: &[Seen]) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let push =
+            |out: &mut Vec<Violation>, rule: &'static str, findings: Vec<usize>, note: String| {
+                if !findings.is_empty() && self.enabled(rule) {
+                    let severity = self.severity(rule);
+                    let alert = rule != PHI_IN_CONTENT || self.config.alert_info;
+                    out.push(Violation {
+                        rule,
+                        severity,
+                        findings,
+                        note,
+                        alert,
+                    });
+                }
+            };
+        let at = |loc: Location| {
+            seen.iter()
+                .enumerate()
+                .filter(move |(_, s)| s.location == loc)
+        };
+        let select = |loc: Location, keep: &dyn Fn(&Seen) -> bool| -> Vec<usize> {
+            at(loc).filter(|(_, s)| keep(s)).map(|(i, _)| i).collect()
+        };
+
+        push(
+            &mut out,
+            PHI_IN_TAG,
+            select(Location::Tag, &|s| s.is_identifier() || s.is_health()),
+            "PHI in message tag metadata".into(),
+        );
+
+        let log_health = at(Location::Log).any(|(_, s)| s.is_health());
+        let log_ident = at(Location::Log).any(|(_, s)| s.is_identifier());
+        let log_strong = at(Location::Log).any(|(_, s)| s.is_strong());
+        if (log_health && log_ident) || log_strong {
+            let note = if log_strong {
+                "strong identifier in a log"
+            } else {
+                "identifier with health information in a log"
+            };
+            push(
+                &mut out,
+                PHI_IN_LOG,
+                select(Location::Log, &|s| s.is_identifier() || s.is_health()),
+                note.into(),
+            );
+        }
+
+        if at(Location::Attributes).any(|(_, s)| s.is_phi()) {
+            push(
+                &mut out,
+                PHI_IN_ATTRIBUTES,
+                select(Location::Attributes, &|s| {
+                    s.is_identifier() || s.is_health()
+                }),
+                "PHI in attributes".into(),
+            );
+        }
+
+        // the URL detector's own match is the field itself; what matters is what the URL carries
+        push(
+            &mut out,
+            PHI_IN_URL,
+            select(Location::Url, &|s| s.is_identifier() || s.is_health()),
+            "PHI inside a URL".into(),
+        );
+
+        let content_phi = at(Location::Content).any(|(_, s)| s.is_phi());
+        if content_phi {
+            let findings = select(Location::Content, &|s| s.is_identifier() || s.is_health());
+            let product_ineligible = self
+                .config
+                .ineligible_event_types
+                .iter()
+                .any(|p| facts.event_type.starts_with(p.as_str()));
+            if self.config.ineligible_channels.contains(&facts.channel) || product_ineligible {
+                let what = if product_ineligible {
+                    "a product that is not HIPAA eligible".to_string()
+                } else if facts.channel == Channel::Rcs {
+                    "RCS, which no HIPAA document names eligible (treated as not eligible)"
+                        .to_string()
+                } else {
+                    format!("{}, which is not HIPAA eligible", facts.channel.as_str())
+                };
+                push(
+                    &mut out,
+                    PHI_ON_INELIGIBLE_CHANNEL,
+                    findings,
+                    format!("PHI in content sent over {what}"),
+                );
+            } else if self.config.us_only_channels.contains(&facts.channel)
+                && facts.parties.contains(&Geo::NonUs)
+            {
+                push(
+                    &mut out,
+                    PHI_OUTSIDE_US,
+                    findings,
+                    "PHI in content to or from a non-US number".into(),
+                );
+            } else {
+                push(
+                    &mut out,
+                    PHI_IN_CONTENT,
+                    findings,
+                    "PHI in content on an eligible channel".into(),
+                );
+            }
+        }
+
+        push(
+            &mut out,
+            CREDENTIAL_EXPOSED,
+            seen.iter()
+                .enumerate()
+                .filter(|(_, s)| s.category == Category::Credential)
+                .map(|(i, _)| i)
+                .collect(),
+            "credential in an event payload".into(),
+        );
+
+        if !self.config.hipaa_accounts.is_empty() {
+            let designated = facts
+                .account_sid
+                .is_some_and(|a| self.config.hipaa_accounts.iter().any(|h| h == a));
+            if !designated {
+                let mut phi: Vec<usize> = out
+                    .iter()
+                    .filter(|v| v.rule != CREDENTIAL_EXPOSED)
+                    .flat_map(|v| v.findings.iter().copied())
+                    .collect();
+                phi.sort_unstable();
+                phi.dedup();
+                push(
+                    &mut out,
+                    PHI_IN_NON_HIPAA_ACCOUNT,
+                    phi,
+                    "PHI from an account not designated as a HIPAA project".into(),
+                );
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(location: Location, category: Category) -> Seen {
+        Seen {
+            location,
+            category,
+            strong: false,
+        }
+    }
+    fn facts(channel: Channel, parties: &[Geo]) -> EventFacts<'_> {
+        EventFacts {
+            event_type: "com.twilio.messaging.message.sent",
+            account_sid: Some("ACx"),
+            channel,
+            parties,
+        }
+    }
+    fn rules(v: &[Violation]) -> Vec<&str> {
+        v.iter().map(|v| v.rule).collect()
+    }
+
+    #[test]
+    fn tags_alert_on_any_identifier_or_health() {
+        let p = Policy::new(PolicyConfig::default());
+        let v = p.evaluate(
+            &facts(Channel::Sms, &[]),
+            &[
+                seen(Location::Tag, Category::Mrn),
+                seen(Location::Tag, Category::MedicalCode),
+            ],
+        );
+        assert_eq!(rules(&v), [PHI_IN_TAG]);
+        assert_eq!(v[0].severity, Severity::Critical);
+        assert_eq!(v[0].findings, [0, 1]);
+    }
+
+    #[test]
+    fn logs_need_identifier_plus_health_or_a_strong_identifier() {
+        let p = Policy::new(PolicyConfig::default());
+        let f = facts(Channel::Unknown, &[]);
+        assert!(
+            p.evaluate(&f, &[seen(Location::Log, Category::Phone)])
+                .is_empty()
+        );
+        assert!(
+            p.evaluate(&f, &[seen(Location::Log, Category::Medication)])
+                .is_empty()
+        );
+        let v = p.evaluate(
+            &f,
+            &[
+                seen(Location::Log, Category::Phone),
+                seen(Location::Log, Category::Medication),
+            ],
+        );
+        assert_eq!(rules(&v), [PHI_IN_LOG]);
+        let v = p.evaluate(&f, &[seen(Location::Log, Category::Ssn)]);
+        assert_eq!(rules(&v), [PHI_IN_LOG]);
+        let dob = Seen {
+            location: Location::Log,
+            category: Category::Date,
+            strong: true,
+        };
+        assert_eq!(rules(&p.evaluate(&f, &[dob])), [PHI_IN_LOG]);
+    }
+
+    #[test]
+    fn content_depends_on_channel_and_geography() {
+        let p = Policy::new(PolicyConfig::default());
+        let health = [seen(Location::Content, Category::Condition)];
+        let v = p.evaluate(&facts(Channel::Whatsapp, &[Geo::NonUs]), &health);
+        assert_eq!(rules(&v), [PHI_ON_INELIGIBLE_CHANNEL]);
+        let v = p.evaluate(&facts(Channel::Sms, &[Geo::Us, Geo::NonUs]), &health);
+        assert_eq!(rules(&v), [PHI_OUTSIDE_US]);
+        let v = p.evaluate(&facts(Channel::Sms, &[Geo::Us, Geo::Us]), &health);
+        assert_eq!(rules(&v), [PHI_IN_CONTENT]);
+        assert!(!v[0].alert);
+        // a name alone in content is not PHI
+        assert!(
+            p.evaluate(
+                &facts(Channel::Whatsapp, &[]),
+                &[seen(Location::Content, Category::Name)]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn non_hipaa_accounts_only_when_designations_exist() {
+        let mut c = PolicyConfig::default();
+        let tag = [seen(Location::Tag, Category::Mrn)];
+        let p = Policy::new(c.clone());
+        assert_eq!(
+            rules(&p.evaluate(&facts(Channel::Sms, &[]), &tag)),
+            [PHI_IN_TAG]
+        );
+        c.hipaa_accounts = vec!["ACy".into()];
+        let p = Policy::new(c.clone());
+        assert_eq!(
+            rules(&p.evaluate(&facts(Channel::Sms, &[]), &tag)),
+            [PHI_IN_TAG, PHI_IN_NON_HIPAA_ACCOUNT]
+        );
+        c.hipaa_accounts = vec!["ACx".into()];
+        let p = Policy::new(c);
+        assert_eq!(
+            rules(&p.evaluate(&facts(Channel::Sms, &[]), &tag)),
+            [PHI_IN_TAG]
+        );
+    }
+
+    #[test]
+    fn overrides_and_disabled_rules() {
+        let mut c = PolicyConfig::default();
+        c.severity.insert(PHI_IN_TAG.into(), Severity::Low);
+        c.disabled_rules.push(CREDENTIAL_EXPOSED.into());
+        let p = Policy::new(c);
+        let v = p.evaluate(
+            &facts(Channel::Sms, &[]),
+            &[
+                seen(Location::Tag, Category::Zip),
+                seen(Location::Metadata, Category::Credential),
+            ],
+        );
+        assert_eq!(rules(&v), [PHI_IN_TAG]);
+        assert_eq!(v[0].severity, Severity::Low);
+    }
+}

@@ -1,1 +1,3 @@
-//! TODO
+//! Where alerts go.
+
+pub mod jsonl;

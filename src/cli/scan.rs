@@ -1,0 +1,274 @@
+//! `phiscan scan`: a reader thread parses records into batches, worker threads scan them, and
+//! the main thread writes alerts in input order (so two runs over the same files give the same
+//! output). Queues are bounded: a slow writer slows the reader instead of growing memory.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use phiscan::alert::{Alert, SourceRef};
+use phiscan::scan::{ScanScratch, Scanner, Stats};
+use phiscan::sink::jsonl::JsonlSink;
+use phiscan::source::files::{self, Input, Record};
+use serde_json::Value;
+
+use super::summary;
+use crate::ScanArgs;
+
+const BATCH: usize = 256;
+
+struct Batch {
+    seq: u64,
+    events: Vec<(Value, SourceRef)>,
+}
+
+struct Done {
+    seq: u64,
+    alerts: Vec<Alert>,
+    stats: Stats,
+}
+
+/// A malformed record, reported with where it was (never with its content).
+pub struct Malformed {
+    pub path: String,
+    pub line: u64,
+    pub error: String,
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    let config = super::load_config(&args.common)?;
+    let scanner = Arc::new(Scanner::new(&config)?);
+    if !scanner.keyed && !args.quiet {
+        eprintln!(
+            "phiscan: note: no fingerprint key configured ({} or [fingerprint] key): using a random key, so fingerprints correlate within this run only",
+            phiscan::config::FINGERPRINT_KEY_ENV
+        );
+    }
+    let inputs = files::expand(&args.paths)?;
+    let mut sink = match &args.output {
+        Some(p) => JsonlSink::file(p)?,
+        None => JsonlSink::stdout(),
+    };
+    let mut dead_letter = match &args.dead_letter {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open dead-letter file {}", p.display()))?,
+        )),
+        None => None,
+    };
+
+    let total: Option<u64> = inputs.iter().map(Input::size).sum();
+    let progress = progress_bar(&args, total);
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+
+    let (batch_tx, batch_rx) = sync_channel::<Batch>(jobs * 2);
+    let (done_tx, done_rx) = sync_channel::<Done>(jobs * 2);
+    let (bad_tx, bad_rx) = std::sync::mpsc::channel::<(Malformed, Vec<u8>)>();
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+
+    let reader = {
+        let bytes_read = bytes_read.clone();
+        std::thread::spawn(move || read_all(inputs, batch_tx, bad_tx, bytes_read))
+    };
+    let workers: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (rx, tx, scanner) = (batch_rx.clone(), done_tx.clone(), scanner.clone());
+            std::thread::spawn(move || work(&scanner, &rx, &tx))
+        })
+        .collect();
+    drop(done_tx);
+
+    let mut stats = Stats::default();
+    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut malformed = Vec::new();
+    let mut write_error = None;
+    let mut last_tick = Instant::now();
+    for done in done_rx {
+        pending.insert(done.seq, done);
+        while let Some(d) = pending.remove(&next) {
+            next += 1;
+            stats.merge(&d.stats);
+            for a in &d.alerts {
+                if write_error.is_none()
+                    && let Err(e) = sink.write(a)
+                {
+                    write_error = Some(e);
+                }
+            }
+        }
+        for (m, raw) in bad_rx.try_iter() {
+            record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
+        }
+        if let Some(pb) = &progress
+            && last_tick.elapsed() > Duration::from_millis(100)
+        {
+            pb.set_position(bytes_read.load(Ordering::Relaxed));
+            pb.set_message(format!(
+                "{} events, {} alerts",
+                stats.events,
+                stats.alerts()
+            ));
+            last_tick = Instant::now();
+        }
+    }
+    for w in workers {
+        w.join().expect("scan worker panicked");
+    }
+    reader.join().expect("reader thread panicked")?;
+    for (m, raw) in bad_rx.try_iter() {
+        record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
+    }
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    sink.flush()?;
+    if let Some(dl) = &mut dead_letter {
+        dl.flush().context("writing dead letters")?;
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    stats.malformed = malformed.len() as u64;
+    stats.bytes = bytes_read.load(Ordering::Relaxed);
+    if !args.quiet {
+        let mut err = std::io::stderr().lock();
+        summary::write(&mut err, &stats, &malformed, started.elapsed())?;
+    }
+    let failed = args.fail_on.is_some_and(|min| {
+        stats
+            .alerts_by_severity
+            .iter()
+            .any(|(s, n)| *s >= min && *n > 0)
+    });
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar(args: &ScanArgs, total: Option<u64>) -> Option<ProgressBar> {
+    if args.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = match total {
+        Some(t) => ProgressBar::new(t).with_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}")
+                .expect("valid template"),
+        ),
+        None => ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bytes} ({bytes_per_sec}) {msg}").expect("valid template")),
+    };
+    pb.enable_steady_tick(Duration::from_millis(200));
+    Some(pb)
+}
+
+fn record_malformed(
+    list: &mut Vec<Malformed>,
+    dead_letter: &mut Option<impl Write>,
+    m: Malformed,
+    raw: Vec<u8>,
+) -> Result<()> {
+    if let Some(dl) = dead_letter {
+        let doc = serde_json::json!({
+            "path": m.path, "line": m.line, "error": m.error,
+            "raw": String::from_utf8_lossy(&raw).trim_end(),
+        });
+        serde_json::to_writer(&mut *dl, &doc)?;
+        dl.write_all(b"\n")?;
+    }
+    list.push(m);
+    Ok(())
+}
+
+fn read_all(
+    inputs: Vec<Input>,
+    batches: SyncSender<Batch>,
+    bad: std::sync::mpsc::Sender<(Malformed, Vec<u8>)>,
+    bytes_read: Arc<AtomicU64>,
+) -> Result<()> {
+    let mut seq = 0u64;
+    let mut events = Vec::with_capacity(BATCH);
+    for input in inputs {
+        let path = input.display();
+        let reader = files::open(&input, bytes_read.clone())?;
+        let mut send_error = false;
+        files::read_records(reader, &mut |record| match record {
+            Record::Event { event, line, index } => {
+                events.push((
+                    event,
+                    SourceRef::File {
+                        path: path.clone(),
+                        line,
+                        index,
+                    },
+                ));
+                if events.len() == BATCH && !send_error {
+                    let batch = Batch {
+                        seq,
+                        events: std::mem::replace(&mut events, Vec::with_capacity(BATCH)),
+                    };
+                    seq += 1;
+                    send_error = batches.send(batch).is_err();
+                }
+            }
+            Record::Malformed { line, error, raw } => {
+                let _ = bad.send((
+                    Malformed {
+                        path: path.clone(),
+                        line,
+                        error,
+                    },
+                    raw,
+                ));
+            }
+        })
+        .with_context(|| format!("reading {path}"))?;
+    }
+    if !events.is_empty() {
+        let _ = batches.send(Batch { seq, events });
+    }
+    Ok(())
+}
+
+fn work(scanner: &Scanner, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
+    let mut scratch = ScanScratch::default();
+    loop {
+        let batch = match batches.lock().expect("batch queue lock").recv() {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        let mut alerts = Vec::new();
+        let mut stats = Stats::default();
+        for (event, source) in batch.events {
+            scanner.scan_event(event, source, &mut scratch, &mut stats, &mut |a| {
+                alerts.push(a)
+            });
+        }
+        if done
+            .send(Done {
+                seq: batch.seq,
+                alerts,
+                stats,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}

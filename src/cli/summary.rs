@@ -1,0 +1,124 @@
+//! The human summary `scan` writes to stderr: counts only, never values.
+
+use std::io::Write;
+use std::time::Duration;
+
+use phiscan::scan::Stats;
+
+use super::scan::Malformed;
+
+/// How many malformed records are listed by position before the rest are only counted.
+const MALFORMED_LISTED: usize = 20;
+
+pub fn write(
+    out: &mut dyn Write,
+    stats: &Stats,
+    malformed: &[Malformed],
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "phiscan: scanned {} events ({}) in {:.2}s: {:.0} events/s, {}/s",
+        stats.events,
+        human_bytes(stats.bytes as f64),
+        secs,
+        stats.events as f64 / secs,
+        human_bytes(stats.bytes as f64 / secs)
+    )?;
+    writeln!(
+        out,
+        "         {} alerts, {} malformed records, {} sink test events skipped",
+        stats.alerts(),
+        stats.malformed,
+        stats.skipped_test_events
+    )?;
+    table(
+        out,
+        "alerts by rule",
+        stats
+            .alerts_by_rule
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v)),
+    )?;
+    table(
+        out,
+        "alerts by severity",
+        stats
+            .alerts_by_severity
+            .iter()
+            .rev()
+            .map(|(k, v)| (k.as_str().to_string(), *v)),
+    )?;
+    table(
+        out,
+        "alerts by event type",
+        stats
+            .alerts_by_event_type
+            .iter()
+            .map(|(k, v)| (k.clone(), *v)),
+    )?;
+    table(
+        out,
+        "counted, not alerted",
+        stats
+            .counted_not_alerted
+            .iter()
+            .map(|(k, v)| (format!("{k} (info)"), *v)),
+    )?;
+    table(
+        out,
+        "findings by category",
+        stats
+            .findings_by_category
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v)),
+    )?;
+    if !malformed.is_empty() {
+        writeln!(out, "  malformed records (skipped, scan continued):")?;
+        for m in malformed.iter().take(MALFORMED_LISTED) {
+            writeln!(out, "    {}:{}: {}", m.path, m.line, m.error)?;
+        }
+        if malformed.len() > MALFORMED_LISTED {
+            writeln!(
+                out,
+                "    … and {} more (use --dead-letter FILE to keep them all)",
+                malformed.len() - MALFORMED_LISTED
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn table(
+    out: &mut dyn Write,
+    title: &str,
+    rows: impl Iterator<Item = (String, u64)>,
+) -> std::io::Result<()> {
+    let rows: Vec<_> = rows.collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {title}:")?;
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        writeln!(out, "    {k:<width$}  {v:>8}")?;
+    }
+    Ok(())
+}
+
+fn human_bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v:.0} {}", UNITS[0])
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}

@@ -1,0 +1,524 @@
+//! The one-pass engine. Scanning is phiscan's whole job, so a clean string must cost as little as
+//! possible: every keyword, context word and vocabulary term of every rule sits in one
+//! Aho-Corasick automaton, and every rule pattern in one multi-pattern regex. A string that
+//! matches neither is done after those two passes. Only rules whose pattern matched somewhere
+//! run again on their own (to get spans and the `value` group), and validators and context
+//! scoring run only around candidates.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use anyhow::{Context, Result, bail};
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::{Input, PatternSet};
+
+use super::names::{NameHit, NameModel};
+use super::rules::{RuleSet, RuleSpec};
+use super::validators::{self, Validator};
+use super::{Category, Finding};
+
+/// Findings below this confidence are dropped unless configured otherwise.
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Term {
+    Context { rule: u16, positive: bool },
+    Vocab { rule: u16 },
+    Name(NameHit),
+}
+
+pub struct CompiledRule {
+    pub spec: RuleSpec,
+    validator: Option<Validator>,
+    /// Index into `Engine::extractors` for pattern rules.
+    extractor: Option<usize>,
+    value_group: bool,
+}
+
+impl CompiledRule {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+    pub fn category(&self) -> Option<Category> {
+        self.spec.category
+    }
+}
+
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    automaton: AhoCorasick,
+    /// What each automaton pattern means; a term may serve several rules.
+    terms: Vec<Vec<Term>>,
+    /// All rule patterns in one regex, pattern i being `pattern_rules[i]`.
+    pattern_set: Option<Regex>,
+    pattern_rules: Vec<u16>,
+    /// Each pattern on its own, to extract spans once the set says it matched.
+    extractors: Vec<Regex>,
+    names: Option<NameModel>,
+    threshold: f32,
+}
+
+/// An automaton hit that passed the word-boundary check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub pattern: u32,
+}
+
+/// Per-call scratch space, reused across strings so the hot path does not allocate.
+#[derive(Default)]
+pub struct Scratch {
+    hits: Vec<Hit>,
+    key_hits: Vec<Hit>,
+    key_buf: String,
+    excluded: Vec<(usize, usize)>,
+    set: Option<PatternSet>,
+}
+
+fn regex_config() -> syntax::Config {
+    // ASCII semantics: PHI formats are ASCII, and Unicode word boundaries would force the
+    // slow engines on every non-ASCII haystack.
+    syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+        .multi_line(false)
+}
+
+impl Engine {
+    pub fn new(set: &RuleSet) -> Result<Engine> {
+        Engine::with_threshold(set, DEFAULT_THRESHOLD)
+    }
+
+    pub fn with_threshold(set: &RuleSet, threshold: f32) -> Result<Engine> {
+        let mut term_index: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut terms: Vec<Vec<Term>> = Vec::new();
+        let mut add_term = |word: &str, term: Term| {
+            let key = word.trim().to_ascii_lowercase();
+            if key.is_empty() {
+                return;
+            }
+            let id = *term_index.entry(key.clone()).or_insert_with(|| {
+                patterns.push(key);
+                terms.push(Vec::new());
+                patterns.len() - 1
+            });
+            if !terms[id].contains(&term) {
+                terms[id].push(term);
+            }
+        };
+
+        let mut rules = Vec::new();
+        let mut pattern_sources = Vec::new();
+        let mut pattern_rules = Vec::new();
+        let mut extractors = Vec::new();
+        let mut names = None;
+        for (i, spec) in set.rules.iter().enumerate() {
+            let rule = u16::try_from(i).context("too many rules")?;
+            let at = || format!("rule `{}` ({})", spec.id, set.origin[&spec.id]);
+            for w in &spec.context.positive {
+                add_term(
+                    w,
+                    Term::Context {
+                        rule,
+                        positive: true,
+                    },
+                );
+            }
+            for w in &spec.context.negative {
+                add_term(
+                    w,
+                    Term::Context {
+                        rule,
+                        positive: false,
+                    },
+                );
+            }
+            for w in &spec.terms {
+                add_term(w, Term::Vocab { rule });
+            }
+            for path in &spec.vocabulary {
+                for w in set.vocabulary(path).with_context(at)? {
+                    add_term(w, Term::Vocab { rule });
+                }
+            }
+            if let Some(n) = &spec.names {
+                if names.is_some() {
+                    bail!("{}: only one `names` rule is supported", at());
+                }
+                for path in &n.first {
+                    for w in set.vocabulary(path).with_context(at)? {
+                        add_term(w, Term::Name(NameHit::First));
+                    }
+                }
+                for path in &n.last {
+                    for w in set.vocabulary(path).with_context(at)? {
+                        add_term(w, Term::Name(NameHit::Last));
+                    }
+                }
+                for w in &n.titles {
+                    add_term(w, Term::Name(NameHit::Title));
+                }
+                for w in &n.greetings {
+                    add_term(w, Term::Name(NameHit::Greeting));
+                }
+                names = Some(NameModel::new(rule));
+            }
+            let mut extractor = None;
+            let mut value_group = false;
+            if let Some(p) = &spec.pattern {
+                let re = Regex::builder()
+                    .syntax(regex_config())
+                    .build(p)
+                    .with_context(|| format!("{}: bad pattern", at()))?;
+                value_group = re
+                    .group_info()
+                    .to_index(regex_automata::PatternID::ZERO, "value")
+                    .is_some();
+                extractor = Some(extractors.len());
+                extractors.push(re);
+                pattern_sources.push(p.clone());
+                pattern_rules.push(rule);
+            }
+            rules.push(CompiledRule {
+                validator: spec.validator.as_deref().and_then(validators::lookup),
+                spec: spec.clone(),
+                extractor,
+                value_group,
+            });
+        }
+
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .context("building the keyword/vocabulary automaton")?;
+        let pattern_set = if pattern_sources.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::builder()
+                    .syntax(regex_config())
+                    .configure(Regex::config().match_kind(regex_automata::MatchKind::All))
+                    .build_many(&pattern_sources)
+                    .context("building the combined pattern set")?,
+            )
+        };
+        Ok(Engine {
+            rules,
+            automaton,
+            terms,
+            pattern_set,
+            pattern_rules,
+            extractors,
+            names,
+            threshold,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: u16) -> &CompiledRule {
+        &self.rules[index as usize]
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Findings in `text`, sorted by start. Convenience wrapper that allocates its own scratch.
+    pub fn detect(&self, text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.detect_into(text, None, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    /// Findings in `text`, appended to `out`. `key` is the name of the field the text came from
+    /// (`patient_mrn`, `SpeechResult`): its words count as context right before the text.
+    pub fn detect_into(
+        &self,
+        text: &str,
+        key: Option<&str>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Finding>,
+    ) {
+        let first_new = out.len();
+        scratch.hits.clear();
+        scratch.key_hits.clear();
+        scratch.excluded.clear();
+        let bytes = text.as_bytes();
+        for m in self.automaton.find_iter(bytes) {
+            if at_word_boundary(bytes, m.start(), m.end()) {
+                scratch.hits.push(Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    pattern: m.pattern().as_u32(),
+                });
+            }
+        }
+        if let Some(key) = key {
+            split_key_words(key, &mut scratch.key_buf);
+            let kb = scratch.key_buf.as_bytes();
+            for m in self.automaton.find_iter(kb) {
+                if at_word_boundary(kb, m.start(), m.end()) {
+                    scratch.key_hits.push(Hit {
+                        start: 0,
+                        end: 0,
+                        pattern: m.pattern().as_u32(),
+                    });
+                }
+            }
+        }
+
+        if let Some(set) = &self.pattern_set {
+            let mut patset = scratch
+                .set
+                .take()
+                .unwrap_or_else(|| PatternSet::new(set.pattern_len()));
+            patset.clear();
+            set.which_overlapping_matches(&Input::new(bytes), &mut patset);
+            for pid in patset.iter() {
+                let rule_index = self.pattern_rules[pid.as_usize()];
+                self.extract(rule_index, text, scratch, out);
+            }
+            scratch.set = Some(patset);
+        }
+
+        for h in &scratch.hits {
+            for t in &self.terms[h.pattern as usize] {
+                if let Term::Vocab { rule } = *t {
+                    let r = &self.rules[rule as usize];
+                    if r.spec.exclude {
+                        scratch.excluded.push((h.start, h.end));
+                    } else if let Some(c) = self.score(rule, h.start, h.end, scratch) {
+                        out.push(Finding::new(
+                            h.start,
+                            h.end,
+                            r.spec.category.unwrap(),
+                            rule,
+                            c,
+                        ));
+                    }
+                }
+            }
+        }
+
+        if let Some(names) = &self.names {
+            names.find(self, text, scratch, out);
+        }
+
+        let excluded = &scratch.excluded;
+        let threshold = self.threshold;
+        let mut i = first_new;
+        out.retain(|f| {
+            let keep_idx = i;
+            i += 1;
+            keep_idx < first_new
+                || (f.confidence >= threshold
+                    // an Auth Token is 32 hex digits: a labelled one must survive the hex-id exclusion
+                    && (f.category == Category::Credential
+                        || !excluded.iter().any(|&(s, e)| f.start < e && s < f.end)))
+        });
+        out[first_new..].sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then(a.rule.cmp(&b.rule))
+        });
+        dedup_same_category(out, first_new);
+    }
+
+    fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        let rule = &self.rules[rule_index as usize];
+        let re = &self.extractors[rule.extractor.expect("pattern rule has an extractor")];
+        let bytes = text.as_bytes();
+        let mut push = |start: usize, end: usize, scratch: &mut Scratch| {
+            if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                return;
+            }
+            if rule.spec.exclude {
+                scratch.excluded.push((start, end));
+                return;
+            }
+            if let Some(v) = rule.validator
+                && !v(&text[start..end])
+            {
+                return;
+            }
+            if let Some(c) = self.score(rule_index, start, end, scratch) {
+                out.push(Finding::new(
+                    start,
+                    end,
+                    rule.spec.category.unwrap(),
+                    rule_index,
+                    c,
+                ));
+            }
+        };
+        if rule.value_group {
+            let group = re
+                .group_info()
+                .to_index(regex_automata::PatternID::ZERO, "value")
+                .unwrap();
+            for caps in re.captures_iter(bytes) {
+                if let Some(span) = caps.get_group(group) {
+                    push(span.start, span.end, scratch);
+                }
+            }
+        } else {
+            for m in re.find_iter(bytes) {
+                push(m.start(), m.end(), scratch);
+            }
+        }
+    }
+
+    /// Confidence of a candidate of `rule` at `start..end` given the context words around it, or
+    /// `None` when the rule requires context and there is none.
+    pub(crate) fn score(
+        &self,
+        rule: u16,
+        start: usize,
+        end: usize,
+        scratch: &Scratch,
+    ) -> Option<f32> {
+        let base = self.rules[rule as usize].spec.confidence;
+        self.score_from(rule, base, start, end, scratch)
+    }
+
+    /// As `score`, from a caller-chosen base confidence (the name model grades its own).
+    pub(crate) fn score_from(
+        &self,
+        rule: u16,
+        base: f32,
+        start: usize,
+        end: usize,
+        scratch: &Scratch,
+    ) -> Option<f32> {
+        let ctx = &self.rules[rule as usize].spec.context;
+        let (mut positive, mut negative) = (false, false);
+        if !ctx.positive.is_empty() || !ctx.negative.is_empty() {
+            let lo = start.saturating_sub(ctx.window);
+            let hi = end + ctx.window;
+            let first = scratch.hits.partition_point(|h| h.end < lo);
+            let nearby = scratch.hits[first..]
+                .iter()
+                .take_while(|h| h.start <= hi)
+                .filter(|h| h.end <= start || h.start >= end);
+            for h in nearby.chain(scratch.key_hits.iter()) {
+                for t in &self.terms[h.pattern as usize] {
+                    if let Term::Context {
+                        rule: r,
+                        positive: p,
+                    } = *t
+                        && r == rule
+                    {
+                        if p {
+                            positive = true;
+                        } else {
+                            negative = true;
+                        }
+                    }
+                }
+            }
+        }
+        if ctx.required && !positive {
+            return None;
+        }
+        let mut c = base;
+        if positive {
+            c += ctx.boost;
+        }
+        if negative {
+            c -= ctx.penalty;
+        }
+        Some(c.clamp(0.0, 1.0))
+    }
+
+    pub(crate) fn term_kinds(&self, pattern: u32) -> &[Term] {
+        &self.terms[pattern as usize]
+    }
+
+    pub(crate) fn hits<'s>(&self, scratch: &'s Scratch) -> &'s [Hit] {
+        &scratch.hits
+    }
+}
+
+/// Of overlapping findings with the same category, keep the most confident (then the longest).
+fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
+    let mut i = from;
+    while i < out.len() {
+        let mut j = i + 1;
+        let mut removed = false;
+        while j < out.len() && out[j].start < out[i].end {
+            if out[j].category == out[i].category {
+                let (a, b) = (&out[i], &out[j]);
+                let keep_j = b.confidence > a.confidence
+                    || (b.confidence == a.confidence && b.end - b.start > a.end - a.start);
+                if keep_j {
+                    out.remove(i);
+                    removed = true;
+                    break;
+                }
+                out.remove(j);
+                continue;
+            }
+            j += 1;
+        }
+        if !removed {
+            i += 1;
+        }
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+fn at_word_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before_ok = start == 0 || !is_word_byte(bytes[start]) || !is_word_byte(bytes[start - 1]);
+    let after_ok = end == bytes.len() || !is_word_byte(bytes[end - 1]) || !is_word_byte(bytes[end]);
+    before_ok && after_ok
+}
+
+/// `patientMrn` / `patient_mrn` / `Patient-MRN` → `patient mrn`, so key words match as words.
+fn split_key_words(key: &str, buf: &mut String) {
+    buf.clear();
+    let mut prev_lower = false;
+    for ch in key.chars() {
+        if ch.is_ascii_uppercase() && prev_lower {
+            buf.push(' ');
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        buf.push(if ch == '_' || ch == '-' || ch == '.' {
+            ' '
+        } else {
+            ch
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_words_are_split_on_case_and_separators() {
+        let mut b = String::new();
+        split_key_words("patientMrn", &mut b);
+        assert_eq!(b, "patient Mrn");
+        split_key_words("task_attributes.DOB", &mut b);
+        assert_eq!(b, "task attributes DOB");
+    }
+
+    #[test]
+    fn word_boundaries_use_alphanumerics() {
+        let t = b"insulin, insulinoma xinsulin";
+        assert!(at_word_boundary(t, 0, 7));
+        assert!(!at_word_boundary(t, 9, 16));
+        assert!(!at_word_boundary(t, 21, 28));
+    }
+}

@@ -1,0 +1,271 @@
+//! Detectors are data: each file in `detectors/` holds one detector family as `[[rule]]` tables,
+//! each rule with its own `examples` and `negative_examples` (the Nosey Parker model). This module
+//! reads and checks those files; `engine` compiles them.
+//!
+//! A rule finds candidates one of three ways: a `pattern` (regex, ASCII semantics), a vocabulary
+//! (`vocabulary` files and inline `terms`, matched as whole words, case-insensitively), or a
+//! `names` dictionary pair. A rule with `exclude = true` finds text that is explicitly *not* PHI
+//! (Twilio SIDs, UUIDs): any finding overlapping it is dropped.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::Category;
+use super::validators;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/detectors.rs"));
+}
+
+/// One rule as written in a detector file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    /// Required unless `exclude = true`.
+    pub category: Option<Category>,
+    #[serde(default)]
+    pub description: String,
+    /// Regex (regex-automata syntax, ASCII classes). A named group `value` narrows the finding
+    /// to that group, so a pattern can require a label ("MRN:") without reporting it.
+    pub pattern: Option<String>,
+    /// Vocabulary files, relative to the detectors directory.
+    #[serde(default)]
+    pub vocabulary: Vec<String>,
+    /// Inline vocabulary terms.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Person-name detection from first/last name dictionaries plus capitalisation and context.
+    pub names: Option<NamesSpec>,
+    /// A validator from `detect::validators` the candidate must pass.
+    pub validator: Option<String>,
+    /// Confidence of a candidate with no context either way.
+    #[serde(default = "default_confidence")]
+    pub confidence: f32,
+    #[serde(default)]
+    pub context: ContextSpec,
+    /// A "strong identifier" for policy.md's log rule (SSN, MRN, plan ID, date of birth).
+    #[serde(default)]
+    pub strong: bool,
+    #[serde(default)]
+    pub exclude: bool,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamesSpec {
+    pub first: Vec<String>,
+    pub last: Vec<String>,
+    /// Honorifics: a capitalised word right after one is a name ("Dr. Okafor", "Mrs. Lee").
+    #[serde(default)]
+    pub titles: Vec<String>,
+    /// Greetings: a dictionary name right after one is a name ("Hi Maria", "Dear John").
+    #[serde(default)]
+    pub greetings: Vec<String>,
+}
+
+/// Words near a candidate that raise or lower its confidence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    #[serde(default)]
+    pub positive: Vec<String>,
+    #[serde(default)]
+    pub negative: Vec<String>,
+    /// How far (bytes) before or after the candidate a context word counts.
+    #[serde(default = "default_window")]
+    pub window: usize,
+    #[serde(default = "default_boost")]
+    pub boost: f32,
+    #[serde(default = "default_penalty")]
+    pub penalty: f32,
+    /// Report candidates only when a positive context word is near.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl Default for ContextSpec {
+    fn default() -> Self {
+        ContextSpec {
+            positive: Vec::new(),
+            negative: Vec::new(),
+            window: default_window(),
+            boost: default_boost(),
+            penalty: default_penalty(),
+            required: false,
+        }
+    }
+}
+
+fn default_confidence() -> f32 {
+    0.6
+}
+fn default_window() -> usize {
+    40
+}
+fn default_boost() -> f32 {
+    0.3
+}
+fn default_penalty() -> f32 {
+    0.4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: String,
+    rule: Vec<RuleSpec>,
+}
+
+/// Every detector file and vocabulary, by path relative to the detectors directory.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<RuleSpec>,
+    /// Rule id → the file it came from (for error messages).
+    pub origin: BTreeMap<String, String>,
+    files: BTreeMap<String, String>,
+}
+
+impl RuleSet {
+    /// The detectors compiled into this binary.
+    pub fn embedded() -> Result<RuleSet> {
+        let files = embedded::EMBEDDED
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        RuleSet::from_files(files)
+    }
+
+    /// Detectors from a directory on disk (`--detectors DIR`), same layout as `detectors/`.
+    pub fn from_dir(dir: &Path) -> Result<RuleSet> {
+        let mut files = BTreeMap::new();
+        read_tree(dir, dir, &mut files)
+            .with_context(|| format!("reading detectors from {}", dir.display()))?;
+        if !files.keys().any(|k| k.ends_with(".toml")) {
+            bail!(
+                "no detector files (*.toml) in {}: point --detectors at a folder laid out like the repository's detectors/",
+                dir.display()
+            );
+        }
+        RuleSet::from_files(files)
+    }
+
+    fn from_files(files: BTreeMap<String, String>) -> Result<RuleSet> {
+        let mut set = RuleSet {
+            files,
+            ..Default::default()
+        };
+        for (path, text) in &set.files {
+            // rule files sit at the top; subfolders hold vocabularies and data tables
+            if !path.ends_with(".toml") || path.contains('/') {
+                continue;
+            }
+            let file: RuleFile =
+                toml::from_str(text).with_context(|| format!("detector file {path}"))?;
+            for rule in file.rule {
+                if let Some(prev) = set.origin.insert(rule.id.clone(), path.clone()) {
+                    bail!(
+                        "rule id `{}` is defined twice: in {prev} and {path}; ids must be unique",
+                        rule.id
+                    );
+                }
+                set.rules.push(rule);
+            }
+        }
+        set.check_specs()?;
+        Ok(set)
+    }
+
+    /// Vocabulary terms of a file: one per line, `#` comments and blank lines skipped.
+    pub fn vocabulary(&self, path: &str) -> Result<impl Iterator<Item = &str>> {
+        let text = self.files.get(path).with_context(|| {
+            format!("vocabulary file `{path}` not found in the detectors directory")
+        })?;
+        Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#')))
+    }
+
+    /// A data file (e.g. a TOML table) shipped with the detectors.
+    pub fn data_file(&self, path: &str) -> Option<&str> {
+        self.files.get(path).map(String::as_str)
+    }
+
+    fn check_specs(&self) -> Result<()> {
+        for r in &self.rules {
+            let at = || format!("rule `{}` ({})", r.id, self.origin[&r.id]);
+            let finders = r.pattern.is_some() as u8
+                + (!r.vocabulary.is_empty() || !r.terms.is_empty()) as u8
+                + r.names.is_some() as u8;
+            if finders != 1 {
+                bail!(
+                    "{}: give exactly one of `pattern`, `vocabulary`/`terms`, or `names`",
+                    at()
+                );
+            }
+            if r.category.is_none() && !r.exclude {
+                bail!(
+                    "{}: `category` is required (one of interface.md's categories)",
+                    at()
+                );
+            }
+            if let Some(v) = &r.validator
+                && validators::lookup(v).is_none()
+            {
+                let known: Vec<_> = validators::ALL.iter().map(|(n, _)| *n).collect();
+                bail!(
+                    "{}: unknown validator `{v}`; known: {}",
+                    at(),
+                    known.join(", ")
+                );
+            }
+            if !(0.0..=1.0).contains(&r.confidence) {
+                bail!("{}: confidence must be between 0 and 1", at());
+            }
+            if r.examples.is_empty() {
+                bail!("{}: every rule needs at least one example", at());
+            }
+            for path in r
+                .vocabulary
+                .iter()
+                .chain(r.names.iter().flat_map(|n| n.first.iter().chain(&n.last)))
+            {
+                self.vocabulary(path).with_context(at).map(drop)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            read_tree(root, &path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("toml" | "txt")
+        ) {
+            let rel = path
+                .strip_prefix(root)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.insert(
+                rel,
+                std::fs::read_to_string(&path).with_context(|| path.display().to_string())?,
+            );
+        }
+    }
+    Ok(())
+}

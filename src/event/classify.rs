@@ -1,0 +1,409 @@
+//! Where a field sits (its *location*, policy.md's table) and which channel an event travelled
+//! on. The same words mean different things per product (`tags` is customer metadata in
+//! Messaging but quality labels in Voice Insights), so the rules look at the event type too.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    Tag,
+    Log,
+    Attributes,
+    Url,
+    Content,
+    Address,
+    Metadata,
+}
+
+impl Location {
+    pub const ALL: [Location; 7] = [
+        Location::Tag,
+        Location::Log,
+        Location::Attributes,
+        Location::Url,
+        Location::Content,
+        Location::Address,
+        Location::Metadata,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Tag => "tag",
+            Location::Log => "log",
+            Location::Attributes => "attributes",
+            Location::Url => "url",
+            Location::Content => "content",
+            Location::Address => "address",
+            Location::Metadata => "metadata",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Sms,
+    Mms,
+    Voice,
+    Whatsapp,
+    Messenger,
+    Rcs,
+    Email,
+    Chat,
+    Push,
+    Sip,
+    Client,
+    Unknown,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Mms => "mms",
+            Channel::Voice => "voice",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Messenger => "messenger",
+            Channel::Rcs => "rcs",
+            Channel::Email => "email",
+            Channel::Chat => "chat",
+            Channel::Push => "push",
+            Channel::Sip => "sip",
+            Channel::Client => "client",
+            Channel::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Channel, String> {
+        use Channel::*;
+        [
+            Sms, Mms, Voice, Whatsapp, Messenger, Rcs, Email, Chat, Push, Sip, Client, Unknown,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .ok_or_else(|| format!("unknown channel `{s}`"))
+    }
+}
+
+/// Keys (compared case-insensitively) whose values are message content sent to or from a person.
+const CONTENT_KEYS: &[&str] = &[
+    "body",
+    "messagebody",
+    "speechresult",
+    "unstablespeechresult",
+    "transcriptiontext",
+    "transcription_text",
+    "responsebody",
+    "messagesubject",
+    "subject",
+    "text",
+    "message",
+];
+/// Routing keys: identify the channel and the party, not a leak by themselves.
+const ADDRESS_KEYS: &[&str] = &[
+    "to",
+    "from",
+    "caller",
+    "called",
+    "callee",
+    "forwardedfrom",
+    "contact_channel_address",
+    "address",
+    "authoraddress",
+    "proxyaddress",
+    "projectedaddress",
+    "recipients",
+    "author",
+    "identity",
+    "number_prefix",
+];
+const ATTRIBUTE_KEYS: &[&str] = &[
+    "attributes",
+    "task_attributes",
+    "worker_attributes",
+    "publisher_metadata",
+    "comments",
+    "comment",
+    "preserved_attributes",
+];
+
+/// The location of a field of an event of type `event_type`.
+pub fn location(event_type: &str, segments: &[String]) -> Location {
+    if event_type.starts_with("com.twilio.error-logs.") {
+        return Location::Log;
+    }
+    let in_data = |name: &str| segments.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let voice_insights = event_type.starts_with("com.twilio.voice.insights.");
+    if !voice_insights && in_data("tags") {
+        return Location::Tag;
+    }
+    if segments
+        .iter()
+        .any(|s| ATTRIBUTE_KEYS.iter().any(|k| s.eq_ignore_ascii_case(k)))
+    {
+        return Location::Attributes;
+    }
+    // the innermost named key decides (array indexes are skipped)
+    let key = segments
+        .iter()
+        .rev()
+        .find(|s| !s.bytes().all(|b| b.is_ascii_digit()));
+    let Some(key) = key else {
+        return Location::Metadata;
+    };
+    let lower = key.to_ascii_lowercase();
+    if lower.ends_with("url") || lower.ends_with("uri") || lower == "destination" {
+        return Location::Url;
+    }
+    if CONTENT_KEYS.contains(&lower.as_str()) {
+        return Location::Content;
+    }
+    // Verify's service name is the text of every message it sends
+    if event_type.starts_with("com.twilio.accountsecurity.") && lower.contains("friendly_name") {
+        return Location::Content;
+    }
+    if ADDRESS_KEYS.contains(&lower.as_str()) {
+        return Location::Address;
+    }
+    Location::Metadata
+}
+
+/// The channel of an event, from address prefixes (`whatsapp:`, `messenger:`, `rcs:`), email
+/// addresses, Verify's `channel`, and the product.
+pub fn channel(event_type: &str, data: &Value) -> Channel {
+    let mut found = None;
+    let mut email = false;
+    visit_addresses(data, &mut |key, value| {
+        let v = value.trim_start_matches('[');
+        let c = if v.starts_with("whatsapp:") {
+            Some(Channel::Whatsapp)
+        } else if v.starts_with("messenger:") {
+            Some(Channel::Messenger)
+        } else if v.starts_with("rcs:") {
+            Some(Channel::Rcs)
+        } else if v.starts_with("client:") {
+            Some(Channel::Client)
+        } else if v.starts_with("sip:") {
+            Some(Channel::Sip)
+        } else {
+            if v.contains('@') && !v.contains(':') && key != "identity" && key != "author" {
+                email = true;
+            }
+            None
+        };
+        // the most restrictive channel wins: an ineligible one must not be masked by another
+        if let Some(c) = c
+            && found.is_none_or(|f: Channel| rank(c) > rank(f))
+        {
+            found = Some(c);
+        }
+    });
+    if let Some(c) = found
+        && rank(c) >= rank(Channel::Client)
+    {
+        return c;
+    }
+    if let Some(c) = verify_channel(data) {
+        return c;
+    }
+    if email
+        || data
+            .pointer("/Bindings/Email")
+            .is_some_and(|v| !v.is_null())
+            && found.is_none()
+    {
+        return Channel::Email;
+    }
+    if let Some(c) = found {
+        return c;
+    }
+    if event_type.starts_with("com.twilio.voice.") {
+        return match data.get("call_type").and_then(Value::as_str) {
+            Some("sip" | "trunking") => Channel::Sip,
+            Some("client") => Channel::Client,
+            Some("whatsapp") => Channel::Whatsapp,
+            _ => Channel::Voice,
+        };
+    }
+    if event_type.starts_with("com.twilio.messaging.")
+        || event_type.starts_with("com.twilio.accountsecurity.")
+    {
+        let media = ["numMedia", "NumMedia"]
+            .iter()
+            .filter_map(|k| data.get(*k))
+            .any(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    .unwrap_or(0)
+                    > 0
+            });
+        return if media { Channel::Mms } else { Channel::Sms };
+    }
+    if event_type.starts_with("com.twilio.conversations.") {
+        return Channel::Chat;
+    }
+    Channel::Unknown
+}
+
+fn rank(c: Channel) -> u8 {
+    match c {
+        Channel::Whatsapp | Channel::Messenger => 4,
+        Channel::Rcs => 3,
+        Channel::Client | Channel::Sip => 1,
+        _ => 0,
+    }
+}
+
+fn verify_channel(data: &Value) -> Option<Channel> {
+    let mut channels = Vec::new();
+    if let Some(c) = data.get("channel").and_then(Value::as_str) {
+        channels.push(c.to_ascii_lowercase());
+    }
+    if let Some(attempts) = data
+        .pointer("/send_code_attempts/attempts")
+        .and_then(Value::as_array)
+    {
+        for a in attempts {
+            if let Some(c) = a.get("channel").and_then(Value::as_str) {
+                channels.push(c.to_ascii_lowercase());
+            }
+        }
+    }
+    let pick = |c: &str| match c {
+        "email" => Some(Channel::Email),
+        "whatsapp" => Some(Channel::Whatsapp),
+        "rcs" => Some(Channel::Rcs),
+        "sms" => Some(Channel::Sms),
+        "call" | "voice" => Some(Channel::Voice),
+        "push" | "totp" => Some(Channel::Push),
+        _ => None,
+    };
+    let picked: Vec<Channel> = channels.iter().filter_map(|c| pick(c)).collect();
+    // any ineligible attempt makes the verification ineligible
+    picked
+        .iter()
+        .copied()
+        .find(|c| matches!(c, Channel::Email | Channel::Whatsapp | Channel::Rcs))
+        .or_else(|| picked.first().copied())
+}
+
+/// Calls `f(key_lowercase, value)` for every string under an address key, at any depth.
+pub fn visit_addresses(v: &Value, f: &mut dyn FnMut(&str, &str)) {
+    fn go(v: &Value, key: &str, f: &mut dyn FnMut(&str, &str)) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    go(child, &k.to_ascii_lowercase(), f);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| go(i, key, f)),
+            Value::String(s) if ADDRESS_KEYS.contains(&key) => f(key, s),
+            _ => {}
+        }
+    }
+    go(v, "", f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seg(p: &str) -> Vec<String> {
+        p.split('/')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn locations_follow_policy_table() {
+        let msg = "com.twilio.messaging.message.sent";
+        assert_eq!(location(msg, &seg("/data/tags/patient_mrn")), Location::Tag);
+        assert_eq!(location(msg, &seg("/data/body")), Location::Content);
+        assert_eq!(location(msg, &seg("/data/to")), Location::Address);
+        assert_eq!(
+            location(msg, &seg("/data/statusCallBackUrl")),
+            Location::Url
+        );
+        assert_eq!(location(msg, &seg("/data/messageSid")), Location::Metadata);
+        assert_eq!(
+            location(
+                "com.twilio.error-logs.error.logged",
+                &seg("/data/payload/message")
+            ),
+            Location::Log
+        );
+        assert_eq!(
+            location(
+                "com.twilio.taskrouter.reservation.created",
+                &seg("/data/payload/task_attributes/name")
+            ),
+            Location::Attributes
+        );
+        assert_eq!(
+            location(
+                "com.twilio.voice.insights.call-summary.complete",
+                &seg("/data/tags/0")
+            ),
+            Location::Metadata
+        );
+        assert_eq!(
+            location(
+                "com.twilio.accountsecurity.verify.verification.pending",
+                &seg("/data/send_code_attempts/attempts/0/tags/mrn")
+            ),
+            Location::Tag
+        );
+    }
+
+    #[test]
+    fn channels_from_addresses_and_products() {
+        let t = "com.twilio.messaging.message.delivered";
+        assert_eq!(
+            channel(t, &json!({"to": "whatsapp:+447700900123"})),
+            Channel::Whatsapp
+        );
+        assert_eq!(
+            channel(t, &json!({"to": "messenger:1038"})),
+            Channel::Messenger
+        );
+        assert_eq!(channel(t, &json!({"to": "rcs:+15555550100"})), Channel::Rcs);
+        assert_eq!(channel(t, &json!({"to": "+15555550100"})), Channel::Sms);
+        assert_eq!(
+            channel(t, &json!({"to": "+15555550100", "numMedia": "2"})),
+            Channel::Mms
+        );
+        let v = "com.twilio.accountsecurity.verify.verification.pending";
+        assert_eq!(
+            channel(v, &json!({"to": "jane@example.com"})),
+            Channel::Email
+        );
+        assert_eq!(
+            channel(
+                v,
+                &json!({"to": "+15555550100", "send_code_attempts": {"attempts": [{"channel": "EMAIL"}]}})
+            ),
+            Channel::Email
+        );
+        assert_eq!(
+            channel(
+                "com.twilio.voice.status-callback.call.completed",
+                &json!({})
+            ),
+            Channel::Voice
+        );
+        let c = "com.twilio.conversations.conversation.added";
+        assert_eq!(
+            channel(
+                c,
+                &json!({"MessagingBinding": {"Address": "whatsapp:+1"}, "Bindings": {"Email": {}}})
+            ),
+            Channel::Whatsapp
+        );
+    }
+}
