@@ -2,3 +2,4 @@
 //! `SourceRef` saying where each came from; `scan::Scanner` does the rest.
 
 pub mod files;
+pub mod webhook;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The one command that sets up everything the tests need and runs them all.
+# Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
+# Needs only the Rust toolchain. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ ! -d ../shared/corpora ]; then
+  echo "note: ../shared/corpora is missing: the corpus evaluation will print that it skipped" >&2
+fi
+
+step "build"
+cargo build --locked --all-targets
+
+step "detector examples (phiscan rules check)"
+cargo run --locked --quiet -- rules check
+
+step "tests"
+# --nocapture: the corpus evaluation prints its recall/precision tables
+cargo test --locked -- --nocapture
+
+step "scan the shipped examples"
+cargo run --locked --quiet -- scan --quiet examples/ > target/example-alerts.jsonl
+echo "$(wc -l < target/example-alerts.jsonl) alerts from examples/"
+
+echo
+echo "all tests passed"

@@ -1,0 +1,3 @@
+//! The Event Streams webhook sink receiver.
+
+pub mod signature;
