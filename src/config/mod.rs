@@ -1,5 +1,9 @@
-//! Configuration: one TOML file, every key optional. `phiscan scan` needs no file at all; the
-//! defaults are policy.md's rules and severities.
+//! Configuration: one TOML file, every key optional, every key overridable from the environment
+//! (`env`). `phiscan scan` needs no file at all; the defaults are policy.md's rules and
+//! severities. `service` holds what only `phiscan run` reads.
+
+pub mod env;
+pub mod service;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +24,9 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub allow: AllowConfig,
     pub fingerprint: FingerprintConfig,
+    pub service: service::ServiceConfig,
+    pub sources: service::SourcesConfig,
+    pub sinks: service::SinksConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -112,22 +119,48 @@ pub struct FingerprintConfig {
 }
 
 impl Config {
+    /// The file (if any) with `PHISCAN_*` environment overrides applied.
     pub fn load(path: Option<&Path>) -> Result<Config> {
-        let Some(path) = path else {
-            return Ok(Config::default());
+        Config::load_with_env(path, std::env::vars())
+    }
+
+    pub fn load_with_env(
+        path: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
+        let (text, origin) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config file {}", p.display()))?,
+                p.display().to_string(),
+            ),
+            None => (String::new(), "defaults".to_string()),
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let config: Config = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("config file {}: {}", path.display(), e.message()).context(format!(
-                "at {}",
-                e.span()
-                    .map(|s| line_col(&text, s.start))
-                    .unwrap_or_else(|| "?".into())
-            ))
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = e
+                .span()
+                .map(|s| line_col(&text, s.start))
+                .unwrap_or_else(|| "?".into());
+            anyhow::anyhow!("config file {origin}, {at}: {}", e.message())
+        })?;
+        let from_env = env::apply(&mut table, vars)?;
+        let config: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let hint = if from_env.is_empty() {
+                String::new()
+            } else {
+                format!(" (environment overrides: {})", from_env.join(", "))
+            };
+            anyhow::anyhow!("config ({origin}){hint}: {}", e.message())
         })?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The effective configuration as TOML, every secret replaced by `"***"`.
+    pub fn to_masked_toml(&self) -> String {
+        let mut value = toml::Value::try_from(self).expect("config serialises");
+        mask_secrets(&mut value);
+        toml::to_string_pretty(&value).expect("config serialises")
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -171,6 +204,28 @@ impl Config {
     }
 }
 
+/// Keys whose values are secrets, wherever they are (librdkafka's `sasl.password` included).
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "secret", "token", "key"]
+        .iter()
+        .any(|s| k.contains(s))
+        && !k.ends_with("_path")
+        && k != "tls_key"
+}
+
+fn mask_secrets(v: &mut toml::Value) {
+    if let toml::Value::Table(t) = v {
+        for (k, child) in t.iter_mut() {
+            if is_secret_key(k) && matches!(child, toml::Value::String(_)) {
+                *child = toml::Value::String("***".into());
+            } else {
+                mask_secrets(child);
+            }
+        }
+    }
+}
+
 fn line_col(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
@@ -184,23 +239,53 @@ mod tests {
 
     #[test]
     fn defaults_need_no_file_and_unknown_keys_are_errors() {
-        let c = Config::load(None).unwrap();
+        let load = |p: Option<&Path>| Config::load_with_env(p, std::iter::empty());
+        let c = load(None).unwrap();
         assert!(c.policy.ineligible_channels.contains(&Channel::Whatsapp));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "[policy]\nhipaa_acounts = []\n").unwrap();
-        let err = format!("{:#}", Config::load(Some(&p)).unwrap_err());
+        let err = format!("{:#}", load(Some(&p)).unwrap_err());
         assert!(err.contains("hipaa_acounts"), "{err}");
         std::fs::write(&p, "[policy.severity]\nphi-in-tagz = \"high\"\n").unwrap();
-        let err = format!("{:#}", Config::load(Some(&p)).unwrap_err());
+        let err = format!("{:#}", load(Some(&p)).unwrap_err());
         assert!(err.contains("unknown rule `phi-in-tagz`"), "{err}");
         std::fs::write(
             &p,
             "[policy]\nalert_info = true\n[policy.severity]\nphi-in-url = \"high\"\n",
         )
         .unwrap();
-        let c = Config::load(Some(&p)).unwrap();
+        let c = load(Some(&p)).unwrap();
         assert!(c.policy.alert_info);
         assert_eq!(c.policy.severity["phi-in-url"], Severity::High);
+    }
+
+    #[test]
+    fn environment_overrides_and_masked_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[sources.webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x/e\"\n[sources.kafka]\nbrokers = \"b:9092\"\ntopics = [\"t\"]\nproperties = { \"sasl.password\" = \"hunter2\" }\n").unwrap();
+        let vars = [
+            ("PHISCAN_SOURCES__WEBHOOK__AUTH_TOKEN", "tok123"),
+            ("PHISCAN_DETECT__THRESHOLD", "0.8"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = Config::load_with_env(Some(&p), vars).unwrap();
+        assert_eq!(
+            c.sources.webhook.as_ref().unwrap().auth_token.as_deref(),
+            Some("tok123")
+        );
+        assert_eq!(c.detect.threshold, 0.8);
+        let shown = c.to_masked_toml();
+        assert!(
+            !shown.contains("tok123") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert!(shown.contains("***"));
+        let bad = Config::load_with_env(
+            None,
+            [("PHISCAN_DETECT__TRESHOLD".to_string(), "1".to_string())],
+        );
+        assert!(format!("{:#}", bad.unwrap_err()).contains("PHISCAN_DETECT__TRESHOLD"));
     }
 }
