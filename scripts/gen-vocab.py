@@ -79,11 +79,6 @@ MEDICAL_ALLOW = {
     "pregnancy",
     "pregnant",
     "stroke",
-    # hyphenated compounds: wordfreq scores a compound by its parts ("self" + "harm")
-    "self-harm",
-    "hiv-positive",
-    "mini-stroke",
-    "pre-diabetes",
 }
 
 # Lay names of conditions people actually type in a text message or a support ticket. Procedures
@@ -194,6 +189,33 @@ CALENDAR_WORDS = {
     "saturday", "sunday", "christmas", "easter",
 }
 
+# Words that are always capitalised, so the lowercase-share test below would take them for names:
+# places, nationalities, religions, brands and sentence-initial interjections that show up in the
+# census lists with zipf >= 4.0. Dropped from the name lists like the calendar words. (Names that
+# are places too but mainly person names -- Jordan, Austin, Madison, Washington, Lincoln -- stay.)
+PROPER_WORDS = {
+    # interjections (capitalised at the start of a sentence)
+    "oh", "hey",
+    # countries, regions, cities, states
+    "america", "argentina", "asia", "austria", "berlin", "birmingham", "boston", "brazil",
+    "bristol", "cambridge", "canada", "carolina", "china", "cleveland", "colorado", "columbia",
+    "columbus", "dakota", "dallas", "denmark", "denver", "dublin", "england", "florida", "france",
+    "geneva", "georgia", "germany", "glasgow", "holland", "houston", "india", "ireland", "israel",
+    "kenya", "leeds", "london", "madrid", "maine", "maryland", "milan", "montana", "nevada",
+    "orlando", "oxford", "paris", "poland", "portugal", "rio", "rome", "spain", "sydney", "vegas",
+    "wales", "york", "angeles", "francisco", "diego", "santa", "kong", "broadway", "harvard",
+    "richmond", "baltimore",
+    # nationalities, languages, religions
+    "english", "french", "german", "greek", "irish", "roman", "thai", "welsh", "christian",
+    "christ", "islam", "isis",
+    # brands and others
+    "disney", "marvel", "mars", "shakespeare",
+}
+
+# Names whose lowercase use is a markup tag, an acronym or a foreign word rather than English
+# ("<li>", "SEO", French "du"/"le"), so the lowercase-share test would wrongly drop them.
+NOT_ENGLISH_WORDS = {"li", "chan", "seo", "du", "le"}
+
 # A name whose lowercase form is used at least this share as often as its capitalised form
 # (spaCy's case-sensitive lexeme probabilities) is treated as a word that is also a name ("will",
 # "hope", "brown", "king", "rose") rather than a name that is frequent in text ("john", "smith").
@@ -255,10 +277,12 @@ def write_list(path: Path, head: list[str], terms: list[str]) -> None:
           f"{len(terms)} terms, {path.stat().st_size} bytes")
 
 
-def wrap(prefix: str, words: list[str], width: int = 96) -> list[str]:
-    """Header lines listing words, comma-separated and wrapped."""
+def wrap(prefix: str, words: list[str], width: int = 96, limit: int = 200) -> list[str]:
+    """Header lines listing words, comma-separated and wrapped; at most `limit` of them."""
     if not words:
         return [prefix + "(none)"]
+    if len(words) > limit:
+        words = words[:limit] + [f"... and {len(words) - limit} more"]
     lines, cur = [], prefix + words[0]
     for w in words[1:]:
         if len(cur) + 2 + len(w) > width:
@@ -273,7 +297,8 @@ def wrap(prefix: str, words: list[str], width: int = 96) -> list[str]:
 def common_words_note() -> list[str]:
     return [
         f"Common-word test: wordfreq {dist_version('wordfreq')} zipf_frequency(term, 'en') >= "
-        f"{ZIPF_COMMON} (about once per 100,000 words of English).",
+        f"{ZIPF_COMMON} (about once per 100,000 words of English);",
+        "  a hyphenated word is scored by its joined spelling (self-harm -> selfharm).",
     ]
 
 
@@ -357,7 +382,7 @@ _BAD = re.compile(
     r"\b(?:unspecified|specified|elsewhere|other|site|sites|sequela|sequelae|encounter|history|"
     r"status|nos|part|parts|region|level|initial|subsequent|right|left|bilateral|unilateral|"
     r"unsp|classified|stated|single|multiple|certain|unknown|person|persons|accident|exposure|"
-    r"contact|conditions|forms|form|such|types|type [a-z]|sites|because|use of|underdosing|"
+    r"contact|conditions|forms|form|such|types|type [a-z]|because|use of|underdosing|"
     r"poisoning|adverse|toxic|effects|effect|complication|complications|failed|attempted|"
     r"abnormal findings|findings|examination|observation|screening|counseling|procedure|"
     r"procedures|postprocedural|intraoperative|mechanical|device|implant|graft|prosthetic)\b"
@@ -370,11 +395,11 @@ _DIGIT_OK = re.compile(r"^(?:type [12] .*|covid-19)$")
 _DANGLING = re.compile(r"\b(?:described|caused|characterized|identified|diagnosed|affected|replaced|"
                        r"inconclusive|presenting|resulting|arising|(?<!-)induced|related)$")
 # one-word leftovers that are adjectives ("abdominal" from "Abdominal and pelvic pain") ...
-_ADJECTIVE = re.compile(r"(?:al|ic|ac|ous|ive|ent|ant|ary|ed)$")
+_ADJECTIVE = re.compile(r"(?:al|ic|ac|ous|ive|ent|ant|ary)$")
 _ADJECTIVE_OK = {"colic", "tic"}
-# ... or body parts, organisms' hosts and other words that are not a condition on their own
+# ... or body parts, people and other words that are not a condition on their own
 ICD_NOT_A_CONDITION = {
-    "calculus", "chignon", "cloaca", "denticles", "female", "individual", "infant", "lad-i",
+    "calculus", "chignon", "cloaca", "denticles", "female", "fissured", "individual", "infant", "lad-i",
     "lad-ii", "lad-iii", "male", "malleus", "newborn", "problems", "shadow", "sinus",
     "stereotype", "tokelau", "uterus", "h-abc", "hb-s", "pig-bel",
 }
@@ -386,6 +411,8 @@ _ICD_SKIP_CHAPTERS = tuple("VWXYZ")  # external causes (V00-Y99), factors/encoun
 
 def clean_icd_title(s: str) -> str:
     s = unicodedata.normalize("NFKC", s).lower().replace("\u2019", "'")
+    if re.search(r"\w/\w", s):  # "Mature T/NK-cell lymphomas": no clean cut point
+        return ""
     s = _PAREN_CUT.sub("|", s)
     s = _PAREN.sub("", s)
     s = _CUT.split(s)[0]
@@ -414,7 +441,7 @@ def icd_condition_terms(cm) -> tuple[Counter, int]:
                 continue
             if not 1 <= len(t.split()) <= 4:
                 continue
-            if not re.fullmatch(r"[a-z0-9][a-z0-9' -]*[a-z0-9']", t) and not re.fullmatch(r"[a-z]", t):
+            if not re.fullmatch(r"[a-z0-9][a-z0-9' -]*[a-z0-9']", t):
                 continue
             if re.search(r"\d", t) and not _DIGIT_OK.match(t):
                 continue
@@ -426,14 +453,20 @@ def icd_condition_terms(cm) -> tuple[Counter, int]:
     return terms, titles
 
 
+def word_zipf(word: str) -> float:
+    """zipf of one word. wordfreq splits a hyphenated word and scores it by its parts, which would
+    make "self-harm" or "slow-k" as common as "harm" or "k": score the joined spelling instead."""
+    return zipf(word.replace("-", "")) if "-" in word.strip("-") else zipf(word)
+
+
 def prune_common_single(terms: set[str], allow: set[str]) -> tuple[set[str], list[str]]:
     kept, dropped = set(), []
     for t in terms:
-        if " " not in t and zipf(t) >= ZIPF_COMMON and t not in allow:
+        if " " not in t and word_zipf(t) >= ZIPF_COMMON and t not in allow:
             dropped.append(t)
         else:
             kept.add(t)
-    return kept, sorted(dropped, key=lambda w: (-zipf(w), w))
+    return kept, sorted(dropped, key=lambda w: (-word_zipf(w), w))
 
 
 def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
@@ -442,7 +475,7 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
     lay = {t.lower().strip() for t in LAY_CONDITIONS}
     union = set(icd_terms) | lay
     kept, dropped = prune_common_single(union, MEDICAL_ALLOW)
-    allowed_hits = sorted(t for t in union if " " not in t and zipf(t) >= ZIPF_COMMON and t in MEDICAL_ALLOW)
+    allowed_hits = sorted(t for t in union if " " not in t and word_zipf(t) >= ZIPF_COMMON and t in MEDICAL_ALLOW)
     head = [
         "Condition / diagnosis terms a person might write in a text message or a log line.",
         "Lowercase, one term per line, sorted, deduplicated; matched as whole words, case-insensitively.",
@@ -486,6 +519,21 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
 _MESH_BIO = ("D05", "D08", "D12", "D13", "D23")
 _MED_CHARS = re.compile(r"[a-z0-9' -]+")
 MED_MAX_WORDS = 3
+# DrugBank also lists foods and allergen sources ("blueberry", "shrimp", "kale"), MeSH lists
+# "sewage" and "neon": a single word this common (zipf >= 3.0, once per million words) is kept only
+# when MedlinePlus, the NHS or Wikipedia know it as a drug, or it is in MEDICATION_WORDS
+MED_EVERYDAY_ZIPF = 3.0
+MEDICATION_WORDS = {
+    "antibiotic", "antibiotics", "antidepressant", "antidepressants", "contraceptive",
+    "contraceptives", "heroin", "opioid", "opioids", "narcotic", "narcotics", "steroids",
+}
+# systematic chemical names carry locants ("4-hydroxyphenyl", "2'-deoxy", "1h-indole", "6 aminohexanoic
+# acid"); nobody writes those for a medicine, while "5-fu" or "cu-64 sartate" stay
+_LOCANT = re.compile(r"(?:^|[\s-])\d+[a-z]{0,2}(?:'|,\d+)*-[a-z]{3,}|\d[a-z]?-\d|^\d+ [a-z]{4,}")
+# DrugBank lists allergenic extracts by their source ("timothy grass pollen", "shrimp whole",
+# "halibut flesh", "cat hair"): allergy-test material, not medication names
+_ALLERGEN_TAIL = {"pollen", "whole", "flesh", "dander", "hair", "feather", "feathers", "epithelia",
+                  "epithelium"}
 
 
 def gen_medications(out: Path, conditions: set[str]) -> list[str]:
@@ -500,6 +548,13 @@ def gen_medications(out: Path, conditions: set[str]) -> list[str]:
     n_raw = len(raw)
     names = {unicodedata.normalize("NFKC", t).lower().strip() for t in raw}
     names = {re.sub(r"\s+", " ", t) for t in names}
+
+    def consumer(t: str) -> bool:
+        """True when MedlinePlus, the NHS or Wikipedia describe a drug behind t."""
+        return any(
+            any(k in canon.get(c, {}) for k in ("medline_plus_id", "nhs_url", "wikipedia_url"))
+            for c in variants.get(t, [t])
+        )
 
     def curated(t: str) -> bool:
         """True when some canonical drug behind t comes from DrugBank, MedlinePlus, the NHS or
@@ -524,13 +579,25 @@ def gen_medications(out: Path, conditions: set[str]) -> list[str]:
     steps.append(("not a pure number (needs a letter)", len(names)))
     names = {t for t in names if len(t.split()) <= MED_MAX_WORDS}
     steps.append((f"at most {MED_MAX_WORDS} words", len(names)))
+    names = {t for t in names if not _LOCANT.search(t)}
+    steps.append(("not a systematic chemical name (locants: 4-hydroxy..., 2'-deoxy..., 1h-...)", len(names)))
+    names = {t for t in names if t.split()[-1] not in _ALLERGEN_TAIL}
+    steps.append(("not an allergenic extract named by its source (... pollen, ... whole, ... flesh)", len(names)))
     names = {t for t in names if curated(t)}
     steps.append(("not a MeSH-only biomolecule (protein/enzyme/receptor/gene product)", len(names)))
     names = {t for t in names if t not in conditions}
     steps.append(("not in conditions.txt", len(names)))
     names, dropped_single = prune_common_single(names, MEDICAL_ALLOW)
     steps.append(("single word not a common English word", len(names)))
-    dropped_multi = sorted(t for t in names if " " in t and all(zipf(w) >= ZIPF_COMMON for w in t.split()))
+    dropped_everyday = sorted(
+        (t for t in names
+         if " " not in t and word_zipf(t) >= MED_EVERYDAY_ZIPF and not consumer(t)
+         and t not in MEDICATION_WORDS and t not in MEDICAL_ALLOW),
+        key=lambda w: (-word_zipf(w), w),
+    )
+    names -= set(dropped_everyday)
+    steps.append((f"single word with zipf >= {MED_EVERYDAY_ZIPF} only if a consumer drug source knows it", len(names)))
+    dropped_multi = sorted(t for t in names if " " in t and all(word_zipf(w) >= ZIPF_COMMON for w in t.split()))
     names -= set(dropped_multi)
     steps.append(("multi-word term not made only of common English words", len(names)))
 
@@ -554,6 +621,8 @@ def gen_medications(out: Path, conditions: set[str]) -> list[str]:
         *[f"  {n:>7}  {what}" for what, n in steps],
         *common_words_note(),
         *wrap("Dropped common single words: ", dropped_single),
+        *wrap(f"Dropped everyday words (zipf >= {MED_EVERYDAY_ZIPF}, no MedlinePlus/NHS/Wikipedia entry): ",
+              dropped_everyday),
         *wrap("Dropped all-common-word phrases: ", dropped_multi),
         "",
     ]
@@ -586,9 +655,9 @@ def name_is_word(name: str, probs: dict[str, float]) -> bool:
     """A name that is (also) a common English word: zipf >= 4.0, and either written in lowercase
     at least LOWERCASE_SHARE as often as capitalised, or a month/weekday/holiday name."""
     low = name.lower()
-    if zipf(low) < ZIPF_COMMON:
+    if zipf(low) < ZIPF_COMMON or low in NOT_ENGLISH_WORDS:
         return False
-    if low in CALENDAR_WORDS:
+    if low in CALENDAR_WORDS or low in PROPER_WORDS:
         return True
     cap = probs.get(low.capitalize(), -30.0)
     lower = probs.get(low, -30.0)
@@ -612,8 +681,10 @@ def case_note(probs_n: int) -> list[str]:
         f"  used at least {LOWERCASE_SHARE:g}x as often as the capitalised form in spacy-lookups-data "
         f"{dist_version('spacy-lookups-data')}",
         f"  en_lexeme_prob ({probs_n} case-sensitive entries; MIT package, used only as a filter) OR it is",
-        "  a month/weekday/holiday name). zipf alone would also drop John, James, Smith, Johnson, ...:",
-        "  names are frequent in text; what makes 'Will' or 'Brown' a common word is lowercase use.",
+        "  a month/weekday/holiday name or an always-capitalised place/nationality/interjection word",
+        "  listed in the script (PROPER_WORDS)); li, chan, seo, du, le are kept (NOT_ENGLISH_WORDS).",
+        "  zipf alone would also drop John, James, Smith, Johnson, ...: names are frequent in text;",
+        "  what makes 'Will' or 'Brown' a common word is its lowercase use.",
     ]
 
 
@@ -664,8 +735,9 @@ def gen_names(out: Path) -> None:
         "",
         *names_provenance(ver, "dist.all.last"),
         "",
-        f"Counts: {len(last)} surnames in the census list; top 20000 by rank taken (the census",
-        f"  frequency of rank 20000 is {last_sorted[-1][1]:.3f}%).",
+        f"Counts: {len(last)} surnames in the census list; top 20000 by census rank taken. The list",
+        "  gives frequencies to 3 decimals, so the last "
+        f"{sum(1 for r in last_sorted if r[1] == 0)} taken show 0.000% and are ordered by the census rank alone.",
         f"Pruning: 20000 before, {len(last_keep)} after ({len(last_drop_c)} dropped as common words).",
         *case_note(len(probs)),
         *wrap("Dropped: ", last_drop_c),
