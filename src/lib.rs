@@ -5,13 +5,18 @@
 //! `source` (where bytes come from) → `event` (CloudEvent decoding and the field walk) →
 //! `detect` (the one-pass detection engine over each string) → `policy` (where a finding is a
 //! violation, and how severe) → `sink` (alert outputs). `alert` holds the alert document and the
-//! masking/fingerprinting that keeps raw values out of every output.
+//! masking/fingerprinting that keeps raw values out of every output. `service` runs it all as a
+//! long-lived process (`phiscan run`), with `checkpoint` tracking which Kafka offsets are safe
+//! to commit and `metrics` beside it.
 
 pub mod alert;
+pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod event;
+pub mod metrics;
 pub mod policy;
 pub mod scan;
+pub mod service;
 pub mod sink;
 pub mod source;

@@ -40,6 +40,31 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Run the long-lived service: Kafka and webhook-sink sources, alert sinks, /metrics.
+    ///
+    /// Every config key can be overridden by a PHISCAN_* environment variable, sections joined by
+    /// a double underscore: PHISCAN_SOURCES__KAFKA__GROUP_ID=prod. Logs are JSON lines on stderr
+    /// (level from PHISCAN_LOG, e.g. `info` or `phiscan=debug`) and never contain detected values.
+    /// SIGTERM drains in-flight events, commits Kafka offsets, then exits.
+    Run {
+        /// Configuration file (TOML); see `examples/phiscan.toml` and the README.
+        #[arg(long, short = 'c', value_name = "FILE", env = "PHISCAN_CONFIG")]
+        config: PathBuf,
+    },
+    /// Work with configuration files.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a config (with PHISCAN_* overrides) and print the effective config, secrets masked.
+    Check {
+        #[arg(long, short = 'c', value_name = "FILE", env = "PHISCAN_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -115,6 +140,10 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::List { detectors },
         } => cli::rules::list(detectors),
+        Command::Run { config } => cli::service::run(&config),
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => cli::service::check(config.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -45,6 +45,9 @@ pub struct Stats {
     pub counted_not_alerted: BTreeMap<&'static str, u64>,
     pub findings_by_category: BTreeMap<Category, u64>,
     pub findings_by_location: BTreeMap<Location, u64>,
+    pub findings_by_category_location: BTreeMap<(Category, Location), u64>,
+    /// Every violation, alerted or only counted.
+    pub violations: BTreeMap<(&'static str, Severity), u64>,
 }
 
 impl Stats {
@@ -68,6 +71,8 @@ impl Stats {
         add(&mut self.counted_not_alerted, &other.counted_not_alerted);
         add(&mut self.findings_by_category, &other.findings_by_category);
         add(&mut self.findings_by_location, &other.findings_by_location);
+        add(&mut self.findings_by_category_location, &other.findings_by_category_location);
+        add(&mut self.violations, &other.violations);
     }
 }
 
@@ -211,6 +216,7 @@ impl Scanner {
                 .entry(l.finding.category)
                 .or_default() += 1;
             *stats.findings_by_location.entry(l.location).or_default() += 1;
+            *stats.findings_by_category_location.entry((l.finding.category, l.location)).or_default() += 1;
         }
         if located.is_empty() {
             return;
@@ -230,6 +236,7 @@ impl Scanner {
             parties: &parties,
         };
         for v in self.policy.evaluate(&facts, &seen) {
+            *stats.violations.entry((v.rule, v.severity)).or_default() += 1;
             if !v.alert {
                 *stats.counted_not_alerted.entry(v.rule).or_default() += 1;
                 continue;

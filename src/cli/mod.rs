@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod rules;
 pub mod scan;
+pub mod service;
 mod summary;
 
 use anyhow::Result;

@@ -2,4 +2,5 @@
 //! `SourceRef` saying where each came from; `scan::Scanner` does the rest.
 
 pub mod files;
+pub mod kafka;
 pub mod webhook;

@@ -32,30 +32,64 @@ impl Rejection {
 
 /// Verifies a JSON (Event Streams) request. `url` is the full URL Twilio called, including the
 /// query string exactly as received (it holds `bodySHA256`).
-pub fn verify_json(auth_token: &str, url: &str, body: &[u8], signature: Option<&str>) -> Result<(), Rejection> {
-    let signature = signature.filter(|s| !s.is_empty()).ok_or(Rejection::MissingSignature)?;
-    if !url_variants(url).iter().any(|u| constant_eq(sign(auth_token, u, &[]).as_bytes(), signature.as_bytes())) {
+pub fn verify_json(
+    auth_token: &str,
+    url: &str,
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<(), Rejection> {
+    let signature = signature
+        .filter(|s| !s.is_empty())
+        .ok_or(Rejection::MissingSignature)?;
+    if !url_variants(url)
+        .iter()
+        .any(|u| constant_eq(sign(auth_token, u, &[]).as_bytes(), signature.as_bytes()))
+    {
         return Err(Rejection::BadSignature);
     }
     match query_param(url, "bodySHA256") {
-        Some(expected) if constant_eq(hex::encode(Sha256::digest(body)).as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(expected)
+            if constant_eq(
+                hex::encode(Sha256::digest(body)).as_bytes(),
+                expected.as_bytes(),
+            ) =>
+        {
+            Ok(())
+        }
         _ => Err(Rejection::BodyHashMismatch),
     }
 }
 
 /// Verifies a classic form-encoded webhook: the signature covers the URL and every parameter.
-pub fn verify_form(auth_token: &str, url: &str, params: &[(String, String)], signature: Option<&str>) -> Result<(), Rejection> {
-    let signature = signature.filter(|s| !s.is_empty()).ok_or(Rejection::MissingSignature)?;
-    let ok = url_variants(url).iter().any(|u| constant_eq(sign(auth_token, u, params).as_bytes(), signature.as_bytes()));
-    if ok { Ok(()) } else { Err(Rejection::BadSignature) }
+pub fn verify_form(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+    signature: Option<&str>,
+) -> Result<(), Rejection> {
+    let signature = signature
+        .filter(|s| !s.is_empty())
+        .ok_or(Rejection::MissingSignature)?;
+    let ok = url_variants(url)
+        .iter()
+        .any(|u| constant_eq(sign(auth_token, u, params).as_bytes(), signature.as_bytes()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::BadSignature)
+    }
 }
 
 /// base64(HMAC-SHA1(token, url + name1 + value1 + …)) with names sorted and, per name, values
 /// sorted and de-duplicated (the SDKs' order).
 pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
     mac.update(url.as_bytes());
-    let mut sorted: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut sorted: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     sorted.sort_unstable();
     sorted.dedup();
     for (k, v) in sorted {
@@ -72,7 +106,9 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The URL as given, without any port, and with the scheme's default port.
 fn url_variants(url: &str) -> Vec<String> {
-    let Some((scheme, rest)) = url.split_once("://") else { return vec![url.to_string()] };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return vec![url.to_string()];
+    };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let (userinfo, hostport) = match authority.rfind('@') {
@@ -80,7 +116,12 @@ fn url_variants(url: &str) -> Vec<String> {
         None => ("", authority),
     };
     let host = match hostport.rfind(':') {
-        Some(i) if !hostport[i + 1..].is_empty() && hostport[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &hostport[..i],
+        Some(i)
+            if !hostport[i + 1..].is_empty()
+                && hostport[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            &hostport[..i]
+        }
         _ => hostport,
     };
     let default_port = match scheme.to_ascii_lowercase().as_str() {
@@ -88,7 +129,10 @@ fn url_variants(url: &str) -> Vec<String> {
         "http" => "80",
         _ => "",
     };
-    let mut out = vec![url.to_string(), format!("{scheme}://{userinfo}{host}{tail}")];
+    let mut out = vec![
+        url.to_string(),
+        format!("{scheme}://{userinfo}{host}{tail}"),
+    ];
     if !default_port.is_empty() {
         out.push(format!("{scheme}://{userinfo}{host}:{default_port}{tail}"));
     }
@@ -115,41 +159,119 @@ mod tests {
     const URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
 
     fn params() -> Vec<(String, String)> {
-        [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"), ("From", "+14158675309"), ("To", "+18005551212")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675309"),
+            ("Digits", "1234"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     #[test]
     fn form_vectors() {
         let p = params();
         assert_eq!(sign(TOKEN, URL, &p), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
-        assert_eq!(sign(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &p), "kvajT1Ptam85bY51eRf/AJRuM3w=");
-        assert_eq!(sign(TOKEN, "http://mycompany.com:80/myapp.php?foo=1&bar=2", &p), "0ZXoZLH/DfblKGATFgpif+LLRf4=");
-        assert_eq!(sign(TOKEN, "http://mycompany.com:1234/myapp.php?foo=1&bar=2", &p), "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=");
-        assert_eq!(sign(TOKEN, "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", &p), "CukzLTc1tT5dXEDIHm/tKBanW10=");
-        assert_eq!(sign(TOKEN, "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2", &p), "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI=");
-        assert_eq!(sign(TOKEN, "https://user@mycompany.com/myapp.php?foo=1&bar=2", &p), "2YRLlVAflCqxaNicjMpJcSTgzSs=");
-        assert_eq!(sign(TOKEN, &format!("{URL}&Body=It%27s+amazing"), &p), "TfZzewPq8wqrGlMfyAud8+/IvJ0=");
+        assert_eq!(
+            sign(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &p),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        );
+        assert_eq!(
+            sign(TOKEN, "http://mycompany.com:80/myapp.php?foo=1&bar=2", &p),
+            "0ZXoZLH/DfblKGATFgpif+LLRf4="
+        );
+        assert_eq!(
+            sign(TOKEN, "http://mycompany.com:1234/myapp.php?foo=1&bar=2", &p),
+            "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+        );
+        assert_eq!(
+            sign(
+                TOKEN,
+                "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
+                &p
+            ),
+            "CukzLTc1tT5dXEDIHm/tKBanW10="
+        );
+        assert_eq!(
+            sign(
+                TOKEN,
+                "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2",
+                &p
+            ),
+            "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="
+        );
+        assert_eq!(
+            sign(
+                TOKEN,
+                "https://user@mycompany.com/myapp.php?foo=1&bar=2",
+                &p
+            ),
+            "2YRLlVAflCqxaNicjMpJcSTgzSs="
+        );
+        assert_eq!(
+            sign(TOKEN, &format!("{URL}&Body=It%27s+amazing"), &p),
+            "TfZzewPq8wqrGlMfyAud8+/IvJ0="
+        );
         // the port is tried both ways when verifying
-        assert!(verify_form(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &p, Some("RSOYDt4T1cUTdK1PDd93/VVr8B8=")).is_ok());
+        assert!(
+            verify_form(
+                TOKEN,
+                "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+                &p,
+                Some("RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+            )
+            .is_ok()
+        );
         assert!(verify_form(TOKEN, URL, &p, Some("kvajT1Ptam85bY51eRf/AJRuM3w=")).is_ok());
-        assert!(verify_form(TOKEN, "https://mycompany.com:1234/myapp.php?foo=1&bar=2", &p, Some("RSOYDt4T1cUTdK1PDd93/VVr8B8=")).is_ok());
-        assert_eq!(verify_form(TOKEN, URL, &p, Some("RSOYDt4T1cUTdK1PDd93/VVr8B8x")), Err(Rejection::BadSignature));
-        assert_eq!(verify_form(TOKEN, URL, &p, None), Err(Rejection::MissingSignature));
+        assert!(
+            verify_form(
+                TOKEN,
+                "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+                &p,
+                Some("RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            verify_form(TOKEN, URL, &p, Some("RSOYDt4T1cUTdK1PDd93/VVr8B8x")),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify_form(TOKEN, URL, &p, None),
+            Err(Rejection::MissingSignature)
+        );
     }
 
     #[test]
     fn duplicate_and_array_params() {
-        let dup: Vec<(String, String)> = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let dup: Vec<(String, String)> = [
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+            ("Digits", "1234"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         assert_eq!(sign(TOKEN, URL, &dup), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
-        let arr = |a: &str, b: &str| vec![("MessagingBinding.Address".to_string(), a.to_string()), ("MessagingBinding.Address".to_string(), b.to_string())];
-        assert_eq!(sign(TOKEN, URL, &arr("+1415xxxxxxx", "+1325xxxxxxx")), "83O6e2vORAoJHUNzJjDWN1jz+BA=");
-        assert_eq!(sign(TOKEN, URL, &arr("+1325xxxxxxx", "+1415xxxxxxx")), "83O6e2vORAoJHUNzJjDWN1jz+BA=");
+        let arr = |a: &str, b: &str| {
+            vec![
+                ("MessagingBinding.Address".to_string(), a.to_string()),
+                ("MessagingBinding.Address".to_string(), b.to_string()),
+            ]
+        };
+        assert_eq!(
+            sign(TOKEN, URL, &arr("+1415xxxxxxx", "+1325xxxxxxx")),
+            "83O6e2vORAoJHUNzJjDWN1jz+BA="
+        );
+        assert_eq!(
+            sign(TOKEN, URL, &arr("+1325xxxxxxx", "+1415xxxxxxx")),
+            "83O6e2vORAoJHUNzJjDWN1jz+BA="
+        );
     }
 
     #[test]
@@ -165,12 +287,22 @@ mod tests {
         assert!(verify_json(TOKEN, &only, body, Some("y77kIzt2vzLz71DgmJGsen2scGs=")).is_ok());
         // an altered body no longer matches its hash, even with a valid signature
         assert_eq!(
-            verify_json(TOKEN, &url, br#"{"property": "VALUE", "boolean": true}"#, Some("a9nBmqA0ju/hNViExpshrM61xv4=")),
+            verify_json(
+                TOKEN,
+                &url,
+                br#"{"property": "VALUE", "boolean": true}"#,
+                Some("a9nBmqA0ju/hNViExpshrM61xv4=")
+            ),
             Err(Rejection::BodyHashMismatch)
         );
         // the same signed request replayed to another URL fails
         assert_eq!(
-            verify_json(TOKEN, &url.replace("myapp.php", "other.php"), body, Some("a9nBmqA0ju/hNViExpshrM61xv4=")),
+            verify_json(
+                TOKEN,
+                &url.replace("myapp.php", "other.php"),
+                body,
+                Some("a9nBmqA0ju/hNViExpshrM61xv4=")
+            ),
             Err(Rejection::BadSignature)
         );
     }
@@ -186,15 +318,33 @@ mod tests {
 
     #[test]
     fn the_shipped_sample_request_verifies() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/twilio-events/constructed__webhook-sink-request.http");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/samples/twilio-events/constructed__webhook-sink-request.http");
         let Ok(text) = std::fs::read_to_string(&path) else {
             println!("skipped: {} not found", path.display());
             return;
         };
         let (head, body) = text.split_once("\n\n").unwrap();
-        let path_q = head.lines().find(|l| l.starts_with("POST ")).unwrap().split(' ').nth(1).unwrap();
-        let sig = head.lines().find_map(|l| l.strip_prefix("X-Twilio-Signature: ")).unwrap();
+        let path_q = head
+            .lines()
+            .find(|l| l.starts_with("POST "))
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap();
+        let sig = head
+            .lines()
+            .find_map(|l| l.strip_prefix("X-Twilio-Signature: "))
+            .unwrap();
         let url = format!("https://events.example.com{path_q}");
-        assert!(verify_json(TOKEN, &url, body.trim_end_matches('\n').as_bytes(), Some(sig)).is_ok());
+        assert!(
+            verify_json(
+                TOKEN,
+                &url,
+                body.trim_end_matches('\n').as_bytes(),
+                Some(sig)
+            )
+            .is_ok()
+        );
     }
 }

@@ -1,0 +1,143 @@
+//! `phiscan run`: the long-running service. Wires configured sources (Kafka, the webhook-sink
+//! receiver) through the pipeline to the sinks, serves metrics and health, and shuts down
+//! cleanly on SIGTERM: sources stop taking work, everything in flight is delivered, Kafka
+//! offsets are committed, then the process exits.
+
+pub mod http;
+pub mod pipeline;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::scan::Scanner;
+use crate::sink::{AlertSink, DeadLetterSink, Sinks};
+
+/// What `/readyz` reports: each configured source sets its flag once it is connected/listening.
+#[derive(Debug, Default)]
+pub struct Health {
+    pub kafka_configured: bool,
+    pub kafka_connected: AtomicBool,
+    pub webhook_configured: bool,
+    pub webhook_listening: AtomicBool,
+}
+
+impl Health {
+    pub fn sources_ready(&self) -> bool {
+        (!self.kafka_configured || self.kafka_connected.load(Ordering::Relaxed))
+            && (!self.webhook_configured || self.webhook_listening.load(Ordering::Relaxed))
+    }
+}
+
+/// A shutdown signal every task watches.
+pub type Shutdown = watch::Receiver<bool>;
+
+/// Build the sinks the configuration names.
+pub fn build_sinks(config: &Config) -> Result<Sinks> {
+    let s = &config.sinks;
+    let mut alerts: Vec<Box<dyn AlertSink>> = Vec::new();
+    if let Some(j) = &s.jsonl {
+        alerts.push(Box::new(crate::sink::jsonl::SharedJsonl::open(&j.path)?));
+    }
+    if let Some(k) = &s.kafka {
+        alerts.push(Box::new(crate::sink::kafka::KafkaSink::new(k)?));
+    }
+    if let Some(h) = &s.http {
+        alerts.push(Box::new(crate::sink::http::HttpSink::new(h)?));
+    }
+    if let Some(a) = &s.alertmanager {
+        alerts.push(Box::new(crate::sink::alertmanager::AlertmanagerSink::new(a)?));
+    }
+    if alerts.is_empty() {
+        bail!("no alert sink configured: add [sinks.jsonl] path = \"-\" (stdout), or [sinks.kafka], [sinks.http], [sinks.alertmanager]");
+    }
+    let dead_letter: Option<Box<dyn DeadLetterSink>> = match &s.dead_letter {
+        None => None,
+        Some(d) => Some(crate::sink::dead_letter::build(d, config)?),
+    };
+    Ok(Sinks::new(alerts, dead_letter, Duration::from_secs(s.suppression_window_secs)))
+}
+
+pub async fn run(config: Config) -> Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
+        bail!("no source configured: add [sources.kafka] (brokers, topics) and/or [sources.webhook] (listen, public_url) to the config");
+    }
+    let scanner = Arc::new(Scanner::new(&config)?);
+    if !scanner.keyed {
+        tracing::warn!(
+            "no fingerprint key configured ({} or [fingerprint] key): fingerprints will not correlate across restarts",
+            crate::config::FINGERPRINT_KEY_ENV
+        );
+    }
+    let sinks = Arc::new(build_sinks(&config)?);
+    let workers = config
+        .service
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pipeline = pipeline::Pipeline::start(scanner.clone(), sinks.clone(), workers, config.service.queue_capacity);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    {
+        let stop_tx = stop_tx.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown requested: draining in-flight events");
+            let _ = stop_tx.send(true);
+        });
+    }
+
+    let health = Arc::new(Health {
+        kafka_configured: config.sources.kafka.is_some(),
+        webhook_configured: config.sources.webhook.is_some(),
+        ..Default::default()
+    });
+    if let Some(addr) = &config.service.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("service.metrics_listen: cannot listen on {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "metrics and health endpoint listening");
+        tokio::spawn(http::serve(listener, health.clone(), sinks.clone(), stop_rx.clone()));
+    }
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(k) = config.sources.kafka.clone() {
+        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
+        let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
+        let dlq = config.sinks.dead_letter.clone();
+        tasks.spawn(async move { crate::source::kafka::run(k, sub, stop, health, timeout, dlq).await.context("kafka source") });
+    }
+    if let Some(w) = config.sources.webhook.clone() {
+        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
+        tasks.spawn(async move { crate::source::webhook::server::run(w, sub, stop, health).await.context("webhook source") });
+    }
+    let mut result = Ok(());
+    while let Some(done) = tasks.join_next().await {
+        let r = done.context("source task panicked").and_then(|r| r);
+        if let Err(e) = r {
+            tracing::error!(error = %format!("{e:#}"), "source stopped");
+            result = Err(e);
+            // one source failing stops the service (an operator must notice): the others drain
+            let _ = stop_tx.send(true);
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(config.service.shutdown_timeout_secs), pipeline.drain())
+        .await
+        .context("timed out draining the pipeline")?;
+    tracing::info!("stopped");
+    result
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
