@@ -1,1 +1,514 @@
-fn main() {}
+//! Throughput of detection and of the whole per-event scan, next to baselines measured in the
+//! same run so results read as ratios rather than machine-dependent absolutes.
+//!
+//! Workloads (one pass over the whole corpus per iteration):
+//! * `detect/physionet_notes`: `Engine::detect_into` over every PhysioNet note (`text` field of
+//!   `../shared/corpora/physionet-deid/id_notes_with_phi.jsonl`; synthetic text if missing).
+//! * `detect/clean_event_strings`: `Engine::detect_into` over the strings the scanner's field walk
+//!   yields for a stream of ~1 KB clean synthetic Twilio events (throughput in event-JSON bytes).
+//! * `scan/clean_events`, `scan/phi_events`: `decode_bytes` + `Scanner::scan_event` from raw
+//!   event JSON (events/s and bytes/s).
+//! * `baseline/*`: `memchr` counting a byte over the same buffers (memory-bandwidth ceiling),
+//!   `serde_json` parsing the events, and parse + field walk without detection.
+//!
+//! Issue targets: ≥ 1 GB/s/core on clean events, ≥ 300 MB/s/core on the notes.
+//!
+//! `cargo bench --bench detect` runs criterion; `PHISCAN_BENCH_TABLE=1 cargo bench --bench detect`
+//! skips criterion, runs each workload for ~2 s (`PHISCAN_BENCH_SECS` to change) and prints a
+//! markdown table with MB/s, events/s and the ratio to the memchr baseline of the same buffer.
+
+mod support;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use phiscan::alert::SourceRef;
+use phiscan::config::Config;
+use phiscan::detect::{Engine, RuleSet, Scratch};
+use phiscan::scan::{ScanScratch, Scanner, Stats};
+use serde_json::Value;
+
+use support::{EventStream, Notes};
+
+/// Events per synthetic stream (~1 KB each, so ~2 MB per pass).
+const CLEAN_EVENTS: usize = 2000;
+const PHI_EVENTS: usize = 1500;
+
+struct Ctx {
+    engine: Engine,
+    scanner: Scanner,
+    notes: Notes,
+    notes_joined: Vec<u8>,
+    clean: EventStream,
+    clean_joined: Vec<u8>,
+    /// (key, text) of every field the scanner's walk yields for the clean stream.
+    clean_fields: Vec<(String, String)>,
+    phi: EventStream,
+    phi_joined: Vec<u8>,
+}
+
+/// Which buffer a workload reads, for bytes/events and the memchr ratio.
+#[derive(Clone, Copy, PartialEq)]
+enum Buffer {
+    Notes,
+    Clean,
+    Phi,
+}
+
+struct Workload {
+    group: &'static str,
+    name: &'static str,
+    buffer: Buffer,
+    /// Report events/s (the buffer is an event stream and the workload handles events).
+    per_event: bool,
+    run: fn(&Ctx) -> u64,
+    target_mb_s: Option<f64>,
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        group: "baseline",
+        name: "memchr_count_notes",
+        buffer: Buffer::Notes,
+        per_event: false,
+        run: |c| memchr::memchr_iter(b'\n', &c.notes_joined).count() as u64,
+        target_mb_s: None,
+    },
+    Workload {
+        group: "baseline",
+        name: "memchr_count_clean_events",
+        buffer: Buffer::Clean,
+        per_event: false,
+        run: |c| memchr::memchr_iter(b'\n', &c.clean_joined).count() as u64,
+        target_mb_s: None,
+    },
+    Workload {
+        group: "baseline",
+        name: "memchr_count_phi_events",
+        buffer: Buffer::Phi,
+        per_event: false,
+        run: |c| memchr::memchr_iter(b'\n', &c.phi_joined).count() as u64,
+        target_mb_s: None,
+    },
+    Workload {
+        group: "baseline",
+        name: "serde_json_parse_clean_events",
+        buffer: Buffer::Clean,
+        per_event: true,
+        run: |c| parse(&c.clean),
+        target_mb_s: None,
+    },
+    Workload {
+        group: "baseline",
+        name: "parse_walk_clean_events",
+        buffer: Buffer::Clean,
+        per_event: true,
+        run: |c| parse_walk(&c.clean),
+        target_mb_s: None,
+    },
+    Workload {
+        group: "detect",
+        name: "physionet_notes",
+        buffer: Buffer::Notes,
+        per_event: false,
+        run: detect_notes,
+        target_mb_s: Some(300.0),
+    },
+    Workload {
+        group: "detect",
+        name: "clean_event_strings",
+        buffer: Buffer::Clean,
+        per_event: true,
+        run: detect_clean_fields,
+        target_mb_s: Some(1000.0),
+    },
+    Workload {
+        group: "scan",
+        name: "clean_events",
+        buffer: Buffer::Clean,
+        per_event: true,
+        run: |c| scan(&c.scanner, &c.clean).0,
+        target_mb_s: Some(1000.0),
+    },
+    Workload {
+        group: "scan",
+        name: "phi_events",
+        buffer: Buffer::Phi,
+        per_event: true,
+        run: |c| scan(&c.scanner, &c.phi).0,
+        target_mb_s: None,
+    },
+];
+
+fn detect_notes(c: &Ctx) -> u64 {
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    let mut n = 0;
+    for t in &c.notes.texts {
+        out.clear();
+        c.engine.detect_into(t, None, &mut scratch, &mut out);
+        n += out.len() as u64;
+    }
+    n
+}
+
+fn detect_clean_fields(c: &Ctx) -> u64 {
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    let mut n = 0;
+    for (key, text) in &c.clean_fields {
+        out.clear();
+        c.engine
+            .detect_into(text, Some(key), &mut scratch, &mut out);
+        n += out.len() as u64;
+    }
+    n
+}
+
+fn parse(stream: &EventStream) -> u64 {
+    let mut n = 0;
+    for bytes in &stream.events {
+        let v: Value = serde_json::from_slice(bytes).unwrap();
+        n += v.as_object().map_or(0, |m| m.len()) as u64;
+    }
+    n
+}
+
+/// decode + normalize + the scanner's walk over `data`, no detection.
+fn parse_walk(stream: &EventStream) -> u64 {
+    let mut evs = Vec::new();
+    let mut n = 0u64;
+    for bytes in &stream.events {
+        evs.clear();
+        phiscan::event::decode_bytes(bytes, &mut evs).unwrap();
+        for mut ev in evs.drain(..) {
+            phiscan::event::normalize(&mut ev);
+            if let Some(data) = ev.get("data") {
+                phiscan::event::walk::walk_at(data, "data", &mut |f| n += f.text.len() as u64);
+            }
+        }
+    }
+    n
+}
+
+/// End-to-end: bytes → CloudEvents → scan. Returns (alerts, stats).
+fn scan(scanner: &Scanner, stream: &EventStream) -> (u64, Stats) {
+    let mut scratch = ScanScratch::default();
+    let mut stats = Stats::default();
+    let mut evs = Vec::new();
+    let mut alerts = 0u64;
+    let path = String::from("bench.jsonl");
+    for (line, bytes) in stream.events.iter().enumerate() {
+        evs.clear();
+        phiscan::event::decode_bytes(bytes, &mut evs).unwrap();
+        for (i, ev) in evs.drain(..).enumerate() {
+            let source = SourceRef::File {
+                path: path.clone(),
+                line: line as u64 + 1,
+                index: (i > 0).then_some(i),
+            };
+            scanner.scan_event(ev, source, &mut scratch, &mut stats, &mut |a| {
+                alerts += 1;
+                black_box(a);
+            });
+        }
+    }
+    (alerts, stats)
+}
+
+/// The first `max` alerts of `stream`: rule, detector, field and masked value (never raw).
+fn explain_alerts(scanner: &Scanner, stream: &EventStream, max: usize) {
+    let mut shown = 0;
+    let mut scratch = ScanScratch::default();
+    let mut stats = Stats::default();
+    for (line, bytes) in stream.events.iter().enumerate() {
+        let mut evs = Vec::new();
+        phiscan::event::decode_bytes(bytes, &mut evs).unwrap();
+        for ev in evs {
+            let source = SourceRef::File {
+                path: "bench".into(),
+                line: line as u64 + 1,
+                index: None,
+            };
+            scanner.scan_event(ev, source, &mut scratch, &mut stats, &mut |a| {
+                if shown < max {
+                    shown += 1;
+                    for f in &a.findings {
+                        eprintln!(
+                            "    event {} {}: {} ({}) at {} = {:?}",
+                            line + 1,
+                            a.rule,
+                            f.detector,
+                            f.confidence,
+                            f.field,
+                            f.masked
+                        );
+                    }
+                }
+            });
+        }
+    }
+}
+
+fn setup() -> Ctx {
+    let set = RuleSet::embedded().expect("embedded rules");
+    let engine = Engine::new(&set).expect("engine");
+    let scanner = Scanner::new(&Config::default()).expect("scanner");
+    let notes = support::load_notes();
+    let notes_joined = notes.texts.join("\n").into_bytes();
+    let clean = support::clean_events(CLEAN_EVENTS);
+    let phi = support::phi_events(PHI_EVENTS);
+    let mut clean_fields = Vec::new();
+    for bytes in &clean.events {
+        let mut evs = Vec::new();
+        phiscan::event::decode_bytes(bytes, &mut evs).unwrap();
+        for mut ev in evs {
+            phiscan::event::normalize(&mut ev);
+            if let Some(data) = ev.get("data") {
+                phiscan::event::walk::walk_at(data, "data", &mut |f| {
+                    clean_fields.push((f.key.to_string(), f.text.to_string()))
+                });
+            }
+        }
+    }
+    let ctx = Ctx {
+        engine,
+        scanner,
+        notes_joined,
+        clean_joined: clean.joined(),
+        phi_joined: phi.joined(),
+        notes,
+        clean,
+        clean_fields,
+        phi,
+    };
+    describe(&ctx);
+    ctx
+}
+
+/// What is being measured, and a sanity check that the clean stream is clean.
+fn describe(c: &Ctx) {
+    let (clean_alerts, clean_stats) = scan(&c.scanner, &c.clean);
+    let (phi_alerts, phi_stats) = scan(&c.scanner, &c.phi);
+    let field_findings = detect_clean_fields(c);
+    eprintln!("phiscan bench workloads:");
+    eprintln!(
+        "  notes: {} — {:.2} MB",
+        c.notes.origin,
+        c.notes.bytes() as f64 / 1e6
+    );
+    eprintln!(
+        "  clean: {} — {} events, {:.2} MB, {:.0} B/event, {} fields; {} alerts, {} findings (detect on all fields: {})",
+        c.clean.origin,
+        c.clean.len(),
+        c.clean.bytes() as f64 / 1e6,
+        c.clean.bytes() as f64 / c.clean.len() as f64,
+        c.clean_fields.len(),
+        clean_alerts,
+        clean_stats.findings_by_category.values().sum::<u64>(),
+        field_findings,
+    );
+    if clean_alerts > 0 {
+        eprintln!(
+            "  WARNING: the clean stream raised alerts: {:?}",
+            clean_stats.alerts_by_rule
+        );
+        explain_alerts(&c.scanner, &c.clean, 5);
+    }
+    eprintln!(
+        "  phi:   {} — {} events, {:.2} MB, {:.0} B/event; {} alerts, {} findings",
+        c.phi.origin,
+        c.phi.len(),
+        c.phi.bytes() as f64 / 1e6,
+        c.phi.bytes() as f64 / c.phi.len() as f64,
+        phi_alerts,
+        phi_stats.findings_by_category.values().sum::<u64>(),
+    );
+    eprintln!(
+        "  findings in the clean stream (not alerts: routing fields, content): {:?}",
+        clean_stats.findings_by_category
+    );
+}
+
+impl Ctx {
+    fn bytes(&self, b: Buffer) -> u64 {
+        match b {
+            Buffer::Notes => self.notes.bytes(),
+            Buffer::Clean => self.clean.bytes(),
+            Buffer::Phi => self.phi.bytes(),
+        }
+    }
+    fn events(&self, b: Buffer) -> u64 {
+        match b {
+            Buffer::Notes => self.notes.texts.len() as u64,
+            Buffer::Clean => self.clean.len(),
+            Buffer::Phi => self.phi.len(),
+        }
+    }
+}
+
+fn run_criterion(ctx: &Ctx) {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(20)
+        .configure_from_args();
+    for group in ["baseline", "detect", "scan"] {
+        let mut g = c.benchmark_group(group);
+        for w in WORKLOADS.iter().filter(|w| w.group == group) {
+            let bytes = ctx.bytes(w.buffer);
+            g.throughput(if w.per_event {
+                Throughput::ElementsAndBytes {
+                    elements: ctx.events(w.buffer),
+                    bytes,
+                }
+            } else {
+                Throughput::BytesDecimal(bytes)
+            });
+            g.bench_function(w.name, |b| b.iter(|| black_box((w.run)(black_box(ctx)))));
+        }
+        g.finish();
+    }
+    c.final_summary();
+}
+
+/// Nanoseconds this thread has spent on a CPU (Linux `/proc/thread-self/schedstat`), so the
+/// table stays meaningful on a shared, loaded machine. `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// (wall seconds, CPU seconds if known) per iteration of `f`, running it for about `budget`.
+fn time_it(ctx: &Ctx, f: fn(&Ctx) -> u64, budget: Duration) -> (f64, Option<f64>) {
+    // warm-up, and a first estimate of the iteration time
+    let t = Instant::now();
+    black_box(f(ctx));
+    let first = t.elapsed().as_secs_f64().max(1e-9);
+    let iters = ((budget.as_secs_f64() / first) as u64).max(3);
+    let cpu0 = thread_cpu_ns();
+    let t = Instant::now();
+    for _ in 0..iters {
+        black_box(f(black_box(ctx)));
+    }
+    let wall = t.elapsed().as_secs_f64() / iters as f64;
+    let cpu = cpu0
+        .zip(thread_cpu_ns())
+        .map(|(a, b)| (b - a) as f64 / 1e9 / iters as f64);
+    (wall, cpu)
+}
+
+struct Row {
+    id: String,
+    buffer: Buffer,
+    mb_s: f64,
+    ev_s: Option<f64>,
+    target: Option<f64>,
+}
+
+fn run_table(ctx: &Ctx) {
+    let secs: f64 = std::env::var("PHISCAN_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    // a positional argument filters workloads by substring (ratios need the memchr rows)
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let budget = Duration::from_secs_f64(secs);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut memchr_mb_s = [None; 3];
+    let mut basis = "this thread's CPU time";
+    for w in WORKLOADS {
+        let id = format!("{}/{}", w.group, w.name);
+        let is_memchr = w.name.starts_with("memchr");
+        if filter.as_ref().is_some_and(|f| !id.contains(f.as_str())) {
+            continue;
+        }
+        let (wall, cpu) = time_it(ctx, w.run, budget);
+        eprintln!(
+            "  measured {id}: {:.3} ms/pass wall, {} CPU",
+            wall * 1e3,
+            cpu.map_or("?".into(), |c| format!("{:.3} ms/pass", c * 1e3))
+        );
+        if cpu.is_none() {
+            basis = "wall-clock time";
+        }
+        // per-core throughput: CPU time when the OS reports it (robust to other load)
+        let s = cpu.unwrap_or(wall);
+        let mb_s = ctx.bytes(w.buffer) as f64 / s / 1e6;
+        if is_memchr {
+            memchr_mb_s[w.buffer as usize] = Some(mb_s);
+        }
+        rows.push(Row {
+            id,
+            buffer: w.buffer,
+            mb_s,
+            ev_s: w.per_event.then(|| ctx.events(w.buffer) as f64 / s),
+            target: w.target_mb_s,
+        });
+    }
+    println!();
+    println!("| workload | MB/s | events/s | ratio to memchr baseline | issue target |");
+    println!("|---|---:|---:|---:|---|");
+    for r in rows {
+        let ratio = memchr_mb_s[r.buffer as usize]
+            .map(|m| format!("{:.4}", r.mb_s / m))
+            .unwrap_or_else(|| "–".into());
+        let ev = r.ev_s.map_or("–".into(), |e| format!("{e:.0}"));
+        let target = r.target.map_or(String::new(), |t| {
+            format!(
+                "≥ {t:.0} MB/s: {} ({:.1}%)",
+                if r.mb_s >= t { "met" } else { "NOT met" },
+                100.0 * r.mb_s / t
+            )
+        });
+        println!("| {} | {:.1} | {ev} | {ratio} | {target} |", r.id, r.mb_s);
+    }
+    println!();
+    println!(
+        "(single thread, per {basis}; MB = 10^6 bytes; bytes are event JSON for event workloads and note text for the notes; ratio = MB/s ÷ memchr MB/s over the same buffer)"
+    );
+}
+
+fn run_experiments(ctx: &Ctx) {
+    let set = RuleSet::embedded().expect("embedded rules");
+    let notes: Vec<&str> = ctx.notes.texts.iter().map(String::as_str).collect();
+    let fields: Vec<&str> = ctx.clean_fields.iter().map(|f| f.1.as_str()).collect();
+    support::experiments::run(
+        &set,
+        &[
+            support::experiments::Corpus {
+                name: "PhysioNet notes",
+                texts: notes,
+                bytes: ctx.notes.bytes(),
+            },
+            support::experiments::Corpus {
+                name: "clean event strings (bytes = event JSON)",
+                texts: fields,
+                bytes: ctx.clean.bytes(),
+            },
+        ],
+    );
+}
+
+fn main() {
+    let env_is = |k: &str| std::env::var(k).is_ok_and(|v| v == "1");
+    let t = Instant::now();
+    let ctx = setup();
+    eprintln!(
+        "  setup (rules, engine, scanner, corpora, sanity scan): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    if env_is("PHISCAN_BENCH_EXPERIMENTS") {
+        run_experiments(&ctx);
+    } else if env_is("PHISCAN_BENCH_TABLE") {
+        run_table(&ctx);
+    } else {
+        // criterion handles `--test` (from `cargo test --benches`) by running each workload once
+        run_criterion(&ctx);
+    }
+}

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The one command that sets up everything the tests need and runs them all.
 # Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
-# Needs only the Rust toolchain. Exits non-zero on the first failure.
+# A fresh machine needs only the Rust toolchain, Python 3 + pip and apt: scripts/services.sh
+# installs (once) and starts the real services the integration tests talk to (the tansu Kafka
+# broker, Alertmanager, a Python venv with Twilio's RequestValidator), and this script stops
+# exactly those processes when it exits. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,12 @@ step() { printf '\n== %s\n' "$*"; }
 if [ ! -d ../shared/corpora ]; then
   echo "note: ../shared/corpora is missing: the corpus evaluation will print that it skipped" >&2
 fi
+
+step "services (install once, then start)"
+scripts/services.sh install
+trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
 
 step "build"
 cargo build --locked --all-targets

@@ -188,10 +188,18 @@ impl Scanner {
                 &mut scratch.detect,
                 &mut scratch.findings,
             );
+            // a link in a message body is still a URL: what sits inside it is PHI in a URL
+            let urls: Vec<(usize, usize)> = if matches!(location, Location::Content | Location::Metadata) {
+                scratch.findings.iter().filter(|f| f.category == Category::Url).map(|f| (f.start, f.end)).collect()
+            } else {
+                Vec::new()
+            };
             for f in &scratch.findings {
                 if self.allow.rules[f.rule as usize] {
                     continue;
                 }
+                let in_url = f.category != Category::Url && urls.iter().any(|&(s, e)| s <= f.start && f.end <= e);
+                let location = if in_url { Location::Url } else { location };
                 let value = &field.text[f.start..f.end];
                 if self.allow.config.values.iter().any(|v| v == value) {
                     continue;

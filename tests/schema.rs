@@ -7,8 +7,10 @@ use std::process::Command;
 #[test]
 fn alerts_validate_against_the_published_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("schema/alert.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schema/alert.schema.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
 
     let mut inputs = vec![root.join("examples")];
@@ -16,7 +18,10 @@ fn alerts_validate_against_the_published_schema() {
     if samples.is_dir() {
         inputs.push(samples);
     } else {
-        println!("note: {} not found; validating alerts of examples/ only", samples.display());
+        println!(
+            "note: {} not found; validating alerts of examples/ only",
+            samples.display()
+        );
     }
     inputs.retain(|p| p.exists());
     assert!(!inputs.is_empty(), "no inputs: examples/ is missing");
@@ -27,13 +32,23 @@ fn alerts_validate_against_the_published_schema() {
         .env("PHISCAN_FINGERPRINT_KEY", "schema-test-key")
         .output()
         .unwrap();
-    assert!(out.status.success(), "scan failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut n = 0;
     for line in stdout.lines() {
         let alert: serde_json::Value = serde_json::from_str(line).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&alert).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "alert does not match schema: {errors:?}\n{line}");
+        let errors: Vec<String> = validator
+            .iter_errors(&alert)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "alert does not match schema: {errors:?}\n{line}"
+        );
         n += 1;
     }
     assert!(n >= 5, "expected alerts from the example events, got {n}");

@@ -244,7 +244,10 @@ pub fn channel(event_type: &str, data: &Value) -> Channel {
         return if media { Channel::Mms } else { Channel::Sms };
     }
     if event_type.starts_with("com.twilio.conversations.") {
-        return Channel::Chat;
+        // an SMS participant shows up as a bare phone number (Author, Address)
+        let mut phone = false;
+        visit_addresses(data, &mut |_, v| phone |= v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit()));
+        return if phone { Channel::Sms } else { Channel::Chat };
     }
     Channel::Unknown
 }
@@ -405,5 +408,8 @@ mod tests {
             ),
             Channel::Whatsapp
         );
+        let m = "com.twilio.conversations.message.added";
+        assert_eq!(channel(m, &json!({"Author": "+14165550188"})), Channel::Sms);
+        assert_eq!(channel(m, &json!({"Author": "alice"})), Channel::Chat);
     }
 }

@@ -1,0 +1,401 @@
+//! The HTTP and Alertmanager alert sinks: retry and error classification against a local test
+//! server, and delivery to a real Alertmanager (`scripts/services.sh start alertmanager`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use phiscan::alert::{Alert, SourceRef};
+use phiscan::config::Config;
+use phiscan::config::service::{AlertmanagerSinkConfig, HttpSinkConfig};
+use phiscan::metrics::metrics;
+use phiscan::scan::{ScanScratch, Scanner, Stats};
+use phiscan::sink::alertmanager::AlertmanagerSink;
+use phiscan::sink::http::HttpSink;
+use phiscan::sink::{AlertSink, SinkError, Sinks};
+use serde_json::{Value, json};
+
+/// Values planted in the events: none may leave through a sink.
+const PLANTED: &[&str] = &["MRN-20417736", "20417736", "J45.909", "Alma Whitfield", "Whitfield", "1972-09-14", "078-05-1120", "1120-05"];
+
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n.div_ceil(2)];
+    getrandom_fill(&mut b);
+    hex_encode(&b)[..n].to_string()
+}
+
+fn getrandom_fill(b: &mut [u8]) {
+    // no extra dev-dependency: time and address entropy is enough for unique test ids
+    let mut x = Instant::now().elapsed().as_nanos() as u64
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+        ^ (b.as_ptr() as u64).rotate_left(17)
+        ^ u64::from(std::process::id()) << 32;
+    for byte in b.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *byte = x as u8;
+    }
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A messaging event of `account` with PHI in its tags (a `phi-in-tag` violation).
+fn tag_event(account: &str, id: &str) -> Value {
+    json!({
+        "specversion": "1.0",
+        "type": "com.twilio.messaging.message.sent",
+        "source": format!("/2010-04-01/Accounts/{account}/Messages/SMf3a60329a831050f832555ff88c3475f.json"),
+        "id": id,
+        "time": "2026-05-04T13:00:00.000Z",
+        "data": {
+            "messageSid": "SMf3a60329a831050f832555ff88c3475f",
+            "accountSid": account,
+            "from": "+12125550100",
+            "to": "+12125550147",
+            "messageStatus": "SENT",
+            "body": "Reminder: you have an appointment tomorrow at 9:30.",
+            "tags": {
+                "patient_mrn": "MRN-20417736",
+                "dx_code": "J45.909",
+                "patient": "Alma Whitfield",
+                "dob": "1972-09-14",
+                "ssn": "078-05-1120",
+            }
+        }
+    })
+}
+
+/// Alerts from scanning `events` with the default configuration.
+fn scan(events: Vec<Value>) -> Vec<Alert> {
+    let scanner = Scanner::new(&Config::default()).unwrap();
+    let mut scratch = ScanScratch::default();
+    let mut stats = Stats::default();
+    let mut alerts = Vec::new();
+    for (i, e) in events.into_iter().enumerate() {
+        let source = SourceRef::Webhook { request_id: format!("req-{i}") };
+        scanner.scan_event(e, source, &mut scratch, &mut stats, &mut |a| alerts.push(a));
+    }
+    assert!(!alerts.is_empty(), "the events produce alerts");
+    alerts
+}
+
+fn sample_alerts(n: usize) -> Vec<Alert> {
+    let account = format!("AC{}", random_hex(32));
+    scan((0..n).map(|i| tag_event(&account, &format!("EZ{:032}", i + 1))).collect())
+}
+
+fn assert_no_planted(text: &str, what: &str) {
+    for p in PLANTED {
+        assert!(!text.contains(p), "{what} contains the planted value {p:?}: {text}");
+    }
+}
+
+// ---------------------------------------------------------------- a recording test server
+
+#[derive(Debug, Clone)]
+struct Recorded {
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Default)]
+struct ServerState {
+    requests: Vec<Recorded>,
+    /// Statuses to answer, in order; once used up, 200.
+    script: Vec<u16>,
+    /// Wait this long before answering.
+    delay: Duration,
+}
+
+#[derive(Clone)]
+struct Server {
+    url: String,
+    state: Arc<Mutex<ServerState>>,
+}
+
+impl Server {
+    async fn start(script: Vec<u16>) -> Server {
+        let state = Arc::new(Mutex::new(ServerState { script, ..Default::default() }));
+        async fn record(State(s): State<Arc<Mutex<ServerState>>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+            let (status, delay) = {
+                let mut s = s.lock().unwrap();
+                let n = s.requests.len();
+                s.requests.push(Recorded { path: uri.path().to_string(), headers, body });
+                (s.script.get(n).copied().unwrap_or(200), s.delay)
+            };
+            tokio::time::sleep(delay).await;
+            StatusCode::from_u16(status).unwrap()
+        }
+        let app = Router::new()
+            .route("/{*path}", post(record))
+            .route("/-/ready", axum::routing::get(|| async { "OK" }))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Server { url, state }
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+fn http_config(url: &str, max_retries: u32) -> HttpSinkConfig {
+    HttpSinkConfig {
+        url: url.to_string(),
+        headers: [("Authorization".to_string(), "Bearer test-token".to_string()), ("X-Team".to_string(), "privacy".to_string())].into(),
+        max_retries,
+        timeout_ms: 2000,
+    }
+}
+
+fn sink_retries(name: &str) -> u64 {
+    metrics().sink_retries.with_label_values(&[name]).get()
+}
+
+// ---------------------------------------------------------------- HttpSink
+
+#[tokio::test]
+async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_headers() {
+    install_crypto();
+    let server = Server::start(vec![503, 503]).await;
+    let sink = HttpSink::new(&http_config(&format!("{}/hooks/phi", server.url), 5)).unwrap();
+    let alerts = sample_alerts(3);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    let before = sink_retries("http");
+    let started = Instant::now();
+    sink.send(&refs).await.expect("accepted after two 503s");
+    assert!(started.elapsed() >= Duration::from_millis(250), "backed off between attempts (100 + 200 ms)");
+    assert!(sink_retries("http") >= before + 2, "retries are counted");
+    assert!(sink.ready().await);
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3, "two failures, then acceptance");
+    for r in &reqs {
+        assert_eq!(r.path, "/hooks/phi");
+        assert_eq!(r.headers["authorization"], "Bearer test-token");
+        assert_eq!(r.headers["x-team"], "privacy");
+        assert_eq!(r.headers["content-type"], "application/json");
+        let body: Value = serde_json::from_slice(&r.body).expect("valid JSON");
+        let arr = body.as_array().expect("a JSON array");
+        assert_eq!(arr.len(), alerts.len());
+        for (got, want) in arr.iter().zip(&alerts) {
+            assert_eq!(got["schema"], "phiscan.alert/1");
+            assert_eq!(got["alert_id"], want.alert_id.as_str());
+            assert_eq!(got["rule"], "phi-in-tag");
+            assert_eq!(got["severity"], "critical");
+            assert!(!got["findings"].as_array().unwrap().is_empty());
+            assert!(got["findings"][0]["masked"].is_string() && got["findings"][0]["fingerprint"].is_string());
+        }
+        assert_no_planted(&String::from_utf8_lossy(&r.body), "the HTTP sink's request body");
+    }
+}
+
+#[tokio::test]
+async fn http_sink_gives_up_on_a_400_at_once() {
+    install_crypto();
+    let server = Server::start(vec![400, 400, 400]).await;
+    let sink = HttpSink::new(&http_config(&server.url, 5)).unwrap();
+    let alerts = sample_alerts(1);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    match sink.send(&refs).await {
+        Err(SinkError::Permanent(e)) => {
+            assert!(e.contains("400"), "{e}");
+            assert!(!e.contains(&server.url), "errors do not quote the URL: {e}");
+        }
+        other => panic!("expected a permanent error, got {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 1, "a 400 is not retried");
+
+    // through Sinks::deliver: dropped (counted), not retried forever
+    let errors_before = metrics().sink_errors.with_label_values(&["http"]).get();
+    let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
+    sinks.backoff = (Duration::from_millis(1), Duration::from_millis(5));
+    tokio::time::timeout(Duration::from_secs(10), sinks.deliver(&refs, &[])).await.expect("deliver returns");
+    assert_eq!(server.requests().len(), 2);
+    assert!(metrics().sink_errors.with_label_values(&["http"]).get() > errors_before);
+}
+
+#[tokio::test]
+async fn http_sink_returns_retryable_after_max_retries_and_sinks_deliver_keeps_going() {
+    install_crypto();
+    // 429 and 5xx are retryable; with max_retries = 1 each send makes two requests
+    let server = Server::start(vec![503, 429, 500, 502, 503]).await;
+    let sink = HttpSink::new(&http_config(&server.url, 1)).unwrap();
+    let alerts = sample_alerts(2);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    match sink.send(&refs).await {
+        Err(SinkError::Retryable(e)) => assert!(e.contains("429") && e.contains("2 attempts"), "{e}"),
+        other => panic!("expected a retryable error, got {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 2);
+    assert!(!sink.ready().await, "not ready after a failed delivery");
+
+    let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
+    sinks.backoff = (Duration::from_millis(5), Duration::from_millis(20));
+    tokio::time::timeout(Duration::from_secs(20), sinks.deliver(&refs, &[])).await.expect("delivered");
+    // 500, 502 (send #2 fails), 503 then 200 (send #3 succeeds)
+    assert_eq!(server.requests().len(), 6);
+    assert!(sinks.ready().await, "ready again once a delivery succeeded");
+}
+
+#[tokio::test]
+async fn http_sink_connection_errors_and_timeouts_are_retryable() {
+    install_crypto();
+    // a port nobody listens on
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let sink = HttpSink::new(&HttpSinkConfig { timeout_ms: 500, ..http_config(&format!("http://127.0.0.1:{port}/x?token=s3cr3t"), 0) }).unwrap();
+    let alerts = sample_alerts(1);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    match sink.send(&refs).await {
+        Err(SinkError::Retryable(e)) => {
+            assert!(e.contains("connect"), "{e}");
+            assert!(!e.contains("s3cr3t"), "errors do not quote the URL: {e}");
+        }
+        other => panic!("expected a retryable error, got {other:?}"),
+    }
+    assert!(!sink.ready().await);
+
+    let server = Server::start(vec![]).await;
+    server.state.lock().unwrap().delay = Duration::from_millis(1500);
+    let sink = HttpSink::new(&HttpSinkConfig { timeout_ms: 300, ..http_config(&server.url, 0) }).unwrap();
+    let started = Instant::now();
+    match sink.send(&refs).await {
+        Err(SinkError::Retryable(e)) => assert!(e.contains("timed out"), "{e}"),
+        other => panic!("expected a retryable timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_millis(1400), "timeout_ms is applied");
+}
+
+#[tokio::test]
+async fn http_sink_splits_large_batches() {
+    install_crypto();
+    let server = Server::start(vec![]).await;
+    let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
+    let one = sample_alerts(1).remove(0);
+    let many: Vec<Alert> = (0..phiscan::sink::http::MAX_ALERTS_PER_REQUEST + 10).map(|_| one.clone()).collect();
+    let refs: Vec<&Alert> = many.iter().collect();
+    sink.send(&refs).await.unwrap();
+    let sizes: Vec<usize> = server
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_slice::<Vec<Value>>(&r.body).unwrap().len())
+        .collect();
+    assert_eq!(sizes, [phiscan::sink::http::MAX_ALERTS_PER_REQUEST, 10]);
+}
+
+// ---------------------------------------------------------------- AlertmanagerSink, locally
+
+#[tokio::test]
+async fn alertmanager_sink_classifies_errors_like_the_http_sink() {
+    install_crypto();
+    let server = Server::start(vec![503, 200, 400]).await;
+    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: format!("{}/", server.url), max_retries: 2, timeout_ms: 1000 }).unwrap();
+    let alerts = sample_alerts(1);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    sink.send(&refs).await.expect("accepted after one 503");
+    assert!(matches!(sink.send(&refs).await, Err(SinkError::Permanent(_))));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs.iter().all(|r| r.path == "/api/v2/alerts"));
+    let body: Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(body[0]["labels"]["alertname"], "PHIExposure");
+    assert!(sink.ready().await, "the test server answers /-/ready");
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let down = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: format!("http://127.0.0.1:{port}"), max_retries: 0, timeout_ms: 500 }).unwrap();
+    assert!(!down.ready().await);
+    assert!(matches!(down.send(&refs).await, Err(SinkError::Retryable(_))));
+}
+
+// ---------------------------------------------------------------- AlertmanagerSink, for real
+
+fn alertmanager() -> Option<String> {
+    match std::env::var("PHISCAN_TEST_ALERTMANAGER") {
+        Ok(u) if !u.is_empty() => Some(u.trim_end_matches('/').to_string()),
+        _ => {
+            println!("skipped: PHISCAN_TEST_ALERTMANAGER is not set (run scripts/services.sh start alertmanager; eval \"$(scripts/services.sh env)\")");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
+    install_crypto();
+    let Some(base) = alertmanager() else { return };
+    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: base.clone(), max_retries: 3, timeout_ms: 2000 }).unwrap();
+    assert!(sink.ready().await, "Alertmanager at {base} answers /-/ready");
+
+    // a fresh account per run keeps this run's alerts apart from earlier ones
+    let account = format!("AC{}", random_hex(32));
+    let events = vec![tag_event(&account, "EZ00000000000000000000000000000101"), {
+        let mut e = tag_event(&account, "EZ00000000000000000000000000000102");
+        e["type"] = json!("com.twilio.messaging.message.delivered");
+        e
+    }];
+    let alerts = scan(events);
+    let refs: Vec<&Alert> = alerts.iter().collect();
+    sink.send(&refs).await.expect("Alertmanager accepts the alerts");
+
+    let client = reqwest::Client::new();
+    let filter = |f: &str| f.replace('"', "%22").replace('=', "%3D");
+    let url = format!("{base}/api/v2/alerts?filter={}&filter={}", filter("rule=\"phi-in-tag\""), filter(&format!("account_sid=\"{account}\"")));
+    let mut stored: Vec<Value> = Vec::new();
+    for _ in 0..50 {
+        let text = client.get(&url).send().await.unwrap().error_for_status().unwrap().text().await.unwrap();
+        assert_no_planted(&text, "what Alertmanager stored");
+        stored = serde_json::from_str(&text).unwrap();
+        if stored.len() >= alerts.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored.len(), alerts.len(), "one Alertmanager alert per phiscan alert: {stored:#?}");
+    let summary = phiscan::policy::RULES.iter().find(|r| r.id == "phi-in-tag").unwrap().summary;
+    for a in &alerts {
+        let got = stored
+            .iter()
+            .find(|s| s["annotations"]["alert_id"] == a.alert_id.as_str())
+            .unwrap_or_else(|| panic!("alert {} stored: {stored:#?}", a.alert_id));
+        let labels = &got["labels"];
+        assert_eq!(labels["alertname"], "PHIExposure");
+        assert_eq!(labels["rule"], "phi-in-tag");
+        assert_eq!(labels["severity"], "critical");
+        assert_eq!(labels["account_sid"], account.as_str());
+        assert_eq!(labels["event_type"], a.event.event_type.as_str());
+        assert_eq!(labels["channel"], "sms");
+        assert_eq!(labels["source"], "phiscan");
+        let ann = &got["annotations"];
+        assert_eq!(ann["summary"], summary);
+        assert_eq!(ann["event_id"], a.event.id.as_str());
+        let description = ann["description"].as_str().unwrap();
+        for f in &a.findings {
+            let line = format!("{} {} {} {}", f.field, f.location.as_str(), f.category.as_str(), f.masked);
+            assert!(description.lines().any(|l| l == line), "description lists {line:?}: {description}");
+            assert!(ann["fingerprints"].as_str().unwrap().split(',').any(|fp| fp == f.fingerprint));
+        }
+        assert!(description.contains("MRN-****7736"), "{description}");
+        assert_eq!(got["status"]["state"], "active");
+        assert!(got["startsAt"].as_str().unwrap().starts_with("20"));
+    }
+}
