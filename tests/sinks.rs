@@ -20,7 +20,16 @@ use phiscan::sink::{AlertSink, SinkError, Sinks};
 use serde_json::{Value, json};
 
 /// Values planted in the events: none may leave through a sink.
-const PLANTED: &[&str] = &["MRN-20417736", "20417736", "J45.909", "Alma Whitfield", "Whitfield", "1972-09-14", "078-05-1120", "1120-05"];
+const PLANTED: &[&str] = &[
+    "MRN-20417736",
+    "20417736",
+    "J45.909",
+    "Alma Whitfield",
+    "Whitfield",
+    "1972-09-14",
+    "078-05-1120",
+    "1120-05",
+];
 
 fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -28,26 +37,8 @@ fn install_crypto() {
 
 fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n.div_ceil(2)];
-    getrandom_fill(&mut b);
-    hex_encode(&b)[..n].to_string()
-}
-
-fn getrandom_fill(b: &mut [u8]) {
-    // no extra dev-dependency: time and address entropy is enough for unique test ids
-    let mut x = Instant::now().elapsed().as_nanos() as u64
-        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-        ^ (b.as_ptr() as u64).rotate_left(17)
-        ^ u64::from(std::process::id()) << 32;
-    for byte in b.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *byte = x as u8;
-    }
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(&b)[..n].to_string()
 }
 
 /// A messaging event of `account` with PHI in its tags (a `phi-in-tag` violation).
@@ -78,12 +69,16 @@ fn tag_event(account: &str, id: &str) -> Value {
 
 /// Alerts from scanning `events` with the default configuration.
 fn scan(events: Vec<Value>) -> Vec<Alert> {
-    let scanner = Scanner::new(&Config::default()).unwrap();
+    // building the detection engine takes seconds in a debug build: once per test binary
+    static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+    let scanner = SCANNER.get_or_init(|| Scanner::new(&Config::default()).unwrap());
     let mut scratch = ScanScratch::default();
     let mut stats = Stats::default();
     let mut alerts = Vec::new();
     for (i, e) in events.into_iter().enumerate() {
-        let source = SourceRef::Webhook { request_id: format!("req-{i}") };
+        let source = SourceRef::Webhook {
+            request_id: format!("req-{i}"),
+        };
         scanner.scan_event(e, source, &mut scratch, &mut stats, &mut |a| alerts.push(a));
     }
     assert!(!alerts.is_empty(), "the events produce alerts");
@@ -92,12 +87,19 @@ fn scan(events: Vec<Value>) -> Vec<Alert> {
 
 fn sample_alerts(n: usize) -> Vec<Alert> {
     let account = format!("AC{}", random_hex(32));
-    scan((0..n).map(|i| tag_event(&account, &format!("EZ{:032}", i + 1))).collect())
+    scan(
+        (0..n)
+            .map(|i| tag_event(&account, &format!("EZ{:032}", i + 1)))
+            .collect(),
+    )
 }
 
 fn assert_no_planted(text: &str, what: &str) {
     for p in PLANTED {
-        assert!(!text.contains(p), "{what} contains the planted value {p:?}: {text}");
+        assert!(
+            !text.contains(p),
+            "{what} contains the planted value {p:?}: {text}"
+        );
     }
 }
 
@@ -127,18 +129,31 @@ struct Server {
 
 impl Server {
     async fn start(script: Vec<u16>) -> Server {
-        let state = Arc::new(Mutex::new(ServerState { script, ..Default::default() }));
-        async fn record(State(s): State<Arc<Mutex<ServerState>>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+        let state = Arc::new(Mutex::new(ServerState {
+            script,
+            ..Default::default()
+        }));
+        async fn record(
+            State(s): State<Arc<Mutex<ServerState>>>,
+            uri: axum::http::Uri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> StatusCode {
             let (status, delay) = {
                 let mut s = s.lock().unwrap();
                 let n = s.requests.len();
-                s.requests.push(Recorded { path: uri.path().to_string(), headers, body });
+                s.requests.push(Recorded {
+                    path: uri.path().to_string(),
+                    headers,
+                    body,
+                });
                 (s.script.get(n).copied().unwrap_or(200), s.delay)
             };
             tokio::time::sleep(delay).await;
             StatusCode::from_u16(status).unwrap()
         }
         let app = Router::new()
+            .route("/", post(record))
             .route("/{*path}", post(record))
             .route("/-/ready", axum::routing::get(|| async { "OK" }))
             .with_state(state.clone());
@@ -156,7 +171,11 @@ impl Server {
 fn http_config(url: &str, max_retries: u32) -> HttpSinkConfig {
     HttpSinkConfig {
         url: url.to_string(),
-        headers: [("Authorization".to_string(), "Bearer test-token".to_string()), ("X-Team".to_string(), "privacy".to_string())].into(),
+        headers: [
+            ("Authorization".to_string(), "Bearer test-token".to_string()),
+            ("X-Team".to_string(), "privacy".to_string()),
+        ]
+        .into(),
         max_retries,
         timeout_ms: 2000,
     }
@@ -178,7 +197,10 @@ async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_h
     let before = sink_retries("http");
     let started = Instant::now();
     sink.send(&refs).await.expect("accepted after two 503s");
-    assert!(started.elapsed() >= Duration::from_millis(250), "backed off between attempts (100 + 200 ms)");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "backed off between attempts (100 + 200 ms)"
+    );
     assert!(sink_retries("http") >= before + 2, "retries are counted");
     assert!(sink.ready().await);
 
@@ -198,9 +220,15 @@ async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_h
             assert_eq!(got["rule"], "phi-in-tag");
             assert_eq!(got["severity"], "critical");
             assert!(!got["findings"].as_array().unwrap().is_empty());
-            assert!(got["findings"][0]["masked"].is_string() && got["findings"][0]["fingerprint"].is_string());
+            assert!(
+                got["findings"][0]["masked"].is_string()
+                    && got["findings"][0]["fingerprint"].is_string()
+            );
         }
-        assert_no_planted(&String::from_utf8_lossy(&r.body), "the HTTP sink's request body");
+        assert_no_planted(
+            &String::from_utf8_lossy(&r.body),
+            "the HTTP sink's request body",
+        );
     }
 }
 
@@ -224,7 +252,9 @@ async fn http_sink_gives_up_on_a_400_at_once() {
     let errors_before = metrics().sink_errors.with_label_values(&["http"]).get();
     let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
     sinks.backoff = (Duration::from_millis(1), Duration::from_millis(5));
-    tokio::time::timeout(Duration::from_secs(10), sinks.deliver(&refs, &[])).await.expect("deliver returns");
+    tokio::time::timeout(Duration::from_secs(10), sinks.deliver(&refs, &[]))
+        .await
+        .expect("deliver returns");
     assert_eq!(server.requests().len(), 2);
     assert!(metrics().sink_errors.with_label_values(&["http"]).get() > errors_before);
 }
@@ -238,7 +268,9 @@ async fn http_sink_returns_retryable_after_max_retries_and_sinks_deliver_keeps_g
     let alerts = sample_alerts(2);
     let refs: Vec<&Alert> = alerts.iter().collect();
     match sink.send(&refs).await {
-        Err(SinkError::Retryable(e)) => assert!(e.contains("429") && e.contains("2 attempts"), "{e}"),
+        Err(SinkError::Retryable(e)) => {
+            assert!(e.contains("429") && e.contains("2 attempts"), "{e}")
+        }
         other => panic!("expected a retryable error, got {other:?}"),
     }
     assert_eq!(server.requests().len(), 2);
@@ -246,7 +278,9 @@ async fn http_sink_returns_retryable_after_max_retries_and_sinks_deliver_keeps_g
 
     let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
     sinks.backoff = (Duration::from_millis(5), Duration::from_millis(20));
-    tokio::time::timeout(Duration::from_secs(20), sinks.deliver(&refs, &[])).await.expect("delivered");
+    tokio::time::timeout(Duration::from_secs(20), sinks.deliver(&refs, &[]))
+        .await
+        .expect("delivered");
     // 500, 502 (send #2 fails), 503 then 200 (send #3 succeeds)
     assert_eq!(server.requests().len(), 6);
     assert!(sinks.ready().await, "ready again once a delivery succeeded");
@@ -260,7 +294,11 @@ async fn http_sink_connection_errors_and_timeouts_are_retryable() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let sink = HttpSink::new(&HttpSinkConfig { timeout_ms: 500, ..http_config(&format!("http://127.0.0.1:{port}/x?token=s3cr3t"), 0) }).unwrap();
+    let sink = HttpSink::new(&HttpSinkConfig {
+        timeout_ms: 500,
+        ..http_config(&format!("http://127.0.0.1:{port}/x?token=s3cr3t"), 0)
+    })
+    .unwrap();
     let alerts = sample_alerts(1);
     let refs: Vec<&Alert> = alerts.iter().collect();
     match sink.send(&refs).await {
@@ -274,13 +312,20 @@ async fn http_sink_connection_errors_and_timeouts_are_retryable() {
 
     let server = Server::start(vec![]).await;
     server.state.lock().unwrap().delay = Duration::from_millis(1500);
-    let sink = HttpSink::new(&HttpSinkConfig { timeout_ms: 300, ..http_config(&server.url, 0) }).unwrap();
+    let sink = HttpSink::new(&HttpSinkConfig {
+        timeout_ms: 300,
+        ..http_config(&server.url, 0)
+    })
+    .unwrap();
     let started = Instant::now();
     match sink.send(&refs).await {
         Err(SinkError::Retryable(e)) => assert!(e.contains("timed out"), "{e}"),
         other => panic!("expected a retryable timeout, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_millis(1400), "timeout_ms is applied");
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "timeout_ms is applied"
+    );
 }
 
 #[tokio::test]
@@ -289,7 +334,9 @@ async fn http_sink_splits_large_batches() {
     let server = Server::start(vec![]).await;
     let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
     let one = sample_alerts(1).remove(0);
-    let many: Vec<Alert> = (0..phiscan::sink::http::MAX_ALERTS_PER_REQUEST + 10).map(|_| one.clone()).collect();
+    let many: Vec<Alert> = (0..phiscan::sink::http::MAX_ALERTS_PER_REQUEST + 10)
+        .map(|_| one.clone())
+        .collect();
     let refs: Vec<&Alert> = many.iter().collect();
     sink.send(&refs).await.unwrap();
     let sizes: Vec<usize> = server
@@ -306,11 +353,19 @@ async fn http_sink_splits_large_batches() {
 async fn alertmanager_sink_classifies_errors_like_the_http_sink() {
     install_crypto();
     let server = Server::start(vec![503, 200, 400]).await;
-    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: format!("{}/", server.url), max_retries: 2, timeout_ms: 1000 }).unwrap();
+    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig {
+        url: format!("{}/", server.url),
+        max_retries: 2,
+        timeout_ms: 1000,
+    })
+    .unwrap();
     let alerts = sample_alerts(1);
     let refs: Vec<&Alert> = alerts.iter().collect();
     sink.send(&refs).await.expect("accepted after one 503");
-    assert!(matches!(sink.send(&refs).await, Err(SinkError::Permanent(_))));
+    assert!(matches!(
+        sink.send(&refs).await,
+        Err(SinkError::Permanent(_))
+    ));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3);
     assert!(reqs.iter().all(|r| r.path == "/api/v2/alerts"));
@@ -322,9 +377,17 @@ async fn alertmanager_sink_classifies_errors_like_the_http_sink() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let down = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: format!("http://127.0.0.1:{port}"), max_retries: 0, timeout_ms: 500 }).unwrap();
+    let down = AlertmanagerSink::new(&AlertmanagerSinkConfig {
+        url: format!("http://127.0.0.1:{port}"),
+        max_retries: 0,
+        timeout_ms: 500,
+    })
+    .unwrap();
     assert!(!down.ready().await);
-    assert!(matches!(down.send(&refs).await, Err(SinkError::Retryable(_))));
+    assert!(matches!(
+        down.send(&refs).await,
+        Err(SinkError::Retryable(_))
+    ));
 }
 
 // ---------------------------------------------------------------- AlertmanagerSink, for real
@@ -333,7 +396,9 @@ fn alertmanager() -> Option<String> {
     match std::env::var("PHISCAN_TEST_ALERTMANAGER") {
         Ok(u) if !u.is_empty() => Some(u.trim_end_matches('/').to_string()),
         _ => {
-            println!("skipped: PHISCAN_TEST_ALERTMANAGER is not set (run scripts/services.sh start alertmanager; eval \"$(scripts/services.sh env)\")");
+            println!(
+                "skipped: PHISCAN_TEST_ALERTMANAGER is not set (run scripts/services.sh start alertmanager; eval \"$(scripts/services.sh env)\")"
+            );
             None
         }
     }
@@ -343,26 +408,55 @@ fn alertmanager() -> Option<String> {
 async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
     install_crypto();
     let Some(base) = alertmanager() else { return };
-    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: base.clone(), max_retries: 3, timeout_ms: 2000 }).unwrap();
-    assert!(sink.ready().await, "Alertmanager at {base} answers /-/ready");
+    let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig {
+        url: base.clone(),
+        max_retries: 3,
+        timeout_ms: 2000,
+    })
+    .unwrap();
+    assert!(
+        sink.ready().await,
+        "Alertmanager at {base} answers /-/ready"
+    );
 
     // a fresh account per run keeps this run's alerts apart from earlier ones
     let account = format!("AC{}", random_hex(32));
-    let events = vec![tag_event(&account, "EZ00000000000000000000000000000101"), {
-        let mut e = tag_event(&account, "EZ00000000000000000000000000000102");
-        e["type"] = json!("com.twilio.messaging.message.delivered");
-        e
-    }];
+    // 101 and 103 differ only in their id (and so their alert id): they stay two alerts
+    let events = vec![
+        tag_event(&account, "EZ00000000000000000000000000000101"),
+        {
+            let mut e = tag_event(&account, "EZ00000000000000000000000000000102");
+            e["type"] = json!("com.twilio.messaging.message.delivered");
+            e
+        },
+        tag_event(&account, "EZ00000000000000000000000000000103"),
+    ];
     let alerts = scan(events);
+    assert_eq!(alerts.len(), 3, "one phi-in-tag alert per event");
     let refs: Vec<&Alert> = alerts.iter().collect();
-    sink.send(&refs).await.expect("Alertmanager accepts the alerts");
+    sink.send(&refs)
+        .await
+        .expect("Alertmanager accepts the alerts");
 
     let client = reqwest::Client::new();
     let filter = |f: &str| f.replace('"', "%22").replace('=', "%3D");
-    let url = format!("{base}/api/v2/alerts?filter={}&filter={}", filter("rule=\"phi-in-tag\""), filter(&format!("account_sid=\"{account}\"")));
+    let url = format!(
+        "{base}/api/v2/alerts?filter={}&filter={}",
+        filter("rule=\"phi-in-tag\""),
+        filter(&format!("account_sid=\"{account}\""))
+    );
     let mut stored: Vec<Value> = Vec::new();
     for _ in 0..50 {
-        let text = client.get(&url).send().await.unwrap().error_for_status().unwrap().text().await.unwrap();
+        let text = client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_no_planted(&text, "what Alertmanager stored");
         stored = serde_json::from_str(&text).unwrap();
         if stored.len() >= alerts.len() {
@@ -370,8 +464,16 @@ async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(stored.len(), alerts.len(), "one Alertmanager alert per phiscan alert: {stored:#?}");
-    let summary = phiscan::policy::RULES.iter().find(|r| r.id == "phi-in-tag").unwrap().summary;
+    assert_eq!(
+        stored.len(),
+        alerts.len(),
+        "one Alertmanager alert per phiscan alert: {stored:#?}"
+    );
+    let summary = phiscan::policy::RULES
+        .iter()
+        .find(|r| r.id == "phi-in-tag")
+        .unwrap()
+        .summary;
     for a in &alerts {
         let got = stored
             .iter()
@@ -385,14 +487,30 @@ async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
         assert_eq!(labels["event_type"], a.event.event_type.as_str());
         assert_eq!(labels["channel"], "sms");
         assert_eq!(labels["source"], "phiscan");
+        assert_eq!(labels["alert_id"], a.alert_id.as_str());
         let ann = &got["annotations"];
         assert_eq!(ann["summary"], summary);
         assert_eq!(ann["event_id"], a.event.id.as_str());
         let description = ann["description"].as_str().unwrap();
         for f in &a.findings {
-            let line = format!("{} {} {} {}", f.field, f.location.as_str(), f.category.as_str(), f.masked);
-            assert!(description.lines().any(|l| l == line), "description lists {line:?}: {description}");
-            assert!(ann["fingerprints"].as_str().unwrap().split(',').any(|fp| fp == f.fingerprint));
+            let line = format!(
+                "{} {} {} {}",
+                f.field,
+                f.location.as_str(),
+                f.category.as_str(),
+                f.masked
+            );
+            assert!(
+                description.lines().any(|l| l == line),
+                "description lists {line:?}: {description}"
+            );
+            assert!(
+                ann["fingerprints"]
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .any(|fp| fp == f.fingerprint)
+            );
         }
         assert!(description.contains("MRN-****7736"), "{description}");
         assert_eq!(got["status"]["state"], "active");

@@ -217,7 +217,12 @@ fn is_secret_key(key: &str) -> bool {
 fn mask_secrets(v: &mut toml::Value) {
     if let toml::Value::Table(t) = v {
         for (k, child) in t.iter_mut() {
-            if is_secret_key(k) && matches!(child, toml::Value::String(_)) {
+            // HTTP headers carry credentials under any name (Authorization, X-Api-Key …)
+            if k == "headers"
+                && let toml::Value::Table(h) = child
+            {
+                h.iter_mut().for_each(|(_, v)| *v = toml::Value::String("***".into()));
+            } else if is_secret_key(k) && matches!(child, toml::Value::String(_)) {
                 *child = toml::Value::String("***".into());
             } else {
                 mask_secrets(child);
@@ -264,7 +269,7 @@ mod tests {
     fn environment_overrides_and_masked_output() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "[sources.webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x/e\"\n[sources.kafka]\nbrokers = \"b:9092\"\ntopics = [\"t\"]\nproperties = { \"sasl.password\" = \"hunter2\" }\n").unwrap();
+        std::fs::write(&p, "[sources.webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x/e\"\n[sources.kafka]\nbrokers = \"b:9092\"\ntopics = [\"t\"]\nproperties = { \"sasl.password\" = \"hunter2\" }\n[sinks.http]\nurl = \"http://x\"\nheaders = { Authorization = \"Bearer abc123\" }\n").unwrap();
         let vars = [
             ("PHISCAN_SOURCES__WEBHOOK__AUTH_TOKEN", "tok123"),
             ("PHISCAN_DETECT__THRESHOLD", "0.8"),

@@ -2,9 +2,13 @@
 //!
 //! One phiscan alert becomes one Alertmanager alert:
 //! - labels: `alertname="PHIExposure"`, `rule`, `severity`, `account_sid`, `event_type`,
-//!   `channel`, `source="phiscan"` (Alertmanager identifies an alert by its labels, so repeats
-//!   of the same rule in the same account, event type and channel update one alert instead of
-//!   paging again; group and route on these);
+//!   `channel`, `source="phiscan"`, for routing and grouping (`group_by: [alertname, rule,
+//!   account_sid]` gives one notification per rule and account), and `alert_id`. Alertmanager
+//!   identifies an alert by its whole label set: without `alert_id`, two leaks of different
+//!   values in the same account, event type and channel would collapse into one alert whose
+//!   annotations (event id, findings) the later one overwrites. `alert_id` is a hash of the
+//!   event id and rule: stable across redeliveries, so a replayed event updates its own alert.
+//!   Paging volume is bounded by phiscan's suppression window and Alertmanager's grouping;
 //! - annotations: `summary` (the rule's summary), `description` (one line per finding:
 //!   `field location category masked`: masked previews only, never a raw value), `alert_id`,
 //!   `event_id`, `fingerprints` (the findings' keyed HMACs, comma-separated), and when known
@@ -74,7 +78,8 @@ impl AlertmanagerSink {
     async fn post_chunk(&self, chunk: &[&Alert]) -> Result<(), Failure> {
         let now = rfc3339(SystemTime::now());
         let body: Vec<PostableAlert> = chunk.iter().map(|a| to_alertmanager(a, &now)).collect();
-        let body = serde_json::to_vec(&body).map_err(|e| Failure::permanent(format!("cannot serialise alerts: {e}")))?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| Failure::permanent(format!("cannot serialise alerts: {e}")))?;
         let response = self
             .client
             .post(self.alerts_url.clone())
@@ -101,7 +106,12 @@ impl AlertmanagerSink {
     }
 
     async fn probe(&self) -> bool {
-        let r = self.client.get(self.ready_url.clone()).timeout(self.ready_timeout).send().await;
+        let r = self
+            .client
+            .get(self.ready_url.clone())
+            .timeout(self.ready_timeout)
+            .send()
+            .await;
         matches!(r, Ok(resp) if resp.status().is_success())
     }
 }
@@ -113,7 +123,10 @@ impl AlertSink for AlertmanagerSink {
 
     fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
-            let r = send_chunked(self.name(), alerts, self.max_retries, |chunk| self.post_chunk(chunk)).await;
+            let r = send_chunked(self.name(), alerts, self.max_retries, |chunk| {
+                self.post_chunk(chunk)
+            })
+            .await;
             // a delivery tells as much as a probe: refresh the cached readiness
             let up = !matches!(r, Err(SinkError::Retryable(_)));
             *self.ready_cache.lock().expect("ready cache lock") = Some((Instant::now(), up));
@@ -150,16 +163,29 @@ pub fn to_alertmanager(a: &Alert, starts_at: &str) -> PostableAlert {
     }
     labels.insert("channel", a.channel.as_str().to_string());
     labels.insert("source", "phiscan".to_string());
+    labels.insert("alert_id", a.alert_id.clone());
 
     let mut annotations = std::collections::BTreeMap::new();
-    let summary = crate::policy::RULES.iter().find(|r| r.id == a.rule).map_or(a.rule, |r| r.summary);
+    let summary = crate::policy::RULES
+        .iter()
+        .find(|r| r.id == a.rule)
+        .map_or(a.rule, |r| r.summary);
     annotations.insert("summary", summary.to_string());
     let mut description = String::new();
     for f in a.findings.iter().take(MAX_DESCRIBED_FINDINGS) {
-        description.push_str(&format!("{} {} {} {}\n", f.field, f.location.as_str(), f.category.as_str(), f.masked));
+        description.push_str(&format!(
+            "{} {} {} {}\n",
+            f.field,
+            f.location.as_str(),
+            f.category.as_str(),
+            f.masked
+        ));
     }
     if a.findings.len() > MAX_DESCRIBED_FINDINGS {
-        description.push_str(&format!("… and {} more findings\n", a.findings.len() - MAX_DESCRIBED_FINDINGS));
+        description.push_str(&format!(
+            "… and {} more findings\n",
+            a.findings.len() - MAX_DESCRIBED_FINDINGS
+        ));
     }
     annotations.insert("description", description.trim_end().to_string());
     annotations.insert("alert_id", a.alert_id.clone());
@@ -180,7 +206,11 @@ pub fn to_alertmanager(a: &Alert, starts_at: &str) -> PostableAlert {
     if let Some(note) = a.note.as_deref().filter(|s| !s.is_empty()) {
         annotations.insert("note", note.to_string());
     }
-    PostableAlert { labels, annotations, starts_at: starts_at.to_string() }
+    PostableAlert {
+        labels,
+        annotations,
+        starts_at: starts_at.to_string(),
+    }
 }
 
 /// `2026-05-04T13:00:00.123Z`.
@@ -220,9 +250,18 @@ mod tests {
     #[test]
     fn formats_rfc3339() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_millis(951_782_400_123)), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_777_899_600)), "2026-05-04T13:00:00.000Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(4_102_444_799)), "2099-12-31T23:59:59.000Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_millis(951_782_400_123)),
+            "2000-02-29T00:00:00.123Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_777_899_600)),
+            "2026-05-04T13:00:00.000Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(4_102_444_799)),
+            "2099-12-31T23:59:59.000Z"
+        );
     }
 
     #[test]
@@ -233,6 +272,7 @@ mod tests {
         assert_eq!(am.labels["rule"], "phi-in-tag");
         assert_eq!(am.labels["account_sid"], "AC1");
         assert_eq!(am.labels["channel"], "sms");
+        assert_eq!(am.labels["alert_id"], "x");
         assert_eq!(am.annotations["description"], "/data/tags/x tag mrn *");
         assert_eq!(am.annotations["fingerprints"], "f1");
         let json = serde_json::to_value(&am).unwrap();
@@ -241,7 +281,12 @@ mod tests {
 
     #[test]
     fn urls_are_joined_under_the_base_path() {
-        let s = AlertmanagerSink::new(&AlertmanagerSinkConfig { url: "http://am:9093/prefix/".into(), max_retries: 0, timeout_ms: 100 }).unwrap();
+        let s = AlertmanagerSink::new(&AlertmanagerSinkConfig {
+            url: "http://am:9093/prefix/".into(),
+            max_retries: 0,
+            timeout_ms: 100,
+        })
+        .unwrap();
         assert_eq!(s.alerts_url.as_str(), "http://am:9093/prefix/api/v2/alerts");
         assert_eq!(s.ready_url.as_str(), "http://am:9093/prefix/-/ready");
     }

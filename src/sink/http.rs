@@ -59,11 +59,13 @@ impl HttpSink {
         let url = parse_url(&config.url).context("sinks.http.url")?;
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .with_context(|| format!("sinks.http.headers: `{name}` is not a valid header name"))?;
+            let n = HeaderName::from_bytes(name.as_bytes()).with_context(|| {
+                format!("sinks.http.headers: `{name}` is not a valid header name")
+            })?;
             // the value may be a secret (Authorization): never quote it
-            let mut v = HeaderValue::from_str(value)
-                .map_err(|_| anyhow::anyhow!("sinks.http.headers.{name}: the value is not a valid header value"))?;
+            let mut v = HeaderValue::from_str(value).map_err(|_| {
+                anyhow::anyhow!("sinks.http.headers.{name}: the value is not a valid header value")
+            })?;
             v.set_sensitive(true);
             headers.insert(n, v);
         }
@@ -80,8 +82,13 @@ impl HttpSink {
     }
 
     async fn post_chunk(&self, chunk: &[&Alert]) -> Result<(), Failure> {
-        let body = serde_json::to_vec(chunk).map_err(|e| Failure::permanent(format!("cannot serialise alerts: {e}")))?;
-        let request = self.client.post(self.url.clone()).headers(self.headers.clone()).body(body);
+        let body = serde_json::to_vec(chunk)
+            .map_err(|e| Failure::permanent(format!("cannot serialise alerts: {e}")))?;
+        let request = self
+            .client
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body);
         let response = request.send().await.map_err(Failure::from_reqwest)?;
         Failure::check_status(response.status(), response.headers())
     }
@@ -94,7 +101,10 @@ impl AlertSink for HttpSink {
 
     fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
-            let r = send_chunked(self.name(), alerts, self.max_retries, |chunk| self.post_chunk(chunk)).await;
+            let r = send_chunked(self.name(), alerts, self.max_retries, |chunk| {
+                self.post_chunk(chunk)
+            })
+            .await;
             self.state.store(
                 match &r {
                     // a permanent rejection means the endpoint is up and answering
@@ -127,7 +137,11 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn permanent(message: String) -> Failure {
-        Failure { retryable: false, message, retry_after: None }
+        Failure {
+            retryable: false,
+            message,
+            retry_after: None,
+        }
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Failure {
@@ -140,7 +154,11 @@ impl Failure {
         } else {
             "request failed"
         };
-        Failure { retryable: true, message: format!("{kind}: {}", describe(e)), retry_after: None }
+        Failure {
+            retryable: true,
+            message: format!("{kind}: {}", describe(e)),
+            retry_after: None,
+        }
     }
 
     /// 2xx is `Ok`; 408, 429 and 5xx are retryable; everything else is permanent.
@@ -148,26 +166,49 @@ impl Failure {
         if status.is_success() {
             return Ok(());
         }
-        let retryable = status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+        let retryable = status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || status.is_server_error();
         let retry_after = headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
-        let hint = if status.is_redirection() { " (redirects are not followed: configure the final URL)" } else { "" };
-        Err(Failure { retryable, message: format!("HTTP {status}{hint}"), retry_after })
+        let hint = if status.is_redirection() {
+            " (redirects are not followed: configure the final URL)"
+        } else {
+            ""
+        };
+        Err(Failure {
+            retryable,
+            message: format!("HTTP {status}{hint}"),
+            retry_after,
+        })
     }
 
     fn into_sink_error(self, sink: &str, attempts: u32) -> SinkError {
-        let tries = if attempts == 1 { String::new() } else { format!(" (after {attempts} attempts)") };
+        let tries = if attempts == 1 {
+            String::new()
+        } else {
+            format!(" (after {attempts} attempts)")
+        };
         let message = format!("{sink} sink: {}{tries}", self.message);
-        if self.retryable { SinkError::Retryable(message) } else { SinkError::Permanent(message) }
+        if self.retryable {
+            SinkError::Retryable(message)
+        } else {
+            SinkError::Permanent(message)
+        }
     }
 }
 
 /// Send `alerts` in chunks through `post`, retrying a retryable chunk failure up to
 /// `max_retries` times with a short backoff (each retry counted in `phiscan_sink_retries_total`).
-pub(crate) async fn send_chunked<'a, F, Fut>(sink: &'static str, alerts: &'a [&'a Alert], max_retries: u32, post: F) -> Result<(), SinkError>
+pub(crate) async fn send_chunked<'a, F, Fut>(
+    sink: &'static str,
+    alerts: &'a [&'a Alert],
+    max_retries: u32,
+    post: F,
+) -> Result<(), SinkError>
 where
     F: Fn(&'a [&'a Alert]) -> Fut,
     Fut: std::future::Future<Output = Result<(), Failure>>,
@@ -229,7 +270,10 @@ pub(crate) fn client(timeout_ms: u64) -> Result<reqwest::Client> {
 pub(crate) fn parse_url(url: &str) -> Result<reqwest::Url> {
     let u = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("not a valid URL ({e})"))?;
     if !matches!(u.scheme(), "http" | "https") {
-        bail!("the URL must be http:// or https:// (got scheme `{}`)", u.scheme());
+        bail!(
+            "the URL must be http:// or https:// (got scheme `{}`)",
+            u.scheme()
+        );
     }
     if u.host_str().is_none_or(str::is_empty) {
         bail!("the URL has no host");
@@ -268,9 +312,13 @@ mod tests {
             max_retries: 1,
             timeout_ms: 100,
         };
-        let e = HttpSink::new(&cfg("ftp://h/x?token=s3cr3t", "Bearer ok")).err().unwrap();
+        let e = HttpSink::new(&cfg("ftp://h/x?token=s3cr3t", "Bearer ok"))
+            .err()
+            .unwrap();
         assert!(!format!("{e:#}").contains("s3cr3t"), "{e:#}");
-        let e = HttpSink::new(&cfg("https://h/x", "Bearer s3cr3t\n")).err().unwrap();
+        let e = HttpSink::new(&cfg("https://h/x", "Bearer s3cr3t\n"))
+            .err()
+            .unwrap();
         assert!(!format!("{e:#}").contains("s3cr3t"), "{e:#}");
         assert!(HttpSink::new(&cfg("https://h/x", "Bearer ok")).is_ok());
     }
