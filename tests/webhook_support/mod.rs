@@ -20,7 +20,11 @@ pub const ACCOUNT: &str = "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f";
 
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn random_u64() -> u64 {
@@ -36,7 +40,10 @@ pub fn planted_mrn() -> String {
 
 /// A unique CloudEvent id.
 pub fn event_id() -> String {
-    format!("EZ{:032x}", (random_u64() as u128) << 64 | random_u64() as u128)
+    format!(
+        "EZ{:032x}",
+        (random_u64() as u128) << 64 | random_u64() as u128
+    )
 }
 
 /// A `message.sent` event whose tags hold `mrn` (a `phi-in-tag` alert).
@@ -112,7 +119,9 @@ pub fn path_and_query(url: &str) -> &str {
 
 /// The Python oracle, if configured.
 pub fn python() -> Option<String> {
-    std::env::var("PHISCAN_TEST_PYTHON").ok().filter(|p| !p.is_empty())
+    std::env::var("PHISCAN_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
 }
 
 /// Runs `script` under the oracle's Python with `input` (JSON) on stdin; returns its JSON stdout.
@@ -124,7 +133,12 @@ pub fn run_python(python: &str, script: &str, input: &Value) -> Value {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("PHISCAN_TEST_PYTHON={python} does not run: {e}"));
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -146,11 +160,23 @@ print(json.dumps([RequestValidator(c["token"]).compute_signature(c["url"], {}) f
 pub fn sign_all(cases: &[(&str, &str)]) -> Vec<String> {
     match python() {
         Some(py) => {
-            let input = Value::Array(cases.iter().map(|(t, u)| json!({"token": t, "url": u})).collect());
+            let input = Value::Array(
+                cases
+                    .iter()
+                    .map(|(t, u)| json!({"token": t, "url": u}))
+                    .collect(),
+            );
             let out = run_python(&py, SIGN_SCRIPT, &input);
-            out.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+            out.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
         }
-        None => cases.iter().map(|(t, u)| phiscan::source::webhook::signature::sign(t, u, &[])).collect(),
+        None => cases
+            .iter()
+            .map(|(t, u)| phiscan::source::webhook::signature::sign(t, u, &[]))
+            .collect(),
     }
 }
 
@@ -168,6 +194,8 @@ pub struct Options {
     pub auth_token: Option<String>,
     pub dedupe_window: usize,
     pub log: &'static str,
+    /// Appended to the generated config (e.g. another sink).
+    pub extra_config: String,
 }
 
 impl Default for Options {
@@ -181,6 +209,7 @@ impl Default for Options {
             auth_token: Some(TOKEN.to_string()),
             dedupe_window: 1000,
             log: "debug",
+            extra_config: String::new(),
         }
     }
 }
@@ -206,9 +235,17 @@ pub fn write_config(dir: &Path, o: &Options, webhook_port: u16, metrics_port: u1
         cfg += &format!("basic_auth_user = \"{user}\"\nbasic_auth_password = \"{pass}\"\n");
     }
     if let Some((cert, key)) = &o.tls {
-        cfg += &format!("tls_cert = \"{}\"\ntls_key = \"{}\"\n", cert.display(), key.display());
+        cfg += &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            cert.display(),
+            key.display()
+        );
     }
-    cfg += &format!("\n[sinks.jsonl]\npath = \"{}\"\n", dir.join("alerts.jsonl").display());
+    cfg += &format!(
+        "\n[sinks.jsonl]\npath = \"{}\"\n",
+        dir.join("alerts.jsonl").display()
+    );
+    cfg += &o.extra_config;
     let path = dir.join("phiscan.toml");
     fs::write(&path, cfg).unwrap();
     path
@@ -240,9 +277,15 @@ impl Service {
         let (wp, mp) = (free_port(), free_port());
         let config = write_config(dir.path(), &o, wp, mp);
         let stderr_path = dir.path().join("stderr.log");
-        let child = command(&config, &o, &stderr_path).spawn().expect("phiscan starts");
+        let child = command(&config, &o, &stderr_path)
+            .spawn()
+            .expect("phiscan starts");
         let scheme = if o.tls.is_some() { "https" } else { "http" };
-        let host = if o.tls.is_some() { "localhost" } else { "127.0.0.1" };
+        let host = if o.tls.is_some() {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
         let mut svc = Service {
             alerts_path: dir.path().join("alerts.jsonl"),
             webhook: format!("{scheme}://{host}:{wp}"),
@@ -260,12 +303,19 @@ impl Service {
         let addr = self.metrics.trim_start_matches("http://").to_string();
         loop {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("phiscan exited during startup ({status}):\n{}", self.stderr());
+                panic!(
+                    "phiscan exited during startup ({status}):\n{}",
+                    self.stderr()
+                );
             }
             if let Ok((200, _)) = raw_get(&addr, "/readyz") {
                 return;
             }
-            assert!(Instant::now() < deadline, "phiscan not ready after 60 s:\n{}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "phiscan not ready after 60 s:\n{}",
+                self.stderr()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -282,7 +332,9 @@ impl Service {
         fs::read_to_string(&self.alerts_path)
             .unwrap_or_default()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("alert line is not JSON ({e})")))
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("alert line is not JSON ({e})"))
+            })
             .collect()
     }
 
@@ -291,7 +343,8 @@ impl Service {
     }
 
     pub fn metrics_text(&self) -> String {
-        let (status, body) = raw_get(self.metrics.trim_start_matches("http://"), "/metrics").expect("metrics endpoint answers");
+        let (status, body) = raw_get(self.metrics.trim_start_matches("http://"), "/metrics")
+            .expect("metrics endpoint answers");
         assert_eq!(status, 200);
         body
     }
@@ -309,7 +362,10 @@ impl Service {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("phiscan did not stop within 20 s of SIGTERM:\n{}", self.stderr());
+                panic!(
+                    "phiscan did not stop within 20 s of SIGTERM:\n{}",
+                    self.stderr()
+                );
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -330,14 +386,31 @@ pub fn raw_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
     use std::io::Read;
     let mut s = std::net::TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     // the metrics endpoint may answer chunked; de-chunk crudely when it does
-    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    };
     Ok((status, body))
 }
 
@@ -358,8 +431,14 @@ fn dechunk(mut s: &str) -> String {
 pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
-        .filter(|l| l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' ')))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+        })
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
@@ -373,30 +452,61 @@ pub struct Reply {
 
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap()
 }
 
 /// POST `body` to `url` with an optional signature and extra headers.
-pub async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>, signature: Option<&str>, extra: &[(&str, &str)]) -> Reply {
-    let mut req = client.post(url).header("content-type", "application/json").body(body);
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    signature: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut req = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
     if let Some(s) = signature {
         req = req.header("X-Twilio-Signature", s);
     }
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("POST failed: {e}"));
+    let resp = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url} failed: {e:?}"));
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.text().await.unwrap_or_default();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Signs `body` for `public_url` (oracle or ours), posts it to the service's matching path.
-pub async fn post_signed(client: &reqwest::Client, svc: &Service, public_url: &str, body: Vec<u8>) -> Reply {
+pub async fn post_signed(
+    client: &reqwest::Client,
+    svc: &Service,
+    public_url: &str,
+    body: Vec<u8>,
+) -> Reply {
     let url = signed_url(public_url, &body);
     let sig = sign_one(TOKEN, &url);
-    post(client, &svc.url(path_and_query(&url)), body, Some(&sig), &[]).await
+    post(
+        client,
+        &svc.url(path_and_query(&url)),
+        body,
+        Some(&sig),
+        &[],
+    )
+    .await
 }
 
 /// Asserts that none of `texts` contains any of `planted`.

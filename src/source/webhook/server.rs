@@ -56,7 +56,12 @@ const GRACE: Duration = Duration::from_secs(10);
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 /// Runs the receiver until `stop` turns true, then lets in-flight requests finish.
-pub async fn run(config: WebhookSourceConfig, submitter: Submitter, mut stop: Shutdown, health: Arc<Health>) -> Result<()> {
+pub async fn run(
+    config: WebhookSourceConfig,
+    submitter: Submitter,
+    mut stop: Shutdown,
+    health: Arc<Health>,
+) -> Result<()> {
     let app = Arc::new(App::new(&config, submitter)?);
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
@@ -104,8 +109,18 @@ pub async fn run(config: WebhookSourceConfig, submitter: Submitter, mut stop: Sh
     let router = Router::new().fallback(receive).with_state(app);
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
-        Some(tls) => axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(service).await,
-        None => axum_server::from_tcp(listener)?.handle(handle).serve(service).await,
+        Some(tls) => {
+            axum_server::from_tcp_rustls(listener, tls)?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
     };
     health.webhook_listening.store(false, Ordering::Relaxed);
     served.context("webhook receiver")?;
@@ -114,9 +129,10 @@ pub async fn run(config: WebhookSourceConfig, submitter: Submitter, mut stop: Sh
 }
 
 struct App {
-    /// The path of `public_url`, the only one served.
+    /// The path of `public_url`, the only one served (`/` when it has none).
     path: String,
-    /// `public_url` without query or fragment.
+    /// What a signature may be over, before the request's query: `public_url` without query
+    /// or fragment, plus the variants `App::new` explains.
     base_urls: Vec<String>,
     auth_token: String,
     /// The expected `Authorization` header value (`Basic base64(user:pass)`).
@@ -145,7 +161,9 @@ impl App {
                 let pass = password.as_deref().unwrap_or("");
                 Some(format!("{user}:{pass}"))
             }
-            (None, Some(_)) => bail!("sources.webhook: `basic_auth_password` is set without `basic_auth_user`"),
+            (None, Some(_)) => {
+                bail!("sources.webhook: `basic_auth_password` is set without `basic_auth_user`")
+            }
         };
         let mut base_urls = vec![parts.base()];
         // With Basic auth the sink's destination URL carries `user:pass@`, and Twilio's SDKs sign
@@ -154,7 +172,19 @@ impl App {
         if let Some(userinfo) = &basic_auth
             && parts.userinfo.is_empty()
         {
-            base_urls.push(format!("{}://{userinfo}@{}{}", parts.scheme, parts.host, parts.path_and_rest()));
+            base_urls.push(format!(
+                "{}://{userinfo}@{}{}",
+                parts.scheme, parts.host, parts.path
+            ));
+        }
+        // `https://host` as the destination: whether Twilio signs it with the `/` it requests
+        // is not documented, so accept both
+        if parts.bare {
+            let bare: Vec<String> = base_urls
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .collect();
+            base_urls.extend(bare);
         }
         let mut prefix = [0u8; 4];
         getrandom::fill(&mut prefix).context("the OS random source")?;
@@ -162,7 +192,12 @@ impl App {
             path: parts.path.clone(),
             base_urls,
             auth_token,
-            basic_auth: basic_auth.map(|ui| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(ui))),
+            basic_auth: basic_auth.map(|ui| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(ui)
+                )
+            }),
             max_body: config.max_body_bytes,
             submitter,
             dedupe: Mutex::new(Dedupe::new(config.dedupe_window)),
@@ -172,12 +207,20 @@ impl App {
     }
 
     fn request_id(&self) -> String {
-        format!("wh-{:08x}-{}", self.id_prefix, self.next_id.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "wh-{:08x}-{}",
+            self.id_prefix,
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
-        let Some(expected) = &self.basic_auth else { return true };
-        let Some(got) = headers.get(header::AUTHORIZATION) else { return false };
+        let Some(expected) = &self.basic_auth else {
+            return true;
+        };
+        let Some(got) = headers.get(header::AUTHORIZATION) else {
+            return false;
+        };
         let got = got.as_bytes();
         // the scheme name is case-insensitive
         if got.len() < 6 || !got[..6].eq_ignore_ascii_case(b"basic ") {
@@ -211,12 +254,16 @@ struct UrlParts {
     userinfo: String,
     host: String,
     path: String,
+    /// `public_url` has no path at all (`https://host`).
+    bare: bool,
 }
 
 impl UrlParts {
     fn parse(url: &str) -> Result<UrlParts> {
         let Some((scheme, rest)) = url.split_once("://") else {
-            bail!("sources.webhook.public_url {url:?} is not an absolute URL (expected https://host/path)");
+            bail!(
+                "sources.webhook.public_url {url:?} is not an absolute URL (expected https://host/path)"
+            );
         };
         if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
             bail!("sources.webhook.public_url must be an http(s) URL, got scheme {scheme:?}");
@@ -235,19 +282,23 @@ impl UrlParts {
             scheme: scheme.to_string(),
             userinfo: userinfo.to_string(),
             host: host.to_string(),
-            path: if path.is_empty() { "/".to_string() } else { path.to_string() },
+            path: if path.is_empty() {
+                "/".to_string()
+            } else {
+                path.to_string()
+            },
+            bare: path.is_empty(),
         })
     }
 
     /// The URL without query and fragment: what the request's query string is appended to.
     fn base(&self) -> String {
-        let at = if self.userinfo.is_empty() { String::new() } else { format!("{}@", self.userinfo) };
-        format!("{}://{at}{}{}", self.scheme, self.host, self.path_and_rest())
-    }
-
-    fn path_and_rest(&self) -> &str {
-        // a public_url of `https://host` is requested (and signed) as `https://host/`
-        &self.path
+        let at = if self.userinfo.is_empty() {
+            String::new()
+        } else {
+            format!("{}@", self.userinfo)
+        };
+        format!("{}://{at}{}{}", self.scheme, self.host, self.path)
     }
 }
 
@@ -262,7 +313,11 @@ struct Dedupe {
 impl Dedupe {
     fn new(capacity: usize) -> Dedupe {
         let pre = capacity.min(1 << 16);
-        Dedupe { capacity, seen: HashSet::with_capacity(pre), order: VecDeque::with_capacity(pre) }
+        Dedupe {
+            capacity,
+            seen: HashSet::with_capacity(pre),
+            order: VecDeque::with_capacity(pre),
+        }
     }
 
     fn key(id: &str) -> [u8; 16] {
@@ -295,16 +350,32 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A short plain-text response; bodies never echo anything from the request.
 fn reply(status: StatusCode, text: &'static str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }
 
-fn reject(request_id: &str, peer: SocketAddr, reason: &'static str, status: StatusCode, text: &'static str) -> Response {
-    metrics().webhook_rejected.with_label_values(&[reason]).inc();
+fn reject(
+    request_id: &str,
+    peer: SocketAddr,
+    reason: &'static str,
+    status: StatusCode,
+    text: &'static str,
+) -> Response {
+    metrics()
+        .webhook_rejected
+        .with_label_values(&[reason])
+        .inc();
     tracing::warn!(request_id, %peer, reason, status = status.as_u16(), "webhook request rejected");
     let mut r = reply(status, text);
     if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"phiscan\", charset=\"UTF-8\""));
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"phiscan\", charset=\"UTF-8\""),
+        );
     }
     r
 }
@@ -334,7 +405,9 @@ async fn read_limited(mut body: Body, limit: usize) -> Result<Vec<u8>, ReadError
             }
         }
     };
-    tokio::time::timeout(BODY_TIMEOUT, read).await.unwrap_or(Err(ReadError::TimedOut))
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or(Err(ReadError::TimedOut))
 }
 
 /// A description of a decoding failure that never quotes the input.
@@ -346,14 +419,22 @@ fn describe_decode(e: &DecodeError) -> String {
     }
 }
 
-async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+async fn receive(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
     let received = Instant::now();
     if req.uri().path() != app.path {
         return reply(StatusCode::NOT_FOUND, "not found\n");
     }
     if req.method() != Method::POST {
-        let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "only POST is accepted here\n");
-        r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        let mut r = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only POST is accepted here\n",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return r;
     }
     let request_id = app.request_id();
@@ -361,7 +442,13 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
 
     // 1. Basic auth
     if !app.authorized(&parts.headers) {
-        return reject(&request_id, peer, "unauthorized", StatusCode::UNAUTHORIZED, "authentication required\n");
+        return reject(
+            &request_id,
+            peer,
+            "unauthorized",
+            StatusCode::UNAUTHORIZED,
+            "authentication required\n",
+        );
     }
 
     // 2. size limit: the declared length first, then what actually arrives
@@ -371,24 +458,54 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > app.max_body as u64) {
-        return reject(&request_id, peer, "too_large", StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+        return reject(
+            &request_id,
+            peer,
+            "too_large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large\n",
+        );
     }
     let body = match read_limited(body, app.max_body).await {
         Ok(b) => b,
         Err(ReadError::TooLarge) => {
-            return reject(&request_id, peer, "too_large", StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+            return reject(
+                &request_id,
+                peer,
+                "too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large\n",
+            );
         }
         Err(ReadError::TimedOut) => {
-            return reject(&request_id, peer, "read_error", StatusCode::REQUEST_TIMEOUT, "timed out reading the request body\n");
+            return reject(
+                &request_id,
+                peer,
+                "read_error",
+                StatusCode::REQUEST_TIMEOUT,
+                "timed out reading the request body\n",
+            );
         }
         Err(ReadError::Failed) => {
-            return reject(&request_id, peer, "read_error", StatusCode::BAD_REQUEST, "could not read the request body\n");
+            return reject(
+                &request_id,
+                peer,
+                "read_error",
+                StatusCode::BAD_REQUEST,
+                "could not read the request body\n",
+            );
         }
     };
-    metrics().bytes.with_label_values(&["webhook"]).inc_by(body.len() as u64);
+    metrics()
+        .bytes
+        .with_label_values(&["webhook"])
+        .inc_by(body.len() as u64);
 
     // 3. signature (a header that is not visible ASCII cannot be a valid signature)
-    let sig = parts.headers.get(SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or("\u{0}invalid"));
+    let sig = parts
+        .headers
+        .get(SIGNATURE_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
     if let Err(r) = app.verify(parts.uri.query(), &body, sig) {
         let text = match r {
             Rejection::MissingSignature => "missing X-Twilio-Signature\n",
@@ -401,10 +518,17 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
     // 4. decoding
     let mut events = Vec::new();
     if let Err(e) = event::decode_bytes(&body, &mut events) {
-        metrics().webhook_rejected.with_label_values(&["malformed"]).inc();
+        metrics()
+            .webhook_rejected
+            .with_label_values(&["malformed"])
+            .inc();
         let why = describe_decode(&e);
         tracing::warn!(request_id, %peer, reason = "malformed", status = 400, error = %why, "webhook request rejected");
-        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("malformed body: {why}\n"))
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("malformed body: {why}\n"),
+        )
             .into_response();
     }
     drop(body);
@@ -419,7 +543,11 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
             if ev.get("type").and_then(Value::as_str) == Some(TEST_EVENT_TYPE) {
                 return true;
             }
-            let Some(id) = ev.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) else {
+            let Some(id) = ev
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+            else {
                 return true;
             };
             let key = Dedupe::key(id);
@@ -437,7 +565,12 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
         tracing::debug!(request_id, duplicates, "dropped redelivered events");
     }
     if events.is_empty() {
-        tracing::debug!(request_id, events = total, duplicates, "webhook batch had nothing new");
+        tracing::debug!(
+            request_id,
+            events = total,
+            duplicates,
+            "webhook batch had nothing new"
+        );
         return reply(StatusCode::OK, "ok\n");
     }
 
@@ -446,7 +579,9 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
     let (tx, rx) = oneshot::channel();
     let work = Work {
         payload: Payload::Events(events),
-        source: SourceRef::Webhook { request_id: request_id.clone() },
+        source: SourceRef::Webhook {
+            request_id: request_id.clone(),
+        },
         source_kind: "webhook",
         ack: Ack::Reply(tx),
         received,
@@ -456,13 +591,22 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
     let submitted = match tokio::time::timeout_at(deadline, app.submitter.submit(work)).await {
         Ok(Ok(())) => true,
         Ok(Err(_)) => {
-            tracing::warn!(request_id, "pipeline is shutting down: asking Twilio to retry");
-            return reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down, retry later\n");
+            tracing::warn!(
+                request_id,
+                "pipeline is shutting down: asking Twilio to retry"
+            );
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting down, retry later\n",
+            );
         }
         Err(_) => false,
     };
     if !submitted {
-        metrics().webhook_rejected.with_label_values(&["timeout"]).inc();
+        metrics()
+            .webhook_rejected
+            .with_label_values(&["timeout"])
+            .inc();
         tracing::warn!(request_id, "pipeline queue full: asking Twilio to retry");
         return reply(StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n");
     }
@@ -474,20 +618,43 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
                 seen.insert(k);
             }
             drop(seen);
-            tracing::debug!(request_id, events = kept, duplicates, alerts, elapsed_ms = received.elapsed().as_millis() as u64, "webhook batch delivered");
+            tracing::debug!(
+                request_id,
+                events = kept,
+                duplicates,
+                alerts,
+                elapsed_ms = received.elapsed().as_millis() as u64,
+                "webhook batch delivered"
+            );
             reply(StatusCode::OK, "ok\n")
         }
         Ok(Ok(Outcome::Malformed(_))) => {
-            metrics().webhook_rejected.with_label_values(&["malformed"]).inc();
+            metrics()
+                .webhook_rejected
+                .with_label_values(&["malformed"])
+                .inc();
             reply(StatusCode::BAD_REQUEST, "malformed body\n")
         }
         Ok(Err(_)) => {
-            tracing::warn!(request_id, "pipeline dropped the batch: asking Twilio to retry");
-            reply(StatusCode::SERVICE_UNAVAILABLE, "not delivered, retry later\n")
+            tracing::warn!(
+                request_id,
+                "pipeline dropped the batch: asking Twilio to retry"
+            );
+            reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not delivered, retry later\n",
+            )
         }
         Err(_) => {
-            metrics().webhook_rejected.with_label_values(&["timeout"]).inc();
-            tracing::warn!(request_id, timeout_ms = REPLY_TIMEOUT.as_millis() as u64, "alerts not delivered in time: asking Twilio to retry");
+            metrics()
+                .webhook_rejected
+                .with_label_values(&["timeout"])
+                .inc();
+            tracing::warn!(
+                request_id,
+                timeout_ms = REPLY_TIMEOUT.as_millis() as u64,
+                "alerts not delivered in time: asking Twilio to retry"
+            );
             // Keep listening: once the batch is delivered its ids are remembered, so Twilio's
             // retry (if it comes later) is answered 200 without alerting twice.
             let app = app.clone();
@@ -499,7 +666,10 @@ async fn receive(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
                     }
                 }
             });
-            reply(StatusCode::SERVICE_UNAVAILABLE, "alerts not delivered in time, retry later\n")
+            reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "alerts not delivered in time, retry later\n",
+            )
         }
     }
 }
