@@ -4,7 +4,10 @@
 
 use std::sync::OnceLock;
 
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
 
 pub struct Metrics {
     pub registry: Registry,
@@ -47,32 +50,81 @@ impl Metrics {
     fn new() -> Metrics {
         let registry = Registry::new_custom(Some("phiscan".into()), None).expect("registry");
         let m = Metrics {
-            events: counter("events_total", "Events scanned, by source and event-type family", &["source", "family"]),
+            events: counter(
+                "events_total",
+                "Events scanned, by source and event-type family",
+                &["source", "family"],
+            ),
             bytes: counter("bytes_total", "Bytes received, by source", &["source"]),
-            findings: counter("findings_total", "Detected values, by category and location", &["category", "location"]),
-            violations: counter("violations_total", "Policy violations (every occurrence), by rule and severity", &["rule", "severity"]),
-            alerts_sent: counter("alerts_total", "Alerts delivered, by rule and severity", &["rule", "severity"]),
-            alerts_suppressed: counter("alerts_suppressed_total", "Alerts held back by the suppression window", &["rule"]),
-            decode_errors: counter("decode_errors_total", "Records that could not be decoded", &["source", "reason"]),
-            dead_letters: counter("dead_letters_total", "Records written to the dead-letter output", &["source"]),
+            findings: counter(
+                "findings_total",
+                "Detected values, by category and location",
+                &["category", "location"],
+            ),
+            violations: counter(
+                "violations_total",
+                "Policy violations (every occurrence), by rule and severity",
+                &["rule", "severity"],
+            ),
+            alerts_sent: counter(
+                "alerts_total",
+                "Alerts delivered, by rule and severity",
+                &["rule", "severity"],
+            ),
+            alerts_suppressed: counter(
+                "alerts_suppressed_total",
+                "Alerts held back by the suppression window",
+                &["rule"],
+            ),
+            decode_errors: counter(
+                "decode_errors_total",
+                "Records that could not be decoded",
+                &["source", "reason"],
+            ),
+            dead_letters: counter(
+                "dead_letters_total",
+                "Records written to the dead-letter output",
+                &["source"],
+            ),
             sink_errors: counter("sink_errors_total", "Failed deliveries, by sink", &["sink"]),
             sink_retries: counter("sink_retries_total", "Delivery retries, by sink", &["sink"]),
-            webhook_rejected: counter("webhook_rejected_total", "Webhook requests rejected, by reason", &["reason"]),
-            webhook_duplicates: prometheus::IntCounter::new("webhook_duplicate_events_total", "Redelivered events dropped by id").expect("metric"),
+            webhook_rejected: counter(
+                "webhook_rejected_total",
+                "Webhook requests rejected, by reason",
+                &["reason"],
+            ),
+            webhook_duplicates: prometheus::IntCounter::new(
+                "webhook_duplicate_events_total",
+                "Redelivered events dropped by id",
+            )
+            .expect("metric"),
             scan_seconds: Histogram::with_opts(
-                HistogramOpts::new("scan_duration_seconds", "Time to scan one event")
-                    .buckets(vec![1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2]),
+                HistogramOpts::new("scan_duration_seconds", "Time to scan one event").buckets(
+                    vec![1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],
+                ),
             )
             .expect("metric"),
             event_to_alert_seconds: HistogramVec::new(
-                HistogramOpts::new("event_to_alert_seconds", "From receiving an event to its alerts being accepted by the sinks")
-                    .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+                HistogramOpts::new(
+                    "event_to_alert_seconds",
+                    "From receiving an event to its alerts being accepted by the sinks",
+                )
+                .buckets(vec![
+                    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ]),
                 &["source"],
             )
             .expect("metric"),
-            kafka_lag: IntGaugeVec::new(Opts::new("kafka_consumer_lag", "Consumer lag from librdkafka statistics"), &["topic", "partition"])
+            kafka_lag: IntGaugeVec::new(
+                Opts::new(
+                    "kafka_consumer_lag",
+                    "Consumer lag from librdkafka statistics",
+                ),
+                &["topic", "partition"],
+            )
+            .expect("metric"),
+            queue_depth: IntGauge::new("queue_depth", "Events waiting to be scanned")
                 .expect("metric"),
-            queue_depth: IntGauge::new("queue_depth", "Events waiting to be scanned").expect("metric"),
             registry,
         };
         let r = &m.registry;
@@ -91,18 +143,25 @@ impl Metrics {
         ] {
             r.register(Box::new(c.clone())).expect("unique metric");
         }
-        r.register(Box::new(m.webhook_duplicates.clone())).expect("unique metric");
-        r.register(Box::new(m.scan_seconds.clone())).expect("unique metric");
-        r.register(Box::new(m.event_to_alert_seconds.clone())).expect("unique metric");
-        r.register(Box::new(m.kafka_lag.clone())).expect("unique metric");
-        r.register(Box::new(m.queue_depth.clone())).expect("unique metric");
+        r.register(Box::new(m.webhook_duplicates.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.scan_seconds.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.event_to_alert_seconds.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.kafka_lag.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.queue_depth.clone()))
+            .expect("unique metric");
         m
     }
 
     /// Text exposition format for `/metrics`.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("encode metrics");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("encode metrics");
         String::from_utf8(buf).expect("metrics are UTF-8")
     }
 }
@@ -131,8 +190,15 @@ pub fn family(event_type: &str) -> &'static str {
         "iam",
         "lookup",
     ];
-    let product = event_type.strip_prefix("com.twilio.").and_then(|r| r.split('.').next()).unwrap_or("");
-    FAMILIES.iter().find(|f| **f == product).copied().unwrap_or("other")
+    let product = event_type
+        .strip_prefix("com.twilio.")
+        .and_then(|r| r.split('.').next())
+        .unwrap_or("");
+    FAMILIES
+        .iter()
+        .find(|f| **f == product)
+        .copied()
+        .unwrap_or("other")
 }
 
 #[cfg(test)]
@@ -144,15 +210,27 @@ mod tests {
         assert_eq!(family("com.twilio.messaging.message.sent"), "messaging");
         assert_eq!(family("com.twilio.error-logs.error.logged"), "error-logs");
         assert_eq!(family("com.example.x"), "other");
-        assert_eq!(family("com.twilio.AC1f2e3d4c5b6a79881f2e3d4c5b6a7988.x"), "other");
+        assert_eq!(
+            family("com.twilio.AC1f2e3d4c5b6a79881f2e3d4c5b6a7988.x"),
+            "other"
+        );
     }
 
     #[test]
     fn renders_registered_metrics() {
-        metrics().events.with_label_values(&["file", "messaging"]).inc();
-        metrics().event_to_alert_seconds.with_label_values(&["file"]).observe(0.01);
+        metrics()
+            .events
+            .with_label_values(&["file", "messaging"])
+            .inc();
+        metrics()
+            .event_to_alert_seconds
+            .with_label_values(&["file"])
+            .observe(0.01);
         let text = metrics().render();
-        assert!(text.contains("phiscan_events_total{family=\"messaging\",source=\"file\"}"), "{text}");
+        assert!(
+            text.contains("phiscan_events_total{family=\"messaging\",source=\"file\"}"),
+            "{text}"
+        );
         assert!(text.contains("phiscan_event_to_alert_seconds"));
     }
 }

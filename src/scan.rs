@@ -71,18 +71,22 @@ impl Stats {
         add(&mut self.counted_not_alerted, &other.counted_not_alerted);
         add(&mut self.findings_by_category, &other.findings_by_category);
         add(&mut self.findings_by_location, &other.findings_by_location);
-        add(&mut self.findings_by_category_location, &other.findings_by_category_location);
+        add(
+            &mut self.findings_by_category_location,
+            &other.findings_by_category_location,
+        );
         add(&mut self.violations, &other.violations);
     }
 }
 
 /// One finding with everything an alert needs, computed while the raw text is at hand.
+/// The raw value is held only in memory, until the alert is built: masking and the HMAC run
+/// only for findings that end up in an alert.
 struct Located {
     field: String,
     location: Location,
     finding: Finding,
-    masked: String,
-    fingerprint: String,
+    value: String,
 }
 
 /// Reusable buffers for `scan_event`.
@@ -189,31 +193,42 @@ impl Scanner {
                 &mut scratch.findings,
             );
             // a link in a message body is still a URL: what sits inside it is PHI in a URL
-            let urls: Vec<(usize, usize)> = if matches!(location, Location::Content | Location::Metadata) {
-                scratch.findings.iter().filter(|f| f.category == Category::Url).map(|f| (f.start, f.end)).collect()
-            } else {
-                Vec::new()
-            };
+            let urls: Vec<(usize, usize)> =
+                if matches!(location, Location::Content | Location::Metadata) {
+                    scratch
+                        .findings
+                        .iter()
+                        .filter(|f| f.category == Category::Url)
+                        .map(|f| (f.start, f.end))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
             for f in &scratch.findings {
                 if self.allow.rules[f.rule as usize] {
                     continue;
                 }
-                let in_url = f.category != Category::Url && urls.iter().any(|&(s, e)| s <= f.start && f.end <= e);
+                let in_url = f.category != Category::Url
+                    && urls.iter().any(|&(s, e)| s <= f.start && f.end <= e);
                 let location = if in_url { Location::Url } else { location };
                 let value = &field.text[f.start..f.end];
                 if self.allow.config.values.iter().any(|v| v == value) {
                     continue;
                 }
-                let fingerprint = self.fingerprinter.fingerprint(f.category, value);
-                if self.allow.config.fingerprints.contains(&fingerprint) {
+                if !self.allow.config.fingerprints.is_empty()
+                    && self
+                        .allow
+                        .config
+                        .fingerprints
+                        .contains(&self.fingerprinter.fingerprint(f.category, value))
+                {
                     continue;
                 }
                 located.push(Located {
                     field: field.pointer.to_string(),
                     location,
                     finding: *f,
-                    masked: alert::mask(f.category, value),
-                    fingerprint,
+                    value: value.to_string(),
                 });
             }
         });
@@ -224,7 +239,10 @@ impl Scanner {
                 .entry(l.finding.category)
                 .or_default() += 1;
             *stats.findings_by_location.entry(l.location).or_default() += 1;
-            *stats.findings_by_category_location.entry((l.finding.category, l.location)).or_default() += 1;
+            *stats
+                .findings_by_category_location
+                .entry((l.finding.category, l.location))
+                .or_default() += 1;
         }
         if located.is_empty() {
             return;
@@ -267,8 +285,8 @@ impl Scanner {
                         detector: self.engine.rule(l.finding.rule).id().to_string(),
                         span: [l.finding.start, l.finding.end],
                         confidence: (l.finding.confidence * 100.0).round() / 100.0,
-                        masked: l.masked.clone(),
-                        fingerprint: l.fingerprint.clone(),
+                        masked: alert::mask(l.finding.category, &l.value),
+                        fingerprint: self.fingerprinter.fingerprint(l.finding.category, &l.value),
                     }
                 })
                 .collect();
@@ -317,11 +335,13 @@ pub fn pointer_matches(pattern: &str, pointer: &str) -> bool {
     }
 }
 
-/// Strings that cannot hold PHI and are common enough to be worth not scanning: Twilio SIDs and
-/// machine timestamps (every event has several).
+/// Strings that cannot hold PHI and are common enough to be worth not scanning: one- and
+/// two-character values (status flags, counts), Twilio SIDs and machine timestamps (every event
+/// has several).
 fn skip_quickly(text: &str) -> bool {
     let b = text.as_bytes();
-    (b.len() == 34 && event::is_sid(text))
+    b.len() <= 2
+        || (b.len() == 34 && event::is_sid(text))
         || (b.len() >= 20
             && b.len() <= 30
             && b[4] == b'-'

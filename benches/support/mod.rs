@@ -4,8 +4,6 @@
 //! Everything here is deterministic (a seeded SplitMix64), so two runs measure the same bytes.
 //! All PHI is fake: 555-01xx phone numbers, the invalid "Woolworth" SSN, made-up MRNs.
 
-pub mod experiments;
-
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -47,7 +45,7 @@ impl Rng {
 
     /// An opaque URL-safe token (what portals put in links).
     pub fn token(&mut self, len: usize) -> String {
-        self.from_alphabet(
+        self.string_over(
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
             len,
         )
@@ -55,13 +53,13 @@ impl Rng {
 
     /// An opaque alphanumeric id (batch ids, session ids in tags).
     pub fn alnum(&mut self, len: usize) -> String {
-        self.from_alphabet(
+        self.string_over(
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
             len,
         )
     }
 
-    fn from_alphabet(&mut self, alphabet: &[u8], len: usize) -> String {
+    fn string_over(&mut self, alphabet: &[u8], len: usize) -> String {
         (0..len)
             .map(|_| alphabet[self.below(alphabet.len() as u64) as usize] as char)
             .collect()

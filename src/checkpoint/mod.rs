@@ -55,7 +55,11 @@ impl OffsetTracker {
         let st = map.entry((topic.to_string(), partition)).or_default();
         st.in_flight.insert(offset);
         st.highest = Some(st.highest.map_or(offset, |h| h.max(offset)));
-        Token { topic: topic.to_string(), partition, offset }
+        Token {
+            topic: topic.to_string(),
+            partition,
+            offset,
+        }
     }
 
     /// Its alerts were accepted by every sink (or it was dead-lettered). Offsets of partitions
@@ -89,7 +93,11 @@ impl OffsetTracker {
     pub fn in_flight(&self, partitions: &[Partition]) -> usize {
         let (lock, _) = &*self.inner;
         let map = lock.lock().expect("offset tracker lock");
-        partitions.iter().filter_map(|p| map.get(p)).map(|st| st.in_flight.len()).sum()
+        partitions
+            .iter()
+            .filter_map(|p| map.get(p))
+            .map(|st| st.in_flight.len())
+            .sum()
     }
 
     /// Wait until the partitions have nothing in flight (a revoke or a shutdown drains them
@@ -99,7 +107,11 @@ impl OffsetTracker {
         let (lock, cvar) = &*self.inner;
         let mut map = lock.lock().expect("offset tracker lock");
         loop {
-            let busy: usize = partitions.iter().filter_map(|p| map.get(p)).map(|st| st.in_flight.len()).sum();
+            let busy: usize = partitions
+                .iter()
+                .filter_map(|p| map.get(p))
+                .map(|st| st.in_flight.len())
+                .sum();
             if busy == 0 {
                 return true;
             }
@@ -107,7 +119,10 @@ impl OffsetTracker {
             if now >= deadline {
                 return false;
             }
-            map = cvar.wait_timeout(map, deadline - now).expect("offset tracker lock").0;
+            map = cvar
+                .wait_timeout(map, deadline - now)
+                .expect("offset tracker lock")
+                .0;
         }
     }
 
@@ -125,7 +140,9 @@ impl OffsetTracker {
     pub fn positions(&self) -> BTreeMap<Partition, i64> {
         let (lock, _) = &*self.inner;
         let map = lock.lock().expect("offset tracker lock");
-        map.iter().filter_map(|(p, st)| st.position().map(|pos| (p.clone(), pos))).collect()
+        map.iter()
+            .filter_map(|(p, st)| st.position().map(|pos| (p.clone(), pos)))
+            .collect()
     }
 }
 
@@ -143,7 +160,10 @@ mod tests {
         assert_eq!(t.take_committable().get(&("e".into(), 0)), Some(&10));
         t.finish(&toks[0]);
         assert_eq!(t.take_committable().get(&("e".into(), 0)), Some(&13));
-        assert!(t.take_committable().is_empty(), "unchanged positions are not re-committed");
+        assert!(
+            t.take_committable().is_empty(),
+            "unchanged positions are not re-committed"
+        );
         t.finish(&toks[4]);
         t.finish(&toks[3]);
         assert_eq!(t.take_committable().get(&("e".into(), 0)), Some(&15));

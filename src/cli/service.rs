@@ -11,7 +11,8 @@ pub fn run(path: &Path) -> Result<ExitCode> {
         .json()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PHISCAN_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("PHISCAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -28,14 +29,19 @@ pub fn check(path: Option<&Path>) -> Result<ExitCode> {
     let config = Config::load(path)?;
     // building the scanner checks detectors, allow-lists and the area-code table too
     Scanner::new(&config)?;
-    phiscan::service::build_sinks(&config).map(drop).or_else(|e| {
-        if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
-            Ok(()) // a scan-only config needs no sinks
-        } else {
-            Err(e)
-        }
-    })?;
-    println!("# effective configuration ({}; secrets masked)", path.map_or("defaults".into(), |p| p.display().to_string()));
+    phiscan::service::build_sinks(&config)
+        .map(drop)
+        .or_else(|e| {
+            if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
+                Ok(()) // a scan-only config needs no sinks
+            } else {
+                Err(e)
+            }
+        })?;
+    println!(
+        "# effective configuration ({}; secrets masked)",
+        path.map_or("defaults".into(), |p| p.display().to_string())
+    );
     print!("{}", config.to_masked_toml());
     eprintln!("phiscan: config OK");
     Ok(ExitCode::SUCCESS)

@@ -221,7 +221,8 @@ fn mask_secrets(v: &mut toml::Value) {
             if k == "headers"
                 && let toml::Value::Table(h) = child
             {
-                h.iter_mut().for_each(|(_, v)| *v = toml::Value::String("***".into()));
+                h.iter_mut()
+                    .for_each(|(_, v)| *v = toml::Value::String("***".into()));
             } else if is_secret_key(k) && matches!(child, toml::Value::String(_)) {
                 *child = toml::Value::String("***".into());
             } else {

@@ -246,7 +246,9 @@ pub fn channel(event_type: &str, data: &Value) -> Channel {
     if event_type.starts_with("com.twilio.conversations.") {
         // an SMS participant shows up as a bare phone number (Author, Address)
         let mut phone = false;
-        visit_addresses(data, &mut |_, v| phone |= v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit()));
+        visit_addresses(data, &mut |_, v| {
+            phone |= v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit())
+        });
         return if phone { Channel::Sms } else { Channel::Chat };
     }
     Channel::Unknown

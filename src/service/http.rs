@@ -29,11 +29,27 @@ pub fn router(health: Arc<Health>, sinks: Arc<Sinks>) -> Router {
 async fn readyz(State(s): State<AppState>) -> (StatusCode, String) {
     let sources = s.health.sources_ready();
     let sinks = s.sinks.ready().await;
-    let status = if sources && sinks { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, format!("sources: {}\nsinks: {}\n", if sources { "ready" } else { "not ready" }, if sinks { "ready" } else { "not ready" }))
+    let status = if sources && sinks {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        format!(
+            "sources: {}\nsinks: {}\n",
+            if sources { "ready" } else { "not ready" },
+            if sinks { "ready" } else { "not ready" }
+        ),
+    )
 }
 
-pub async fn serve(listener: tokio::net::TcpListener, health: Arc<Health>, sinks: Arc<Sinks>, mut stop: Shutdown) {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    health: Arc<Health>,
+    sinks: Arc<Sinks>,
+    mut stop: Shutdown,
+) {
     let app = router(health, sinks);
     let _ = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -50,22 +50,32 @@ pub fn build_sinks(config: &Config) -> Result<Sinks> {
         alerts.push(Box::new(crate::sink::http::HttpSink::new(h)?));
     }
     if let Some(a) = &s.alertmanager {
-        alerts.push(Box::new(crate::sink::alertmanager::AlertmanagerSink::new(a)?));
+        alerts.push(Box::new(crate::sink::alertmanager::AlertmanagerSink::new(
+            a,
+        )?));
     }
     if alerts.is_empty() {
-        bail!("no alert sink configured: add [sinks.jsonl] path = \"-\" (stdout), or [sinks.kafka], [sinks.http], [sinks.alertmanager]");
+        bail!(
+            "no alert sink configured: add [sinks.jsonl] path = \"-\" (stdout), or [sinks.kafka], [sinks.http], [sinks.alertmanager]"
+        );
     }
     let dead_letter: Option<Box<dyn DeadLetterSink>> = match &s.dead_letter {
         None => None,
         Some(d) => Some(crate::sink::dead_letter::build(d, config)?),
     };
-    Ok(Sinks::new(alerts, dead_letter, Duration::from_secs(s.suppression_window_secs)))
+    Ok(Sinks::new(
+        alerts,
+        dead_letter,
+        Duration::from_secs(s.suppression_window_secs),
+    ))
 }
 
 pub async fn run(config: Config) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
-        bail!("no source configured: add [sources.kafka] (brokers, topics) and/or [sources.webhook] (listen, public_url) to the config");
+        bail!(
+            "no source configured: add [sources.kafka] (brokers, topics) and/or [sources.webhook] (listen, public_url) to the config"
+        );
     }
     let scanner = Arc::new(Scanner::new(&config)?);
     if !scanner.keyed {
@@ -79,7 +89,12 @@ pub async fn run(config: Config) -> Result<()> {
         .service
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pipeline = pipeline::Pipeline::start(scanner.clone(), sinks.clone(), workers, config.service.queue_capacity);
+    let pipeline = pipeline::Pipeline::start(
+        scanner.clone(),
+        sinks.clone(),
+        workers,
+        config.service.queue_capacity,
+    );
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
@@ -102,7 +117,12 @@ pub async fn run(config: Config) -> Result<()> {
             .await
             .with_context(|| format!("service.metrics_listen: cannot listen on {addr}"))?;
         tracing::info!(addr = %listener.local_addr()?, "metrics and health endpoint listening");
-        tokio::spawn(http::serve(listener, health.clone(), sinks.clone(), stop_rx.clone()));
+        tokio::spawn(http::serve(
+            listener,
+            health.clone(),
+            sinks.clone(),
+            stop_rx.clone(),
+        ));
     }
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -110,11 +130,19 @@ pub async fn run(config: Config) -> Result<()> {
         let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
         let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
         let dlq = config.sinks.dead_letter.clone();
-        tasks.spawn(async move { crate::source::kafka::run(k, sub, stop, health, timeout, dlq).await.context("kafka source") });
+        tasks.spawn(async move {
+            crate::source::kafka::run(k, sub, stop, health, timeout, dlq)
+                .await
+                .context("kafka source")
+        });
     }
     if let Some(w) = config.sources.webhook.clone() {
         let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
-        tasks.spawn(async move { crate::source::webhook::server::run(w, sub, stop, health).await.context("webhook source") });
+        tasks.spawn(async move {
+            crate::source::webhook::server::run(w, sub, stop, health)
+                .await
+                .context("webhook source")
+        });
     }
     let mut result = Ok(());
     while let Some(done) = tasks.join_next().await {
@@ -126,9 +154,12 @@ pub async fn run(config: Config) -> Result<()> {
             let _ = stop_tx.send(true);
         }
     }
-    tokio::time::timeout(Duration::from_secs(config.service.shutdown_timeout_secs), pipeline.drain())
-        .await
-        .context("timed out draining the pipeline")?;
+    tokio::time::timeout(
+        Duration::from_secs(config.service.shutdown_timeout_secs),
+        pipeline.drain(),
+    )
+    .await
+    .context("timed out draining the pipeline")?;
     tracing::info!("stopped");
     result
 }

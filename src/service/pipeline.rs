@@ -23,7 +23,10 @@ use crate::sink::{DeadLetter, Sinks};
 /// What a source hands in.
 pub enum Payload {
     /// A raw record (Kafka value, with headers for CloudEvents binary mode).
-    Record { value: Vec<u8>, headers: Vec<(String, Vec<u8>)> },
+    Record {
+        value: Vec<u8>,
+        headers: Vec<(String, Vec<u8>)>,
+    },
     /// Events already parsed (the webhook receiver parses to answer 400 early).
     Events(Vec<Value>),
 }
@@ -84,7 +87,9 @@ impl Submitter {
     /// Submit, waiting while the queue is full.
     pub async fn submit(&self, work: Work) -> Result<(), Work> {
         let r = self.tx.send(work).await.map_err(|e| e.0);
-        metrics().queue_depth.set((self.capacity - self.tx.capacity()) as i64);
+        metrics()
+            .queue_depth
+            .set((self.capacity - self.tx.capacity()) as i64);
         r
     }
 
@@ -93,7 +98,9 @@ impl Submitter {
         let r = self.tx.try_send(work).map_err(|e| match e {
             mpsc::error::TrySendError::Full(w) | mpsc::error::TrySendError::Closed(w) => w,
         });
-        metrics().queue_depth.set((self.capacity - self.tx.capacity()) as i64);
+        metrics()
+            .queue_depth
+            .set((self.capacity - self.tx.capacity()) as i64);
         r
     }
 
@@ -110,7 +117,12 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn start(scanner: Arc<Scanner>, sinks: Arc<Sinks>, workers: usize, capacity: usize) -> Pipeline {
+    pub fn start(
+        scanner: Arc<Scanner>,
+        sinks: Arc<Sinks>,
+        workers: usize,
+        capacity: usize,
+    ) -> Pipeline {
         let capacity = capacity.max(1);
         let (tx, rx) = mpsc::channel::<Work>(capacity);
         let (done_tx, done_rx) = mpsc::channel::<Scanned>(capacity);
@@ -126,7 +138,11 @@ impl Pipeline {
             .collect();
         drop(done_tx);
         let finished = tokio::spawn(deliver_loop(done_rx, sinks));
-        Pipeline { submitter: Submitter { tx, capacity }, finished, workers }
+        Pipeline {
+            submitter: Submitter { tx, capacity },
+            finished,
+            workers,
+        }
     }
 
     /// Stop accepting work, let everything in flight finish, and wait for it.
@@ -142,7 +158,9 @@ impl Pipeline {
 fn scan_loop(scanner: &Scanner, rx: &Mutex<mpsc::Receiver<Work>>, done: &mpsc::Sender<Scanned>) {
     let mut scratch = ScanScratch::default();
     loop {
-        let Some(work) = rx.lock().expect("work queue lock").blocking_recv() else { return };
+        let Some(work) = rx.lock().expect("work queue lock").blocking_recv() else {
+            return;
+        };
         let scanned = scan_work(scanner, work, &mut scratch);
         if done.blocking_send(scanned).is_err() {
             return;
@@ -152,14 +170,26 @@ fn scan_loop(scanner: &Scanner, rx: &Mutex<mpsc::Receiver<Work>>, done: &mpsc::S
 
 fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanned {
     let m = metrics();
-    let Work { payload, source, source_kind, ack, received, max_bytes } = work;
+    let Work {
+        payload,
+        source,
+        source_kind,
+        ack,
+        received,
+        max_bytes,
+    } = work;
     let mut alerts = Vec::new();
     let (events, raw) = match payload {
         Payload::Events(events) => (Ok(events), Vec::new()),
         Payload::Record { value, headers } => {
-            m.bytes.with_label_values(&[source_kind]).inc_by(value.len() as u64);
+            m.bytes
+                .with_label_values(&[source_kind])
+                .inc_by(value.len() as u64);
             if value.len() > max_bytes {
-                let reason = format!("record of {} bytes exceeds the {max_bytes}-byte limit", value.len());
+                let reason = format!(
+                    "record of {} bytes exceeds the {max_bytes}-byte limit",
+                    value.len()
+                );
                 (Err(("too_large", reason)), value)
             } else {
                 match decode_record(&value, &headers) {
@@ -172,26 +202,56 @@ fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanne
     let events = match events {
         Ok(ev) => ev,
         Err((reason, error)) => {
-            m.decode_errors.with_label_values(&[source_kind, reason]).inc();
-            let dead = DeadLetter { source: source.clone(), error, raw };
-            return Scanned { alerts, dead: Some(dead), ack, source_kind, received };
+            m.decode_errors
+                .with_label_values(&[source_kind, reason])
+                .inc();
+            let dead = DeadLetter {
+                source: source.clone(),
+                error,
+                raw,
+            };
+            return Scanned {
+                alerts,
+                dead: Some(dead),
+                ack,
+                source_kind,
+                received,
+            };
         }
     };
     let mut stats = Stats::default();
     for event in events {
         let started = Instant::now();
-        let event_type = event.get("type").and_then(Value::as_str).unwrap_or("").to_string();
-        scanner.scan_event(event, source.clone(), scratch, &mut stats, &mut |a| alerts.push(a));
+        let event_type = event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        scanner.scan_event(event, source.clone(), scratch, &mut stats, &mut |a| {
+            alerts.push(a)
+        });
         m.scan_seconds.observe(started.elapsed().as_secs_f64());
-        m.events.with_label_values(&[source_kind, family(&event_type)]).inc();
+        m.events
+            .with_label_values(&[source_kind, family(&event_type)])
+            .inc();
     }
     for ((category, location), n) in &stats.findings_by_category_location {
-        m.findings.with_label_values(&[category.as_str(), location.as_str()]).inc_by(*n);
+        m.findings
+            .with_label_values(&[category.as_str(), location.as_str()])
+            .inc_by(*n);
     }
     for ((rule, severity), n) in &stats.violations {
-        m.violations.with_label_values(&[rule, severity.as_str()]).inc_by(*n);
+        m.violations
+            .with_label_values(&[rule, severity.as_str()])
+            .inc_by(*n);
     }
-    Scanned { alerts, dead: None, ack, source_kind, received }
+    Scanned {
+        alerts,
+        dead: None,
+        ack,
+        source_kind,
+        received,
+    }
 }
 
 /// A Kafka record: CloudEvents binary mode (`ce_*` headers, value = data), or structured.
@@ -208,7 +268,12 @@ fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Valu
         let mut ev = serde_json::Map::new();
         ev.insert("specversion".into(), spec);
         ev.insert("type".into(), ty);
-        for (attr, header) in [("id", "ce_id"), ("source", "ce_source"), ("time", "ce_time"), ("dataschema", "ce_dataschema")] {
+        for (attr, header) in [
+            ("id", "ce_id"),
+            ("source", "ce_source"),
+            ("time", "ce_time"),
+            ("dataschema", "ce_dataschema"),
+        ] {
             if let Some(v) = ce(header) {
                 ev.insert(attr.into(), v);
             }
@@ -236,10 +301,14 @@ async fn deliver_loop(mut rx: mpsc::Receiver<Scanned>, sinks: Arc<Sinks>) {
         sinks.deliver(&alerts, &dead).await;
         let m = metrics();
         for s in batch.drain(..) {
-            m.event_to_alert_seconds.with_label_values(&[s.source_kind]).observe(s.received.elapsed().as_secs_f64());
+            m.event_to_alert_seconds
+                .with_label_values(&[s.source_kind])
+                .observe(s.received.elapsed().as_secs_f64());
             let outcome = match &s.dead {
                 Some(d) => Outcome::Malformed(d.error.clone()),
-                None => Outcome::Delivered { alerts: s.alerts.len() },
+                None => Outcome::Delivered {
+                    alerts: s.alerts.len(),
+                },
             };
             s.ack.done(outcome);
         }
@@ -254,13 +323,17 @@ mod tests {
     fn binary_mode_records_become_events() {
         let headers = vec![
             ("ce_specversion".to_string(), b"1.0".to_vec()),
-            ("ce_type".to_string(), b"com.twilio.messaging.message.sent".to_vec()),
+            (
+                "ce_type".to_string(),
+                b"com.twilio.messaging.message.sent".to_vec(),
+            ),
             ("ce_id".to_string(), b"EZ1".to_vec()),
         ];
         let ev = decode_record(br#"{"body":"hi"}"#, &headers).unwrap();
         assert_eq!(ev[0]["id"], "EZ1");
         assert_eq!(ev[0]["data"]["body"], "hi");
-        let structured = decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
+        let structured =
+            decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
         assert_eq!(structured.len(), 1);
         assert!(decode_record(b"not json", &[]).is_err());
     }

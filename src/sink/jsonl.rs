@@ -34,7 +34,9 @@ impl JsonlSink {
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open alert file {}", path.display()))?;
-        Ok(JsonlSink { out: BufWriter::new(Box::new(f)) })
+        Ok(JsonlSink {
+            out: BufWriter::new(Box::new(f)),
+        })
     }
 
     pub fn write(&mut self, alert: &Alert) -> Result<()> {
@@ -53,7 +55,11 @@ pub struct SharedJsonl(std::sync::Mutex<JsonlSink>);
 
 impl SharedJsonl {
     pub fn open(path: &str) -> Result<SharedJsonl> {
-        let sink = if path == "-" { JsonlSink::stdout() } else { JsonlSink::append(Path::new(path))? };
+        let sink = if path == "-" {
+            JsonlSink::stdout()
+        } else {
+            JsonlSink::append(Path::new(path))?
+        };
         Ok(SharedJsonl(std::sync::Mutex::new(sink)))
     }
 }
@@ -63,13 +69,18 @@ impl super::AlertSink for SharedJsonl {
         "jsonl"
     }
 
-    fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> super::BoxFuture<'a, Result<(), super::SinkError>> {
+    fn send<'a>(
+        &'a self,
+        alerts: &'a [&'a Alert],
+    ) -> super::BoxFuture<'a, Result<(), super::SinkError>> {
         Box::pin(async move {
             let mut sink = self.0.lock().expect("jsonl sink lock");
             for a in alerts {
-                sink.write(a).map_err(|e| super::SinkError::Retryable(format!("{e:#}")))?;
+                sink.write(a)
+                    .map_err(|e| super::SinkError::Retryable(format!("{e:#}")))?;
             }
-            sink.flush().map_err(|e| super::SinkError::Retryable(format!("{e:#}")))
+            sink.flush()
+                .map_err(|e| super::SinkError::Retryable(format!("{e:#}")))
         })
     }
 }

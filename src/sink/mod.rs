@@ -62,7 +62,11 @@ pub struct Sinks {
 }
 
 impl Sinks {
-    pub fn new(alerts: Vec<Box<dyn AlertSink>>, dead_letter: Option<Box<dyn DeadLetterSink>>, window: Duration) -> Sinks {
+    pub fn new(
+        alerts: Vec<Box<dyn AlertSink>>,
+        dead_letter: Option<Box<dyn DeadLetterSink>>,
+        window: Duration,
+    ) -> Sinks {
         Sinks {
             alerts,
             dead_letter,
@@ -92,7 +96,9 @@ impl Sinks {
                 self.retry(sink.name(), || sink.send(&to_send)).await;
             }
             for a in &to_send {
-                m.alerts_sent.with_label_values(&[a.rule, a.severity.as_str()]).inc();
+                m.alerts_sent
+                    .with_label_values(&[a.rule, a.severity.as_str()])
+                    .inc();
             }
         }
         if !dead.is_empty() {
@@ -100,12 +106,18 @@ impl Sinks {
                 self.retry("dead_letter", || dl.send(dead)).await;
             }
             for d in dead {
-                m.dead_letters.with_label_values(&[source_kind(&d.source)]).inc();
+                m.dead_letters
+                    .with_label_values(&[source_kind(&d.source)])
+                    .inc();
             }
         }
     }
 
-    async fn retry<'a>(&self, name: &'static str, mut attempt: impl FnMut() -> BoxFuture<'a, Result<(), SinkError>>) {
+    async fn retry<'a>(
+        &self,
+        name: &'static str,
+        mut attempt: impl FnMut() -> BoxFuture<'a, Result<(), SinkError>>,
+    ) {
         let m = metrics();
         let mut wait = self.backoff.0;
         loop {
@@ -167,7 +179,11 @@ mod tests {
             Box::pin(async move {
                 let n = self.calls.fetch_add(1, Ordering::SeqCst);
                 if n < self.fail_first {
-                    Err(if self.permanent { SinkError::Permanent("no".into()) } else { SinkError::Retryable("later".into()) })
+                    Err(if self.permanent {
+                        SinkError::Permanent("no".into())
+                    } else {
+                        SinkError::Retryable("later".into())
+                    })
                 } else {
                     Ok(())
                 }
@@ -182,14 +198,30 @@ mod tests {
     #[tokio::test]
     async fn retries_until_accepted_and_gives_up_on_permanent_errors() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let mut sinks = Sinks::new(vec![Box::new(Flaky { calls: calls.clone(), fail_first: 3, permanent: false })], None, Duration::ZERO);
+        let mut sinks = Sinks::new(
+            vec![Box::new(Flaky {
+                calls: calls.clone(),
+                fail_first: 3,
+                permanent: false,
+            })],
+            None,
+            Duration::ZERO,
+        );
         sinks.backoff = (Duration::from_millis(1), Duration::from_millis(2));
         let a = alert("f1");
         sinks.deliver(&[&a], &[]).await;
         assert_eq!(calls.load(Ordering::SeqCst), 4);
 
         let calls = Arc::new(AtomicUsize::new(0));
-        let sinks = Sinks::new(vec![Box::new(Flaky { calls: calls.clone(), fail_first: 100, permanent: true })], None, Duration::ZERO);
+        let sinks = Sinks::new(
+            vec![Box::new(Flaky {
+                calls: calls.clone(),
+                fail_first: 100,
+                permanent: true,
+            })],
+            None,
+            Duration::ZERO,
+        );
         sinks.deliver(&[&a], &[]).await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }

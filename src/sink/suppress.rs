@@ -19,14 +19,26 @@ pub struct Suppressor {
 impl Suppressor {
     /// A zero window disables suppression.
     pub fn new(window: Duration) -> Suppressor {
-        Suppressor { window, seen: Mutex::new(HashMap::new()) }
+        Suppressor {
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
     }
 
     fn key(alert: &Alert) -> String {
-        let mut fps: Vec<&str> = alert.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        let mut fps: Vec<&str> = alert
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
         fps.sort_unstable();
         fps.dedup();
-        format!("{}|{}|{}", alert.rule, alert.event.account_sid.as_deref().unwrap_or(""), fps.join(","))
+        format!(
+            "{}|{}|{}",
+            alert.rule,
+            alert.event.account_sid.as_deref().unwrap_or(""),
+            fps.join(",")
+        )
     }
 
     /// Whether to send this alert now.
@@ -71,7 +83,12 @@ pub(crate) mod tests {
             alert_id: "x".into(),
             rule,
             severity: Severity::High,
-            event: EventRef { id: "EZ1".into(), event_type: "t".into(), account_sid: Some(account.into()), ..Default::default() },
+            event: EventRef {
+                id: "EZ1".into(),
+                event_type: "t".into(),
+                account_sid: Some(account.into()),
+                ..Default::default()
+            },
             channel: Channel::Sms,
             findings: vec![AlertFinding {
                 field: "/data/tags/x".into(),
@@ -83,7 +100,9 @@ pub(crate) mod tests {
                 masked: "*".into(),
                 fingerprint: fp.into(),
             }],
-            source: SourceRef::Webhook { request_id: "r".into() },
+            source: SourceRef::Webhook {
+                request_id: "r".into(),
+            },
             note: None,
         }
     }
@@ -93,11 +112,23 @@ pub(crate) mod tests {
         let s = Suppressor::new(Duration::from_secs(60));
         assert!(s.admit(&alert("phi-in-tag", "AC1", "f1")));
         assert!(!s.admit(&alert("phi-in-tag", "AC1", "f1")));
-        assert!(s.admit(&alert("phi-in-tag", "AC2", "f1")), "another account is another key");
-        assert!(s.admit(&alert("phi-in-log", "AC1", "f1")), "another rule is another key");
-        assert!(s.admit(&alert("phi-in-tag", "AC1", "f2")), "another value is another key");
+        assert!(
+            s.admit(&alert("phi-in-tag", "AC2", "f1")),
+            "another account is another key"
+        );
+        assert!(
+            s.admit(&alert("phi-in-log", "AC1", "f1")),
+            "another rule is another key"
+        );
+        assert!(
+            s.admit(&alert("phi-in-tag", "AC1", "f2")),
+            "another value is another key"
+        );
         let off = Suppressor::new(Duration::ZERO);
-        assert!(off.admit(&alert("phi-in-tag", "AC1", "f1")) && off.admit(&alert("phi-in-tag", "AC1", "f1")));
+        assert!(
+            off.admit(&alert("phi-in-tag", "AC1", "f1"))
+                && off.admit(&alert("phi-in-tag", "AC1", "f1"))
+        );
     }
 
     #[test]

@@ -1,21 +1,748 @@
-//! Kafka source (placeholder: being implemented).
+//! Kafka source: a consumer group over a topic list or patterns (`^…`), feeding the pipeline.
+//!
+//! At-least-once: offsets are never auto-committed. Each record's offset is registered with an
+//! `OffsetTracker` before it is submitted, and finished by the pipeline once its alerts were
+//! accepted by every sink (or it was dead-lettered). What is committed, every
+//! `commit_interval_ms`, on revoke and on shutdown, is the tracker's position: the lowest offset
+//! still in flight, so a crash replays at most the unfinished tail (duplicates, never misses).
+//!
+//! The consumer runs on its own thread (librdkafka's `poll` blocks, and the rebalance callback
+//! must be able to wait for revoked partitions to drain without stalling the async runtime).
+//! Backpressure: when the pipeline's queue is full, the record waits in a submit task; if the
+//! queue stays full, every assigned partition is paused (librdkafka stops fetching and drops
+//! what it prefetched, so memory stays bounded) while the thread keeps polling to serve
+//! rebalances and heartbeats; once the record is in, the partitions resume.
+//!
+//! Nothing here logs a record's content: only topics, partitions, offsets and counts.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::{Headers, Message};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use serde::Deserialize;
 
+use crate::alert::SourceRef;
+use crate::checkpoint::{OffsetTracker, Partition};
 use crate::config::service::{DeadLetterConfig, KafkaSourceConfig};
-use crate::service::pipeline::Submitter;
+use crate::metrics::metrics;
+use crate::service::pipeline::{Ack, Payload, Submitter, Work};
 use crate::service::{Health, Shutdown};
 
+/// How long `poll` blocks when there is nothing to read (bounds how fast a stop is noticed).
+const POLL: Duration = Duration::from_millis(100);
+/// How long a record may wait for room in the queue before the partitions are paused.
+const PAUSE_AFTER: Duration = Duration::from_millis(200);
+/// Default `statistics.interval.ms` (consumer lag for `/metrics`).
+const STATS_INTERVAL_MS: &str = "5000";
+
 pub async fn run(
-    _config: KafkaSourceConfig,
-    _submitter: Submitter,
-    _stop: Shutdown,
-    _health: Arc<Health>,
-    _drain_timeout: Duration,
-    _dead_letter: Option<DeadLetterConfig>,
+    config: KafkaSourceConfig,
+    submitter: Submitter,
+    stop: Shutdown,
+    health: Arc<Health>,
+    drain_timeout: Duration,
+    dead_letter: Option<DeadLetterConfig>,
 ) -> Result<()> {
-    bail!("the Kafka source is not implemented yet")
+    if config.topics.is_empty() {
+        bail!("sources.kafka.topics is empty: name at least one topic (or a `^regex` pattern)");
+    }
+    let runtime = tokio::runtime::Handle::current();
+    let dead_letter_topic = dead_letter.and_then(|d| d.kafka_topic);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("phiscan-kafka".into())
+        .spawn(move || {
+            let r = consume(
+                &config,
+                &submitter,
+                &stop,
+                &health,
+                drain_timeout,
+                dead_letter_topic.as_deref(),
+                &runtime,
+            );
+            let _ = done_tx.send(r);
+        })
+        .context("cannot start the Kafka consumer thread")?;
+    done_rx
+        .await
+        .context("the Kafka consumer thread panicked")?
+}
+
+/// librdkafka settings: safe defaults, then the operator's properties, then what at-least-once
+/// depends on (never overridable).
+fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &config.brokers)
+        .set("client.id", "phiscan")
+        // a new group scans what the topic retains rather than only what arrives from now on
+        .set("auto.offset.reset", "earliest")
+        .set("statistics.interval.ms", STATS_INTERVAL_MS);
+    for (k, v) in &config.properties {
+        c.set(k, v);
+    }
+    c.set("group.id", &config.group_id);
+    for (k, v) in [
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+    ] {
+        if c.get(k).is_some_and(|set| set != v) {
+            tracing::warn!(
+                property = k,
+                "sources.kafka: ignoring this property: offsets are committed only after alerts are delivered"
+            );
+        }
+        c.set(k, v);
+    }
+    c
+}
+
+/// What the rebalance and statistics callbacks share with the consumer loop.
+struct SourceContext {
+    tracker: OffsetTracker,
+    health: Arc<Health>,
+    drain_timeout: Duration,
+    /// Partitions are paused (backpressure): newly assigned ones are paused too.
+    paused: AtomicBool,
+    /// Closing: revoked partitions were already drained and committed.
+    closing: AtomicBool,
+    assigned: Mutex<HashSet<Partition>>,
+}
+
+impl ClientContext for SourceContext {
+    fn stats_raw(&self, statistics: &[u8]) {
+        let assigned = self.assigned.lock().expect("assignment lock").clone();
+        export_lag(statistics, &assigned);
+    }
+}
+
+impl ConsumerContext for SourceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        let parts = partitions_of(tpl);
+        if parts.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let mut committed = false;
+        if consumer.assignment_lost() {
+            // another member may own them already: committing would fail; replays are harmless
+            tracing::warn!(partitions = %describe(&parts), "kafka assignment lost: in-flight events may be processed again by the new owner");
+        } else {
+            let drained = self.closing.load(Ordering::Relaxed)
+                || self.tracker.wait_drained(&parts, self.drain_timeout);
+            if !drained {
+                tracing::warn!(
+                    partitions = %describe(&parts),
+                    in_flight = self.tracker.in_flight(&parts),
+                    "revoked partitions did not drain in time: committing what finished (the rest will be processed again)"
+                );
+            }
+            let revoked: HashSet<&Partition> = parts.iter().collect();
+            let positions: BTreeMap<Partition, i64> = self
+                .tracker
+                .positions()
+                .into_iter()
+                .filter(|(p, _)| revoked.contains(p))
+                .collect();
+            match commit(consumer, &positions, CommitMode::Sync) {
+                Ok(()) => committed = true,
+                Err(e) => {
+                    tracing::warn!(partitions = %describe(&parts), error = %e, "commit on revoke failed: those events will be processed again")
+                }
+            }
+        }
+        tracing::info!(
+            partitions = %describe(&parts),
+            committed,
+            drain_ms = started.elapsed().as_millis() as u64,
+            "kafka partitions revoked"
+        );
+        self.tracker.forget(&parts);
+        let mut assigned = self.assigned.lock().expect("assignment lock");
+        for p in &parts {
+            assigned.remove(p);
+            let _ = metrics()
+                .kafka_lag
+                .remove_label_values(&[&p.0, &p.1.to_string()]);
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let parts = partitions_of(tpl);
+                if self.paused.load(Ordering::Relaxed) && tpl.count() > 0 {
+                    let _ = consumer.pause(tpl);
+                }
+                self.assigned
+                    .lock()
+                    .expect("assignment lock")
+                    .extend(parts.iter().cloned());
+                if !parts.is_empty() {
+                    self.health.kafka_connected.store(true, Ordering::Relaxed);
+                }
+                tracing::info!(partitions = %describe(&parts), "kafka partitions assigned");
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => tracing::warn!(error = %e, "kafka rebalance error"),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        match result {
+            Ok(())
+            | Err(KafkaError::ConsumerCommit(rdkafka::error::RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "kafka offset commit failed (retried with the next commit)")
+            }
+        }
+    }
+}
+
+fn partitions_of(tpl: &TopicPartitionList) -> Vec<Partition> {
+    tpl.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
+}
+
+/// `events[0,1] other[3]`: for logs (topic names and numbers only).
+fn describe(parts: &[Partition]) -> String {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (t, p) in parts {
+        by_topic.entry(t).or_default().push(*p);
+    }
+    by_topic
+        .into_iter()
+        .map(|(t, mut ps)| {
+            ps.sort_unstable();
+            format!(
+                "{t}[{}]",
+                ps.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `events[0]=41 events[1]=7`: committed positions, for debug logs.
+fn describe_positions(positions: &BTreeMap<Partition, i64>) -> String {
+    positions
+        .iter()
+        .map(|((t, p), o)| format!("{t}[{p}]={o}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn commit<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    positions: &BTreeMap<Partition, i64>,
+    mode: CommitMode,
+) -> KafkaResult<()> {
+    if positions.is_empty() {
+        return Ok(());
+    }
+    let mut tpl = TopicPartitionList::with_capacity(positions.len());
+    for ((topic, partition), offset) in positions {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    let r = consumer.commit(&tpl, mode);
+    drop(tpl);
+    r
+}
+
+/// The part of librdkafka's statistics JSON that `/metrics` exports.
+#[derive(Deserialize)]
+struct Stats {
+    #[serde(default)]
+    topics: HashMap<String, TopicStats>,
+}
+
+#[derive(Deserialize)]
+struct TopicStats {
+    #[serde(default)]
+    partitions: HashMap<String, PartitionStats>,
+}
+
+#[derive(Deserialize)]
+struct PartitionStats {
+    #[serde(default = "unknown")]
+    consumer_lag: i64,
+}
+
+fn unknown() -> i64 {
+    -1
+}
+
+/// Consumer lag per assigned partition (labels: topic and partition only).
+fn export_lag(statistics: &[u8], assigned: &HashSet<Partition>) {
+    let stats: Stats = match serde_json::from_slice(statistics) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot parse librdkafka statistics");
+            return;
+        }
+    };
+    let lag = &metrics().kafka_lag;
+    for (topic, t) in &stats.topics {
+        for (partition, p) in &t.partitions {
+            let Ok(number) = partition.parse::<i32>() else {
+                continue;
+            };
+            // -1 is librdkafka's internal "unassigned" partition; a lag of -1 means unknown
+            if number < 0 || p.consumer_lag < 0 || !assigned.contains(&(topic.clone(), number)) {
+                continue;
+            }
+            lag.with_label_values(&[topic.as_str(), partition.as_str()])
+                .set(p.consumer_lag);
+        }
+    }
+}
+
+/// Submissions waiting for room in the queue, in order (a task per record, chained).
+type Pending = tokio::task::JoinHandle<bool>;
+
+fn consume(
+    config: &KafkaSourceConfig,
+    submitter: &Submitter,
+    stop: &Shutdown,
+    health: &Arc<Health>,
+    drain_timeout: Duration,
+    dead_letter_topic: Option<&str>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<()> {
+    let tracker = OffsetTracker::new();
+    let context = SourceContext {
+        tracker: tracker.clone(),
+        health: health.clone(),
+        drain_timeout,
+        paused: AtomicBool::new(false),
+        closing: AtomicBool::new(false),
+        assigned: Mutex::new(HashSet::new()),
+    };
+    let consumer: BaseConsumer<SourceContext> = client_config(config)
+        .create_with_context(context)
+        .context("sources.kafka: cannot create the consumer (check brokers and properties)")?;
+    tracing::debug!(
+        group = %config.group_id,
+        properties = %config.properties.keys().map(String::as_str).collect::<Vec<_>>().join(","),
+        max_record_bytes = config.max_record_bytes,
+        commit_interval_ms = config.commit_interval_ms,
+        "kafka consumer created (property values not logged: they may hold credentials)"
+    );
+    let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .context("sources.kafka: cannot subscribe")?;
+    match consumer.fetch_metadata(None, Duration::from_secs(5)) {
+        Ok(md) => {
+            health.kafka_connected.store(true, Ordering::Relaxed);
+            tracing::info!(brokers = md.brokers().len(), topics = %config.topics.join(","), group = %config.group_id, "kafka consumer connected");
+        }
+        Err(e) => tracing::warn!(error = %e, "kafka metadata request failed: will keep trying"),
+    }
+
+    let commit_every = Duration::from_millis(config.commit_interval_ms.max(10));
+    let mut last_commit = Instant::now();
+    let mut pending: Option<Pending> = None;
+    let mut errors = ErrorLog::default();
+    let mut warned_dead_letter_topic = false;
+
+    let result = loop {
+        if *stop.borrow() {
+            break Ok(());
+        }
+        if last_commit.elapsed() >= commit_every {
+            let positions = tracker.take_committable();
+            match commit(&consumer, &positions, CommitMode::Async) {
+                Ok(()) if !positions.is_empty() => {
+                    tracing::debug!(offsets = %describe_positions(&positions), "kafka offsets commit requested")
+                }
+                Ok(()) => {}
+                Err(e) => tracing::warn!(error = %e, "kafka offset commit failed"),
+            }
+            last_commit = Instant::now();
+        }
+        // a record waiting for room: once it is in, resume
+        if pending.as_ref().is_some_and(|p| p.is_finished()) {
+            let submitted = runtime
+                .block_on(pending.take().expect("pending"))
+                .unwrap_or(false);
+            if !submitted {
+                break Err(anyhow::anyhow!("the pipeline stopped accepting events"));
+            }
+            if consumer.context().paused.swap(false, Ordering::Relaxed) {
+                resume_all(&consumer);
+            }
+        }
+        let poll = if pending.is_some() {
+            Duration::from_millis(10)
+        } else {
+            POLL
+        };
+        let message = match consumer.poll(poll) {
+            None => continue,
+            Some(Ok(m)) => m,
+            Some(Err(KafkaError::PartitionEOF(_))) => continue,
+            Some(Err(e @ KafkaError::MessageConsumptionFatal(_))) => {
+                break Err(anyhow::Error::new(e).context("fatal Kafka consumer error"));
+            }
+            Some(Err(e)) => {
+                errors.warn(&e);
+                continue;
+            }
+        };
+        let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
+        if dead_letter_topic == Some(topic) {
+            // a `^pattern` subscription matched our own dead letters: never scan them again
+            if !warned_dead_letter_topic {
+                tracing::warn!(
+                    topic,
+                    "the dead-letter topic matches a source pattern: skipping its records"
+                );
+                warned_dead_letter_topic = true;
+            }
+            tracker.finish(&tracker.begin(topic, partition, offset));
+            continue;
+        }
+        let value = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
+        let headers = message
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_string(),
+                            h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let token = tracker.begin(topic, partition, offset);
+        let work = Work {
+            payload: Payload::Record { value, headers },
+            source: SourceRef::Kafka {
+                topic: topic.to_string(),
+                partition,
+                offset,
+            },
+            source_kind: "kafka",
+            ack: Ack::Offset(tracker.clone(), token),
+            received: Instant::now(),
+            max_bytes: config.max_record_bytes,
+        };
+        drop(message);
+        if let Some(prev) = pending.take() {
+            // only while paused (a partition assigned meanwhile): keep the order
+            let s = submitter.clone();
+            pending =
+                Some(runtime.spawn(async move {
+                    prev.await.unwrap_or(false) && s.submit(work).await.is_ok()
+                }));
+            continue;
+        }
+        let Err(work) = submitter.try_submit(work) else {
+            continue;
+        };
+        // the queue is full: wait a little, then pause everything until this record is in
+        let s = submitter.clone();
+        let mut task: Pending = runtime.spawn(async move { s.submit(work).await.is_ok() });
+        match runtime.block_on(async { tokio::time::timeout(PAUSE_AFTER, &mut task).await }) {
+            Ok(submitted) => {
+                if !submitted.unwrap_or(false) {
+                    break Err(anyhow::anyhow!("the pipeline stopped accepting events"));
+                }
+            }
+            Err(_elapsed) => {
+                consumer.context().paused.store(true, Ordering::Relaxed);
+                pause_all(&consumer);
+                tracing::debug!("queue full: kafka partitions paused");
+                pending = Some(task);
+            }
+        }
+    };
+
+    // shutdown (or a fatal error): no more records; let what was read finish, then commit
+    if let Some(p) = pending.take() {
+        let _ = runtime.block_on(async { tokio::time::timeout(drain_timeout, p).await });
+    }
+    let all: Vec<Partition> = tracker.positions().into_keys().collect();
+    let started = Instant::now();
+    if !tracker.wait_drained(&all, drain_timeout) {
+        tracing::warn!(
+            in_flight = tracker.in_flight(&all),
+            "in-flight events did not finish in time: committing what finished"
+        );
+    }
+    let positions = tracker.positions();
+    match commit(&consumer, &positions, CommitMode::Sync) {
+        Ok(()) => tracing::info!(
+            partitions = positions.len(),
+            drain_ms = started.elapsed().as_millis() as u64,
+            "kafka offsets committed"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "final kafka offset commit failed: those events will be processed again")
+        }
+    }
+    consumer.context().closing.store(true, Ordering::Relaxed);
+    // leaving the group runs the revoke callback (commits again: a no-op) before returning
+    drop(consumer);
+    result
+}
+
+/// How often partitions were paused (for the tests).
+static PAUSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn pause_all(consumer: &BaseConsumer<SourceContext>) {
+    PAUSES.fetch_add(1, Ordering::Relaxed);
+    match consumer.assignment() {
+        Ok(tpl) => {
+            if let Err(e) = consumer.pause(&tpl) {
+                tracing::warn!(error = %e, "cannot pause kafka partitions");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the kafka assignment"),
+    }
+}
+
+fn resume_all(consumer: &BaseConsumer<SourceContext>) {
+    match consumer.assignment() {
+        Ok(tpl) => {
+            if let Err(e) = consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "cannot resume kafka partitions");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the kafka assignment"),
+    }
+}
+
+/// Consumer errors (broker down, unknown topic) repeat: log each kind at most every 30 s.
+#[derive(Default)]
+struct ErrorLog {
+    last: HashMap<String, (Instant, u64)>,
+}
+
+impl ErrorLog {
+    fn warn(&mut self, e: &KafkaError) {
+        let key = e.to_string();
+        let now = Instant::now();
+        match self.last.get_mut(&key) {
+            Some((at, suppressed)) if now.duration_since(*at) < Duration::from_secs(30) => {
+                *suppressed += 1
+            }
+            Some((at, suppressed)) => {
+                tracing::warn!(error = %key, repeated = *suppressed, "kafka consumer error");
+                *at = now;
+                *suppressed = 0;
+            }
+            None => {
+                tracing::warn!(error = %key, "kafka consumer error");
+                self.last.insert(key, (now, 0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_once_settings_cannot_be_overridden() {
+        let mut config = KafkaSourceConfig {
+            brokers: "127.0.0.1:9092".into(),
+            group_id: "g".into(),
+            topics: vec!["events".into()],
+            properties: BTreeMap::new(),
+            max_record_bytes: 1 << 20,
+            commit_interval_ms: 1000,
+        };
+        config
+            .properties
+            .insert("enable.auto.commit".into(), "true".into());
+        config
+            .properties
+            .insert("auto.offset.reset".into(), "latest".into());
+        config
+            .properties
+            .insert("security.protocol".into(), "SASL_SSL".into());
+        let c = client_config(&config);
+        assert_eq!(c.get("enable.auto.commit"), Some("false"));
+        assert_eq!(c.get("enable.auto.offset.store"), Some("false"));
+        assert_eq!(c.get("auto.offset.reset"), Some("latest"));
+        assert_eq!(c.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(c.get("group.id"), Some("g"));
+    }
+
+    #[test]
+    fn lag_is_exported_for_assigned_partitions_only() {
+        let json = br#"{"name":"x","topics":{"lagtest":{"topic":"lagtest","partitions":{
+            "0":{"partition":0,"consumer_lag":42},
+            "1":{"partition":1,"consumer_lag":7},
+            "-1":{"partition":-1,"consumer_lag":-1}}}}}"#;
+        let assigned: HashSet<Partition> = [("lagtest".to_string(), 0)].into_iter().collect();
+        export_lag(json, &assigned);
+        let lag = &metrics().kafka_lag;
+        assert_eq!(lag.with_label_values(&["lagtest", "0"]).get(), 42);
+        let text = metrics().render();
+        assert!(
+            !text.contains("partition=\"1\",topic=\"lagtest\""),
+            "{text}"
+        );
+        assert!(!text.contains("partition=\"-1\""), "{text}");
+    }
+
+    /// In-process (librdkafka's mock cluster): a sink slower than the source fills a queue of
+    /// one, so partitions pause and resume; every event is still delivered, and what is
+    /// committed at shutdown is exactly the end of each partition.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_pauses_partitions_without_losing_events() {
+        use crate::alert::Alert;
+        use crate::sink::{AlertSink, BoxFuture, SinkError, Sinks};
+        use rdkafka::mocking::MockCluster;
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+        struct Slow(Mutex<Vec<String>>);
+        impl AlertSink for Slow {
+            fn name(&self) -> &'static str {
+                "slow"
+            }
+            fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    self.0
+                        .lock()
+                        .unwrap()
+                        .extend(alerts.iter().map(|a| a.event.id.clone()));
+                    Ok(())
+                })
+            }
+        }
+        struct Shared(Arc<Slow>);
+        impl AlertSink for Shared {
+            fn name(&self) -> &'static str {
+                "slow"
+            }
+            fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
+                self.0.send(alerts)
+            }
+        }
+
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("mock-events", 2, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        const N: usize = 12;
+        {
+            let producer: BaseProducer = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .create()
+                .unwrap();
+            for i in 0..N {
+                let event = serde_json::json!({
+                    "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZmock{i:04}"),
+                    "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "to": "+12125550147",
+                    "tags": {"patient_mrn": format!("MRN-{:08}", 31_000_000 + i)}}
+                });
+                let value = serde_json::to_vec(&event).unwrap();
+                producer
+                    .send(
+                        BaseRecord::<(), _>::to("mock-events")
+                            .partition((i % 2) as i32)
+                            .payload(&value),
+                    )
+                    .unwrap();
+            }
+            producer.flush(Duration::from_secs(10)).unwrap();
+        }
+
+        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
+        let sinks = Arc::new(Sinks::new(
+            vec![Box::new(Shared(slow.clone()))],
+            None,
+            Duration::ZERO,
+        ));
+        let scanner =
+            Arc::new(crate::scan::Scanner::new(&crate::config::Config::default()).unwrap());
+        let pipeline = crate::service::pipeline::Pipeline::start(scanner, sinks, 1, 1);
+        let config = KafkaSourceConfig {
+            brokers: brokers.clone(),
+            group_id: "mock-group".into(),
+            topics: vec!["mock-events".into()],
+            properties: BTreeMap::new(),
+            max_record_bytes: 1 << 20,
+            commit_interval_ms: 100,
+        };
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let health = Arc::new(Health {
+            kafka_configured: true,
+            ..Default::default()
+        });
+        let source = tokio::spawn(run(
+            config,
+            pipeline.submitter.clone(),
+            stop_rx,
+            health.clone(),
+            Duration::from_secs(10),
+            None,
+        ));
+
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while slow.0.lock().unwrap().iter().collect::<HashSet<_>>().len() < N
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let delivered: HashSet<String> = slow.0.lock().unwrap().iter().cloned().collect();
+        assert_eq!(delivered.len(), N, "delivered {delivered:?}");
+        assert!(health.kafka_connected.load(Ordering::Relaxed));
+        assert!(
+            PAUSES.load(Ordering::Relaxed) > 0,
+            "the queue never filled long enough to pause"
+        );
+        stop_tx.send(true).unwrap();
+        source.await.unwrap().unwrap();
+        pipeline.drain().await;
+
+        // the group's committed offsets: the end of both partitions
+        let reader: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", "mock-group")
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition("mock-events", 0);
+        tpl.add_partition("mock-events", 1);
+        let committed = reader
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .unwrap();
+        let offsets: Vec<Offset> = committed.elements().iter().map(|e| e.offset()).collect();
+        drop(committed);
+        assert_eq!(
+            offsets,
+            vec![Offset::Offset(N as i64 / 2), Offset::Offset(N as i64 / 2)]
+        );
+    }
+
+    #[test]
+    fn describes_partitions_by_topic() {
+        let parts = vec![
+            ("b".to_string(), 1),
+            ("a".to_string(), 3),
+            ("a".to_string(), 0),
+        ];
+        assert_eq!(describe(&parts), "a[0,3] b[1]");
+    }
 }

@@ -1,4 +1,4 @@
 //! The Event Streams webhook sink receiver.
 
-pub mod signature;
 pub mod server;
+pub mod signature;
