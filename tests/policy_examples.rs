@@ -100,12 +100,12 @@ const EXPECTED: &[(&str, &[&str])] = &[
     // 13xx edge cases found while writing these examples
     ("EZ00000000000000000000000000001301", &[OUTSIDE]), // Conversations SMS participant on +1 416
     ("EZ00000000000000000000000000001302", &[URL]),     // PHI in the query of a link in a body
-    ("EZ00000000000000000000000000001303", &[CRED]), // secret under an `api_secret` key
-    ("VW00000000000000000000000000001304", &[]),     // `2010-04-01` in a Twilio API URL is no date
+    ("EZ00000000000000000000000000001303", &[CRED]),    // secret under an `api_secret` key
+    ("VW00000000000000000000000000001304", &[]), // `2010-04-01` in a Twilio API URL is no date
     ("EZ00000000000000000000000000001305", &[CRED]), // user:password@ in a callback URL
     ("NO00000000000000000000000000001306", &[CRED]), // Authorization header under a JSON key
-    ("NO00000000000000000000000000001307", &[LOG]),  // URL-encoded form parameters in a log
-    ("EZ00000000000000000000000000001308", &[TAG]),  // age over 89 under a tag key `age`
+    ("NO00000000000000000000000000001307", &[LOG]), // URL-encoded form parameters in a log
+    ("EZ00000000000000000000000000001308", &[TAG]), // age over 89 under a tag key `age`
     // webhook-sink-body.json
     ("EZ00000000000000000000000000001101", &[TAG]),
     ("EZ00000000000000000000000000001102", &[]),

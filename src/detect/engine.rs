@@ -480,8 +480,10 @@ fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
         while j < out.len() && out[j].start < out[i].end {
             if out[j].category == out[i].category {
                 let (a, b) = (&out[i], &out[j]);
-                let keep_j = b.confidence > a.confidence
-                    || (b.confidence == a.confidence && b.end - b.start > a.end - a.start);
+                // confidences are sums of f32 boosts (0.3 + 0.6 > 0.9): compare with a tolerance
+                let tie = (b.confidence - a.confidence).abs() < 1e-4;
+                let keep_j = (!tie && b.confidence > a.confidence)
+                    || (tie && b.end - b.start > a.end - a.start);
                 if keep_j {
                     out.remove(i);
                     removed = true;
