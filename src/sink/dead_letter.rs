@@ -25,6 +25,9 @@ use crate::config::service::DeadLetterConfig;
 
 pub fn build(d: &DeadLetterConfig, config: &Config) -> Result<Box<dyn DeadLetterSink>> {
     let mut outputs: Vec<Box<dyn DeadLetterSink>> = Vec::new();
+    if let Some(path) = &d.path {
+        outputs.push(Box::new(FileDeadLetter::open(path)?));
+    }
     if let Some(topic) = &d.kafka_topic {
         let Some(source) = &config.sources.kafka else {
             bail!(
@@ -44,9 +47,6 @@ pub fn build(d: &DeadLetterConfig, config: &Config) -> Result<Box<dyn DeadLetter
             &source.properties,
             topic,
         )?));
-    }
-    if let Some(path) = &d.path {
-        outputs.push(Box::new(FileDeadLetter::open(path)?));
     }
     match outputs.len() {
         0 => bail!(
@@ -205,16 +205,23 @@ impl DeadLetterSink for FileDeadLetter {
     }
 }
 
-/// Both outputs: each batch goes to every one.
+/// Both outputs: each batch goes to every one (the local file first). One refusing a batch for
+/// good (a record too large for the topic) does not keep it from the other; a retryable failure
+/// retries the batch (the file may then hold it twice: at-least-once).
 struct Both(Vec<Box<dyn DeadLetterSink>>);
 
 impl DeadLetterSink for Both {
     fn send<'a>(&'a self, records: &'a [&'a DeadLetter]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
+            let mut refused = None;
             for out in &self.0 {
-                out.send(records).await?;
+                match out.send(records).await {
+                    Ok(()) => {}
+                    Err(e @ SinkError::Retryable(_)) => return Err(e),
+                    Err(e @ SinkError::Permanent(_)) => refused = Some(e),
+                }
             }
-            Ok(())
+            refused.map_or(Ok(()), Err)
         })
     }
 }

@@ -13,6 +13,11 @@
 //! what it prefetched, so memory stays bounded) while the thread keeps polling to serve
 //! rebalances and heartbeats; once the record is in, the partitions resume.
 //!
+//! Defaults an operator can override in `properties`: `auto.offset.reset=earliest` (a new group
+//! scans what the topics retain) and `statistics.interval.ms=5000` (consumer lag for
+//! `/metrics`). `enable.auto.commit` and `enable.auto.offset.store` are always false. Records of
+//! the dead-letter topic are skipped if a `^pattern` subscription matches it.
+//!
 //! Nothing here logs a record's content: only topics, partitions, offsets and counts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
