@@ -335,13 +335,12 @@ pub fn pointer_matches(pattern: &str, pointer: &str) -> bool {
     }
 }
 
-/// Strings that cannot hold PHI and are common enough to be worth not scanning: one- and
-/// two-character values (status flags, counts), Twilio SIDs and machine timestamps (every event
-/// has several).
+/// Strings that cannot hold PHI and are common enough to be worth not scanning: Twilio SIDs and
+/// machine timestamps (every event has several). Short values are scanned: `{"age": "93"}` in a
+/// tag is PHI.
 fn skip_quickly(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() <= 2
-        || (b.len() == 34 && event::is_sid(text))
+    (b.len() == 34 && event::is_sid(text))
         || (b.len() >= 20
             && b.len() <= 30
             && b[4] == b'-'
