@@ -203,6 +203,9 @@ enum Scope {
     Skipped(String),
 }
 
+/// A gold span and its expected score.
+type ScoredSpan = ((usize, usize), Option<f64>);
+
 struct PresidioCase {
     line: usize,
     text: String,
@@ -210,7 +213,7 @@ struct PresidioCase {
     category: Option<Category>,
     expected_count: usize,
     /// Byte spans with Presidio's (lower-bound) score; `None` when the test asserts only a count.
-    spans: Option<Vec<((usize, usize), Option<f64>)>>,
+    spans: Option<Vec<ScoredSpan>>,
     scope: Scope,
 }
 

@@ -94,6 +94,7 @@ impl Submitter {
     }
 
     /// Submit without waiting: `Err(work)` when the queue is full (the caller pauses its input).
+    #[allow(clippy::result_large_err)] // handing the work back to the caller is the point
     pub fn try_submit(&self, work: Work) -> Result<(), Work> {
         let r = self.tx.try_send(work).map_err(|e| match e {
             mpsc::error::TrySendError::Full(w) | mpsc::error::TrySendError::Closed(w) => w,
