@@ -161,14 +161,9 @@ pub fn read_records(mut reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Reco
     let mut buf = Vec::new();
     // find the first non-blank line
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .context("reading input")?;
-        if n == 0 {
+        if !next_line(&mut reader, &mut buf, &mut line_no)? {
             return Ok(());
         }
-        line_no += 1;
         if !buf.trim_ascii().is_empty() {
             break;
         }
@@ -176,14 +171,9 @@ pub fn read_records(mut reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Reco
     if let Ok(v) = serde_json::from_slice::<Value>(buf.trim_ascii()) {
         emit_value(v, line_no, &buf, on);
         loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .context("reading input")?;
-            if n == 0 {
+            if !next_line(&mut reader, &mut buf, &mut line_no)? {
                 return Ok(());
             }
-            line_no += 1;
             let trimmed = buf.trim_ascii();
             if trimmed.is_empty() {
                 continue;
@@ -217,6 +207,18 @@ pub fn read_records(mut reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Reco
         }
     }
     Ok(())
+}
+
+/// Read the next line into `buf` (replacing it); false at the end of the input.
+fn next_line(
+    reader: &mut Box<dyn BufRead + Send>,
+    buf: &mut Vec<u8>,
+    line_no: &mut u64,
+) -> Result<bool> {
+    buf.clear();
+    let n = reader.read_until(b'\n', buf).context("reading input")?;
+    *line_no += u64::from(n > 0);
+    Ok(n > 0)
 }
 
 fn emit_value(v: Value, line: u64, raw: &[u8], on: &mut dyn FnMut(Record)) {
