@@ -38,6 +38,26 @@ fn missing(expected: &HashSet<String>, got: &HashMap<String, usize>) -> Vec<Stri
     m
 }
 
+/// Waits until every expected id has an alert in one of `files`, then asserts it.
+fn assert_all_alerted(expected: &HashSet<String>, files: &[&std::path::Path], what: &str) {
+    let union = || {
+        alerted_ids(
+            &files
+                .iter()
+                .flat_map(|f| read_alerts(f))
+                .collect::<Vec<_>>(),
+        )
+    };
+    wait_until(ALERTS_WAIT, || missing(expected, &union()).is_empty());
+    let miss = missing(expected, &union());
+    assert!(
+        miss.is_empty(),
+        "{} events {what} (e.g. {:?})",
+        miss.len(),
+        miss.first()
+    );
+}
+
 /// Alerts (JSON) read back from the alerts topic until every expected event id is there.
 fn topic_alerts(
     env: &Env,
@@ -348,18 +368,10 @@ fn two_instances_split_the_partitions() {
     }
     producer.flush();
     let expected = ids(&events);
-    let union = || {
-        let mut all = read_alerts(&cfg_a.alerts_file);
-        all.extend(read_alerts(&cfg_b.alerts_file));
-        alerted_ids(&all)
-    };
-    wait_until(ALERTS_WAIT, || missing(&expected, &union()).is_empty());
-    let miss = missing(&expected, &union());
-    assert!(
-        miss.is_empty(),
-        "{} events alerted by neither instance (e.g. {:?})",
-        miss.len(),
-        miss.first()
+    assert_all_alerted(
+        &expected,
+        &[&cfg_a.alerts_file, &cfg_b.alerts_file],
+        "alerted by neither instance",
     );
 
     let partitions = |path| -> HashSet<i32> {
@@ -720,18 +732,10 @@ fn sigterm_drains_and_commits_so_a_restart_does_not_realert() {
     second.commit_interval_ms = 60_000;
     let mut svc = Service::start(&second, dir.path(), "f2", "info");
     producing.join().expect("producer thread");
-    let union = || {
-        let mut all = read_alerts(&first.alerts_file);
-        all.extend(read_alerts(&second.alerts_file));
-        alerted_ids(&all)
-    };
-    wait_until(ALERTS_WAIT, || missing(&expected, &union()).is_empty());
-    let miss = missing(&expected, &union());
-    assert!(
-        miss.is_empty(),
-        "{} events never alerted (e.g. {:?})",
-        miss.len(),
-        miss.first()
+    assert_all_alerted(
+        &expected,
+        &[&first.alerts_file, &second.alerts_file],
+        "never alerted",
     );
     let run2 = alerted_ids(&read_alerts(&second.alerts_file));
     let realerted: Vec<&String> = run2.keys().filter(|id| run1.contains_key(*id)).collect();
