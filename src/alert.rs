@@ -178,8 +178,31 @@ pub fn mask(category: Category, value: &str) -> String {
         Name | Address | Geo | Condition | Medication | Procedure | CareSetting => {
             mask_words(value)
         }
+        // the path and query are where the PHI is: none of it shows, not even a last few chars
+        Url => mask_url(value),
         _ => mask_identifier(value),
     }
+}
+
+fn mask_url(value: &str) -> String {
+    let after_scheme = value.find("://").map_or(0, |i| i + 3);
+    let host_end = value[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(value.len(), |i| after_scheme + i);
+    let (kept, rest) = value.split_at(host_end);
+    // user:password@ in the authority is a credential
+    let kept = match kept.rfind('@') {
+        Some(at) => format!(
+            "{}{}",
+            &kept[..after_scheme],
+            "*".repeat(at - after_scheme) + &kept[at..]
+        ),
+        None => kept.to_string(),
+    };
+    kept + &rest
+        .chars()
+        .map(|c| if c.is_alphanumeric() { '*' } else { c })
+        .collect::<String>()
 }
 
 fn mask_identifier(value: &str) -> String {
@@ -270,6 +293,17 @@ mod tests {
         assert_eq!(mask(Category::Condition, "MI"), "**");
         assert_eq!(mask(Category::Procedure, "BP 180/110"), "B* ***/***");
         assert_eq!(mask(Category::Date, "1961-04-12"), "****-**-**");
+        assert_eq!(
+            mask(
+                Category::Url,
+                "https://portal.example.com/r?dob=1961-04-12&test=hiv"
+            ),
+            "https://portal.example.com/*?***=****-**-**&****=***"
+        );
+        assert_eq!(
+            mask(Category::Url, "https://svc:s3cret@hooks.example.com/status"),
+            "https://**********@hooks.example.com/******"
+        );
         for (c, v) in [
             (Category::Ssn, "078-05-1120"),
             (Category::Name, "Maria"),

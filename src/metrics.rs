@@ -27,6 +27,10 @@ pub struct Metrics {
     pub decode_errors: IntCounterVec,
     /// source
     pub dead_letters: IntCounterVec,
+    /// source
+    pub forwarded: IntCounterVec,
+    /// source
+    pub forwarded_masked: IntCounterVec,
     /// sink
     pub sink_errors: IntCounterVec,
     /// sink
@@ -86,6 +90,16 @@ impl Metrics {
                 "Records written to the dead-letter output",
                 &["source"],
             ),
+            forwarded: counter(
+                "forwarded_events_total",
+                "Events published to the redacted forward topic, by source",
+                &["source"],
+            ),
+            forwarded_masked: counter(
+                "forwarded_masked_values_total",
+                "Values masked in events published to the redacted forward topic",
+                &["source"],
+            ),
             sink_errors: counter("sink_errors_total", "Failed deliveries, by sink", &["sink"]),
             sink_retries: counter("sink_retries_total", "Delivery retries, by sink", &["sink"]),
             webhook_rejected: counter(
@@ -137,6 +151,8 @@ impl Metrics {
             &m.alerts_suppressed,
             &m.decode_errors,
             &m.dead_letters,
+            &m.forwarded,
+            &m.forwarded_masked,
             &m.sink_errors,
             &m.sink_retries,
             &m.webhook_rejected,

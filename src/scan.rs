@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::alert::{self, Alert, AlertFinding, Fingerprinter, Severity, SourceRef};
 use crate::config::{AllowConfig, Config};
 use crate::detect::{Category, Engine, Finding, RuleSet, Scratch};
+use crate::event::redact::{self, Mark};
 use crate::event::{self, EventRef, Location, classify};
 use crate::policy::{AreaCodes, EventFacts, Policy, Seen};
 
@@ -94,6 +95,13 @@ struct Located {
 pub struct ScanScratch {
     detect: Scratch,
     findings: Vec<Finding>,
+    marks: Vec<Mark>,
+}
+
+/// Where the scan records what to mask, when the caller redacts.
+struct MarkOptions<'a> {
+    marks: &'a mut Vec<Mark>,
+    mask_addresses: bool,
 }
 
 impl Scanner {
@@ -152,8 +160,52 @@ impl Scanner {
         stats: &mut Stats,
         emit: &mut dyn FnMut(Alert),
     ) {
-        event::normalize(&mut event);
-        let evref = EventRef::of(&event);
+        self.scan(&mut event, source, scratch, stats, emit, None);
+    }
+
+    /// As `scan_event`, then masks every detected value in `event` itself (and, with
+    /// `mask_addresses`, every participant address), for the redacted forward. Returns how many
+    /// values were masked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn scan_and_redact(
+        &self,
+        event: &mut Value,
+        source: SourceRef,
+        scratch: &mut ScanScratch,
+        stats: &mut Stats,
+        emit: &mut dyn FnMut(Alert),
+        style: redact::Style,
+        mask_addresses: bool,
+    ) -> usize {
+        let mut marks = std::mem::take(&mut scratch.marks);
+        marks.clear();
+        self.scan(
+            event,
+            source,
+            scratch,
+            stats,
+            emit,
+            Some(MarkOptions {
+                marks: &mut marks,
+                mask_addresses,
+            }),
+        );
+        let n = redact::apply(event, &marks, style);
+        scratch.marks = marks;
+        n
+    }
+
+    fn scan(
+        &self,
+        event: &mut Value,
+        source: SourceRef,
+        scratch: &mut ScanScratch,
+        stats: &mut Stats,
+        emit: &mut dyn FnMut(Alert),
+        mut marking: Option<MarkOptions>,
+    ) {
+        event::normalize(event);
+        let evref = EventRef::of(event);
         stats.events += 1;
         if evref.event_type == TEST_EVENT_TYPE {
             stats.skipped_test_events += 1;
@@ -179,7 +231,23 @@ impl Scanner {
         let event_type = evref.event_type.as_str();
         event::walk::walk_at(data, "data", &mut |field| {
             let location = classify::location(event_type, field.segments);
-            if location == Location::Address || skip_quickly(field.text) {
+            if location == Location::Address {
+                if let Some(m) = marking.as_mut().filter(|m| m.mask_addresses) {
+                    let category = if field.text.contains('@') {
+                        Category::Email
+                    } else {
+                        Category::Phone
+                    };
+                    m.marks.push(Mark {
+                        pointer: field.pointer.to_string(),
+                        start: 0,
+                        end: field.text.len(),
+                        category,
+                    });
+                }
+                return;
+            }
+            if skip_quickly(field.text) {
                 return;
             }
             if self.field_allowed(field.pointer) {
@@ -223,6 +291,14 @@ impl Scanner {
                         .contains(&self.fingerprinter.fingerprint(f.category, value))
                 {
                     continue;
+                }
+                if let Some(m) = marking.as_mut() {
+                    m.marks.push(Mark {
+                        pointer: field.pointer.to_string(),
+                        start: f.start,
+                        end: f.end,
+                        category: f.category,
+                    });
                 }
                 located.push(Located {
                     field: field.pointer.to_string(),

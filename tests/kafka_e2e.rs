@@ -753,6 +753,174 @@ fn sigterm_drains_and_commits_so_a_restart_does_not_realert() {
     assert!(svc.sigterm(Duration::from_secs(30)).success());
 }
 
+/// The redacted forward: every event (with PHI, clean, or with PHI inside a JSON-in-string log
+/// payload) is republished to the forward topic, keyed like its source record, with every
+/// detected value and address masked and everything else intact; no planted value reaches it.
+#[test]
+fn redacted_forward_republishes_every_event_masked() {
+    let Some(env) = env() else { return };
+    let seed = seed();
+    println!("seed {seed}");
+    let dir = tempfile::tempdir().unwrap();
+    let (topic, forward_topic) = (unique("events-r"), unique("redacted-r"));
+    env.create_topic(&topic, 2);
+    env.create_topic(&forward_topic, 1);
+    let planted_events: Vec<Planted> = (0..60).map(|i| planted(seed, i)).collect();
+    let clean: Vec<(String, Vec<u8>)> = (0..20)
+        .map(|i| {
+            let mut ev: Value = serde_json::from_slice(&planted(seed, 1000 + i).json).unwrap();
+            let id = format!("EZ{:032x}", seed as u128 * 7 + i as u128);
+            ev["id"] = id.clone().into();
+            ev["data"]["body"] = "Your appointment is confirmed. Reply STOP to opt out.".into();
+            ev["data"]["tags"] = serde_json::json!({"campaign": "reminders"});
+            (id, serde_json::to_vec(&ev).unwrap())
+        })
+        .collect();
+    // an error log whose payload is JSON in a string, with an SSN inside it
+    let nested_ssn = format!(
+        "{:03}-{:02}-{:04}",
+        100 + seed % 500,
+        10 + seed % 89,
+        1000 + seed % 8999
+    );
+    let nested_id = format!("NO{:032x}", seed as u128 * 13 + 1);
+    let payload = serde_json::json!({"webhook": {"request": {"parameters": {
+        "Body": format!("my ssn is {nested_ssn} please update my chart"), "MessageSid": "SMf3a60329a831050f832555ff88c3475f"}}}});
+    let nested = serde_json::to_vec(&serde_json::json!({
+        "specversion": "1.0", "type": "com.twilio.error-logs.error.logged", "id": nested_id,
+        "source": "/2010-04-01/Accounts/AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "time": "2026-05-04T13:00:00.000Z",
+        "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "errorCode": "11200", "level": "ERROR",
+                 "payload": payload.to_string()}
+    }))
+    .unwrap();
+    let producer = env.producer();
+    for e in &planted_events {
+        producer.send(&topic, None, &e.id, &e.json);
+    }
+    for (id, json) in &clean {
+        producer.send(&topic, None, id, json);
+    }
+    producer.send(&topic, None, &nested_id, &nested);
+    producer.flush();
+
+    let mut cfg = ServiceConfig::new(
+        &env,
+        &topic,
+        &unique("group-r"),
+        &dir.path().join("alerts.jsonl"),
+    );
+    cfg.extra = format!("\n[sinks.redacted_forward]\nkafka_topic = {forward_topic:?}\n");
+    let mut svc = Service::start(&cfg, dir.path(), "r", "debug");
+    let mut expected: HashSet<String> = ids(&planted_events);
+    expected.extend(clean.iter().map(|(id, _)| id.clone()));
+    expected.insert(nested_id.clone());
+    let records = env.read_topic(&forward_topic, Duration::from_secs(60), |recs| {
+        let seen: HashSet<String> = recs
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.value).ok())
+            .filter_map(|v| v["id"].as_str().map(str::to_string))
+            .collect();
+        expected.iter().all(|id| seen.contains(id))
+    });
+    let forwarded: HashMap<String, (&kafka_support::Record, Value)> = records
+        .iter()
+        .map(|r| {
+            let v: Value = serde_json::from_slice(&r.value).expect("forwarded records are JSON");
+            (v["id"].as_str().unwrap_or_default().to_string(), (r, v))
+        })
+        .collect();
+    let miss: Vec<&String> = expected
+        .iter()
+        .filter(|id| !forwarded.contains_key(*id))
+        .collect();
+    assert!(
+        miss.is_empty(),
+        "{} of {} events never reached the forward topic (e.g. {:?}); stderr:\n{}",
+        miss.len(),
+        expected.len(),
+        miss.first(),
+        tail(&svc.stderr(), 20)
+    );
+    let header = |r: &kafka_support::Record, name: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    for (id, (record, event)) in &forwarded {
+        assert_eq!(
+            record.key.as_deref(),
+            Some(id.as_bytes()),
+            "keyed like the source record"
+        );
+        let masked: usize = header(record, "phiscan_masked")
+            .expect("phiscan_masked header")
+            .parse()
+            .unwrap();
+        let source: Value =
+            serde_json::from_str(&header(record, "phiscan_source").expect("phiscan_source header"))
+                .unwrap();
+        assert_eq!(source["topic"], topic.as_str());
+        if id == &nested_id {
+            let p: Value = serde_json::from_str(event["data"]["payload"].as_str().unwrap())
+                .expect("the nested payload is still JSON");
+            let body = p["webhook"]["request"]["parameters"]["Body"]
+                .as_str()
+                .unwrap();
+            assert!(
+                body.starts_with("my ssn is ") && body.ends_with(" please update my chart"),
+                "{body}"
+            );
+            assert!(masked >= 1);
+            continue;
+        }
+        let data = &event["data"];
+        assert_eq!(
+            data["messageSid"], "SMf3a60329a831050f832555ff88c3475f",
+            "non-PHI fields stay"
+        );
+        assert_eq!(event["type"], "com.twilio.messaging.message.sent");
+        assert_ne!(
+            data["to"], "+12125550147",
+            "addresses are masked by default"
+        );
+        if expected.contains(id) && planted_events.iter().any(|p| &p.id == id) {
+            assert_eq!(data["tags"]["campaign"], "results");
+            assert!(masked >= 5, "{id}: only {masked} values masked: {data}");
+        } else {
+            assert_eq!(
+                masked, 2,
+                "a clean event masks only its two addresses: {data}"
+            );
+            assert_eq!(
+                data["body"],
+                "Your appointment is confirmed. Reply STOP to opt out."
+            );
+        }
+    }
+    let mut all_secrets = secrets(&planted_events);
+    all_secrets.push(nested_ssn.clone());
+    let bytes: Vec<u8> = records
+        .iter()
+        .flat_map(|r| {
+            r.value
+                .iter()
+                .chain(r.headers.iter().flat_map(|(_, v)| v))
+                .copied()
+        })
+        .collect();
+    assert_no_leaks("the redacted forward topic", &bytes, &all_secrets);
+    assert_no_leaks(
+        "the service's log (debug level)",
+        svc.stderr().as_bytes(),
+        &all_secrets,
+    );
+    let metrics = svc.metrics();
+    let n = metric(&metrics, "phiscan_forwarded_events_total{source=\"kafka\"}").unwrap_or(0.0);
+    assert!(n >= expected.len() as f64, "forwarded_events_total {n}");
+    assert!(svc.sigterm(Duration::from_secs(30)).success());
+}
+
 /// Benchmark (run by hand): ~200k events of ~1 KB through `phiscan run --release`, end-to-end
 /// events/s and the p99 event→alert latency from the service's own histogram.
 ///

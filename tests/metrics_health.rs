@@ -328,6 +328,7 @@ async fn drive_pipeline() -> Vec<String> {
     let record = |v: &Value| Payload::Record {
         value: serde_json::to_vec(v).unwrap(),
         headers: vec![],
+        key: None,
     };
     let mut works = vec![
         push(
@@ -376,6 +377,7 @@ async fn drive_pipeline() -> Vec<String> {
             Payload::Record {
                 value: b"{\"specversion\": \"1.0\", \"data\": {\"ssn\": \"078-05-1120\"".to_vec(),
                 headers: vec![],
+                key: None,
             },
             "kafka",
             1 << 20,
@@ -402,6 +404,7 @@ async fn drive_pipeline() -> Vec<String> {
             Payload::Record {
                 value: line.as_bytes().to_vec(),
                 headers: vec![],
+                key: None,
             },
             "kafka",
             1 << 20,

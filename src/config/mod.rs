@@ -184,10 +184,20 @@ impl Config {
                 );
             }
         }
-        if self.sinks.redacted_forward.is_some() {
-            bail!(
-                "[sinks.redacted_forward] is not implemented yet: remove the section (alerts, dead letters and metrics work without it)"
-            );
+        if let Some(f) = &self.sinks.redacted_forward {
+            if f.kafka_topic.is_empty() {
+                bail!("sinks.redacted_forward.kafka_topic is empty");
+            }
+            match (&f.brokers, &self.sources.kafka) {
+                (None, None) => bail!(
+                    "sinks.redacted_forward needs brokers = \"host:port\" (there is no [sources.kafka] cluster to default to)"
+                ),
+                (None, Some(k)) if k.subscribes_to(&f.kafka_topic) => bail!(
+                    "sinks.redacted_forward.kafka_topic `{}` is also a source topic (or matches a source pattern): phiscan would scan its own output forever",
+                    f.kafka_topic
+                ),
+                _ => {}
+            }
         }
         for sid in &self.policy.hipaa_accounts {
             if !(sid.starts_with("AC") && sid.len() == 34) {
@@ -269,6 +279,37 @@ mod tests {
         let c = load(Some(&p)).unwrap();
         assert!(c.policy.alert_info);
         assert_eq!(c.policy.severity["phi-in-url"], Severity::High);
+    }
+
+    #[test]
+    fn redacted_forward_needs_a_cluster_and_must_not_feed_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Config::load_with_env(Some(&p), std::iter::empty())
+        };
+        let err = format!(
+            "{:#}",
+            load("[sinks.redacted_forward]\nkafka_topic = \"r\"\n").unwrap_err()
+        );
+        assert!(err.contains("needs brokers"), "{err}");
+        let source = "[sources.kafka]\nbrokers = \"b:9092\"\ntopics = [\"^twilio-.*\"]\n";
+        let err = format!(
+            "{:#}",
+            load(&format!(
+                "{source}[sinks.redacted_forward]\nkafka_topic = \"twilio-redacted\"\n"
+            ))
+            .unwrap_err()
+        );
+        assert!(err.contains("matches a source pattern"), "{err}");
+        let c = load(&format!(
+            "{source}[sinks.redacted_forward]\nkafka_topic = \"clean-events\"\nstyle = \"category\"\n"
+        ))
+        .unwrap();
+        let f = c.sinks.redacted_forward.unwrap();
+        assert_eq!(f.style, crate::event::redact::Style::Category);
+        assert!(f.mask_addresses);
     }
 
     #[test]

@@ -47,6 +47,16 @@ pub struct KafkaSourceConfig {
     pub commit_interval_ms: u64,
 }
 
+impl KafkaSourceConfig {
+    /// Whether the consumer's subscription (names and `^` patterns) covers `topic`.
+    pub fn subscribes_to(&self, topic: &str) -> bool {
+        self.topics.iter().any(|t| match t.strip_prefix('^') {
+            Some(_) => regex::Regex::new(t).is_ok_and(|re| re.is_match(topic)),
+            None => t == topic,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSourceConfig {
@@ -137,8 +147,26 @@ pub struct DeadLetterConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactedForwardConfig {
-    /// Topic (on the source cluster) that receives every event with detected values masked.
+    /// Topic that receives every scanned event (one CloudEvent JSON per record) with its
+    /// detected values masked.
     pub kafka_topic: String,
+    /// `bootstrap.servers` of the cluster to write to [default: the source cluster, with the
+    /// source's properties].
+    pub brokers: Option<String>,
+    /// librdkafka producer properties, used with `brokers`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// `masked` (the alert's preview, `***-**-6789`) or `category` (`[ssn]`).
+    #[serde(default)]
+    pub style: crate::event::redact::Style,
+    /// Also mask participant addresses (`to`, `from`, …: phone numbers and emails are
+    /// identifiers too). Routing consumers that need them can turn this off.
+    #[serde(default = "default_true")]
+    pub mask_addresses: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_group() -> String {

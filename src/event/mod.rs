@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod decode;
+pub mod redact;
 pub mod walk;
 
 use serde::Serialize;

@@ -13,9 +13,9 @@ use serde_json::Value;
 use super::decode::looks_base64;
 
 /// How deep nested JSON-in-a-string is followed (a guard against hostile input).
-const MAX_DECODE_DEPTH: usize = 3;
+pub(crate) const MAX_DECODE_DEPTH: usize = 3;
 /// Strings longer than this are not tried as embedded JSON or base64.
-const MAX_DECODE_LEN: usize = 1 << 20;
+pub(crate) const MAX_DECODE_LEN: usize = 1 << 20;
 
 /// One scannable string of an event.
 pub struct Field<'a> {
@@ -115,14 +115,7 @@ impl Walker<'_> {
     }
 
     fn push(&mut self, segment: &str) {
-        self.pointer.push('/');
-        for ch in segment.chars() {
-            match ch {
-                '~' => self.pointer.push_str("~0"),
-                '/' => self.pointer.push_str("~1"),
-                c => self.pointer.push(c),
-            }
-        }
+        push_segment(&mut self.pointer, segment);
         self.segments.push(segment.to_string());
     }
 
@@ -133,8 +126,20 @@ impl Walker<'_> {
     }
 }
 
+/// Appends `/segment` to an RFC 6901 pointer, escaping `~` and `/`.
+pub(crate) fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    for ch in segment.chars() {
+        match ch {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
 /// A string that is itself a JSON object or array (not a bare number or quoted string).
-fn embedded_json(s: &str) -> Option<Value> {
+pub(crate) fn embedded_json(s: &str) -> Option<Value> {
     let t = s.trim_start();
     if !(t.starts_with('{') || t.starts_with('[')) {
         return None;
@@ -146,7 +151,7 @@ fn embedded_json(s: &str) -> Option<Value> {
 
 /// Base64 that decodes to readable UTF-8 text (TwiML, JSON). Opaque tokens that happen to be
 /// base64-shaped decode to binary and are left alone.
-fn embedded_base64(s: &str) -> Option<Cow<'static, str>> {
+pub(crate) fn embedded_base64(s: &str) -> Option<Cow<'static, str>> {
     let b = s.trim().as_bytes();
     // hex ids and digit strings are base64-shaped but never base64 payloads
     if !looks_base64(b) || b.iter().all(|c| c.is_ascii_hexdigit()) {

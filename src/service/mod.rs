@@ -63,11 +63,13 @@ pub fn build_sinks(config: &Config) -> Result<Sinks> {
         None => None,
         Some(d) => Some(crate::sink::dead_letter::build(d, config)?),
     };
-    Ok(Sinks::new(
+    let mut sinks = Sinks::new(
         alerts,
         dead_letter,
         Duration::from_secs(s.suppression_window_secs),
-    ))
+    );
+    sinks.forward = crate::sink::forward::RedactedForward::build(config)?;
+    Ok(sinks)
 }
 
 pub async fn run(config: Config) -> Result<()> {

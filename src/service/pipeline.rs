@@ -18,14 +18,17 @@ use crate::checkpoint::{OffsetTracker, Token};
 use crate::event::{self, DecodeError};
 use crate::metrics::{family, metrics};
 use crate::scan::{ScanScratch, Scanner, Stats};
+use crate::sink::forward::{Forwarded, Redaction};
 use crate::sink::{DeadLetter, Sinks};
 
 /// What a source hands in.
 pub enum Payload {
-    /// A raw record (Kafka value, with headers for CloudEvents binary mode).
+    /// A raw record (Kafka value, with headers for CloudEvents binary mode, and its key, which
+    /// the redacted forward keeps).
     Record {
         value: Vec<u8>,
         headers: Vec<(String, Vec<u8>)>,
+        key: Option<Vec<u8>>,
     },
     /// Events already parsed (the webhook receiver parses to answer 400 early).
     Events(Vec<Value>),
@@ -71,6 +74,8 @@ pub struct Work {
 struct Scanned {
     alerts: Vec<Alert>,
     dead: Option<DeadLetter>,
+    /// Redacted copies of the events, when the redacted forward is configured.
+    forward: Vec<Forwarded>,
     ack: Ack,
     source_kind: &'static str,
     received: Instant,
@@ -128,12 +133,13 @@ impl Pipeline {
         let (tx, rx) = mpsc::channel::<Work>(capacity);
         let (done_tx, done_rx) = mpsc::channel::<Scanned>(capacity);
         let rx = Arc::new(Mutex::new(rx));
+        let redaction = sinks.forward.as_ref().map(|f| f.redaction);
         let workers = (0..workers.max(1))
             .map(|i| {
                 let (rx, done_tx, scanner) = (rx.clone(), done_tx.clone(), scanner.clone());
                 std::thread::Builder::new()
                     .name(format!("phiscan-scan-{i}"))
-                    .spawn(move || scan_loop(&scanner, &rx, &done_tx))
+                    .spawn(move || scan_loop(&scanner, redaction, &rx, &done_tx))
                     .expect("spawn scan worker")
             })
             .collect();
@@ -156,20 +162,30 @@ impl Pipeline {
     }
 }
 
-fn scan_loop(scanner: &Scanner, rx: &Mutex<mpsc::Receiver<Work>>, done: &mpsc::Sender<Scanned>) {
+fn scan_loop(
+    scanner: &Scanner,
+    redaction: Option<Redaction>,
+    rx: &Mutex<mpsc::Receiver<Work>>,
+    done: &mpsc::Sender<Scanned>,
+) {
     let mut scratch = ScanScratch::default();
     loop {
         let Some(work) = rx.lock().expect("work queue lock").blocking_recv() else {
             return;
         };
-        let scanned = scan_work(scanner, work, &mut scratch);
+        let scanned = scan_work(scanner, redaction, work, &mut scratch);
         if done.blocking_send(scanned).is_err() {
             return;
         }
     }
 }
 
-fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanned {
+fn scan_work(
+    scanner: &Scanner,
+    redaction: Option<Redaction>,
+    work: Work,
+    scratch: &mut ScanScratch,
+) -> Scanned {
     let m = metrics();
     let Work {
         payload,
@@ -180,9 +196,16 @@ fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanne
         max_bytes,
     } = work;
     let mut alerts = Vec::new();
+    let mut forward = Vec::new();
+    let mut record_key = None;
     let (events, raw) = match payload {
         Payload::Events(events) => (Ok(events), Vec::new()),
-        Payload::Record { value, headers } => {
+        Payload::Record {
+            value,
+            headers,
+            key,
+        } => {
+            record_key = key;
             m.bytes
                 .with_label_values(&[source_kind])
                 .inc_by(value.len() as u64);
@@ -214,6 +237,7 @@ fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanne
             return Scanned {
                 alerts,
                 dead: Some(dead),
+                forward,
                 ack,
                 source_kind,
                 received,
@@ -228,9 +252,35 @@ fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanne
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        scanner.scan_event(event, source.clone(), scratch, &mut stats, &mut |a| {
-            alerts.push(a)
-        });
+        match redaction {
+            None => scanner.scan_event(event, source.clone(), scratch, &mut stats, &mut |a| {
+                alerts.push(a)
+            }),
+            Some(r) => {
+                let mut event = event;
+                let masked = scanner.scan_and_redact(
+                    &mut event,
+                    source.clone(),
+                    scratch,
+                    &mut stats,
+                    &mut |a| alerts.push(a),
+                    r.style,
+                    r.mask_addresses,
+                );
+                let key = record_key.clone().or_else(|| {
+                    event
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .map(|id| id.as_bytes().to_vec())
+                });
+                forward.push(Forwarded {
+                    source: source.clone(),
+                    key,
+                    event: serde_json::to_vec(&event).expect("a JSON value serialises"),
+                    masked,
+                });
+            }
+        }
         m.scan_seconds.observe(started.elapsed().as_secs_f64());
         m.events
             .with_label_values(&[source_kind, family(&event_type)])
@@ -249,6 +299,7 @@ fn scan_work(scanner: &Scanner, work: Work, scratch: &mut ScanScratch) -> Scanne
     Scanned {
         alerts,
         dead: None,
+        forward,
         ack,
         source_kind,
         received,
@@ -300,6 +351,8 @@ async fn deliver_loop(mut rx: mpsc::Receiver<Scanned>, sinks: Arc<Sinks>) {
         let alerts: Vec<&Alert> = batch.iter().flat_map(|s| s.alerts.iter()).collect();
         let dead: Vec<&DeadLetter> = batch.iter().filter_map(|s| s.dead.as_ref()).collect();
         sinks.deliver(&alerts, &dead).await;
+        let forward: Vec<&Forwarded> = batch.iter().flat_map(|s| s.forward.iter()).collect();
+        sinks.forward(&forward).await;
         let m = metrics();
         for s in batch.drain(..) {
             m.event_to_alert_seconds

@@ -37,9 +37,9 @@ pub fn build(d: &DeadLetterConfig, config: &Config) -> Result<Box<dyn DeadLetter
         if topic.is_empty() {
             bail!("sinks.dead_letter.kafka_topic is empty");
         }
-        if source.topics.iter().any(|t| t == topic) {
+        if source.subscribes_to(topic) {
             bail!(
-                "sinks.dead_letter.kafka_topic `{topic}` is also a source topic: dead letters would be consumed again"
+                "sinks.dead_letter.kafka_topic `{topic}` is also a source topic (or matches a source pattern): dead letters would be consumed again"
             );
         }
         outputs.push(Box::new(KafkaDeadLetter::new(
@@ -90,6 +90,18 @@ const CONSUMER_ONLY: &[&str] = &[
     "statistics.interval.ms",
 ];
 
+/// The source consumer's properties (cluster address, credentials) minus consumer-only ones,
+/// for a producer writing back to the source cluster.
+pub(crate) fn producer_properties(
+    source_properties: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    source_properties
+        .iter()
+        .filter(|(k, _)| !CONSUMER_ONLY.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Raw records to a topic on the source cluster.
 pub struct KafkaDeadLetter {
     producer: Producer,
@@ -102,12 +114,11 @@ impl KafkaDeadLetter {
         source_properties: &BTreeMap<String, String>,
         topic: &str,
     ) -> Result<KafkaDeadLetter> {
-        let properties = source_properties
-            .iter()
-            .filter(|(k, _)| !CONSUMER_ONLY.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let producer = Producer::new(brokers, &properties, "sinks.dead_letter")?;
+        let producer = Producer::new(
+            brokers,
+            &producer_properties(source_properties),
+            "sinks.dead_letter",
+        )?;
         Ok(KafkaDeadLetter {
             producer,
             topic: topic.to_string(),

@@ -5,6 +5,7 @@
 
 pub mod alertmanager;
 pub mod dead_letter;
+pub mod forward;
 pub mod http;
 pub mod jsonl;
 pub mod kafka;
@@ -56,6 +57,8 @@ pub trait DeadLetterSink: Send + Sync {
 pub struct Sinks {
     pub alerts: Vec<Box<dyn AlertSink>>,
     pub dead_letter: Option<Box<dyn DeadLetterSink>>,
+    /// The redacted forward, when configured: scanning then also redacts every event.
+    pub forward: Option<forward::RedactedForward>,
     pub suppression: suppress::Suppressor,
     /// First and longest wait between retries.
     pub backoff: (Duration, Duration),
@@ -70,6 +73,7 @@ impl Sinks {
         Sinks {
             alerts,
             dead_letter,
+            forward: None,
             suppression: suppress::Suppressor::new(window),
             backoff: (Duration::from_millis(100), Duration::from_secs(10)),
         }
@@ -113,6 +117,25 @@ impl Sinks {
         }
     }
 
+    /// Publish redacted events to the forward topic (retrying until accepted).
+    pub async fn forward(&self, events: &[&forward::Forwarded]) {
+        let Some(f) = &self.forward else {
+            return;
+        };
+        if events.is_empty() {
+            return;
+        }
+        self.retry("redacted_forward", || f.send(events)).await;
+        let m = metrics();
+        for e in events {
+            let kind = source_kind(&e.source);
+            m.forwarded.with_label_values(&[kind]).inc();
+            m.forwarded_masked
+                .with_label_values(&[kind])
+                .inc_by(e.masked as u64);
+        }
+    }
+
     async fn retry<'a>(
         &self,
         name: &'static str,
@@ -140,6 +163,9 @@ impl Sinks {
     }
 
     pub async fn ready(&self) -> bool {
+        if self.forward.as_ref().is_some_and(|f| !f.ready()) {
+            return false;
+        }
         for s in &self.alerts {
             if !s.ready().await {
                 return false;

@@ -437,7 +437,11 @@ fn consume(
             .unwrap_or_default();
         let token = tracker.begin(topic, partition, offset);
         let work = Work {
-            payload: Payload::Record { value, headers },
+            payload: Payload::Record {
+                value,
+                headers,
+                key: message.key().map(<[u8]>::to_vec),
+            },
             source: SourceRef::Kafka {
                 topic: topic.to_string(),
                 partition,

@@ -1,0 +1,108 @@
+//! The redacted forward: every scanned event, with its detected values masked, published to a
+//! Kafka topic for consumers that are not cleared for PHI (analytics, a non-HIPAA data
+//! warehouse). One CloudEvent JSON (structured mode) per record, keyed by the source record's
+//! key (or the event id), with headers `phiscan_masked` (how many values were masked) and
+//! `phiscan_source` (JSON of where the event came from).
+//!
+//! Like alerts, a forwarded event must be accepted by the broker before its source offset is
+//! committed (or its webhook request answered), so a crash re-sends rather than skips.
+
+use anyhow::{Result, bail};
+use rdkafka::message::{Header, OwnedHeaders};
+
+use super::kafka::{Producer, Record};
+use super::{BoxFuture, SinkError};
+use crate::alert::SourceRef;
+use crate::config::Config;
+use crate::event::redact::Style;
+
+/// One redacted event, ready to publish.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub source: SourceRef,
+    pub key: Option<Vec<u8>>,
+    /// The redacted CloudEvent, serialised.
+    pub event: Vec<u8>,
+    pub masked: usize,
+}
+
+/// How the scanning threads redact, taken from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Redaction {
+    pub style: Style,
+    pub mask_addresses: bool,
+}
+
+pub struct RedactedForward {
+    producer: Producer,
+    topic: String,
+    pub redaction: Redaction,
+}
+
+impl RedactedForward {
+    pub fn build(config: &Config) -> Result<Option<RedactedForward>> {
+        let Some(f) = &config.sinks.redacted_forward else {
+            return Ok(None);
+        };
+        let producer = match (&f.brokers, &config.sources.kafka) {
+            (Some(brokers), _) => Producer::new(brokers, &f.properties, "sinks.redacted_forward")?,
+            (None, Some(source)) => Producer::new(
+                &source.brokers,
+                &super::dead_letter::producer_properties(&source.properties),
+                "sinks.redacted_forward",
+            )?,
+            (None, None) => bail!(
+                "sinks.redacted_forward needs brokers (there is no [sources.kafka] cluster to default to)"
+            ),
+        };
+        Ok(Some(RedactedForward {
+            producer,
+            topic: f.kafka_topic.clone(),
+            redaction: Redaction {
+                style: f.style,
+                mask_addresses: f.mask_addresses,
+            },
+        }))
+    }
+
+    pub fn send<'a>(&'a self, events: &'a [&'a Forwarded]) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async move {
+            let meta: Vec<(String, String)> = events
+                .iter()
+                .map(|e| {
+                    (
+                        e.masked.to_string(),
+                        serde_json::to_string(&e.source).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let records = events
+                .iter()
+                .zip(&meta)
+                .map(|(e, (masked, source))| Record {
+                    topic: &self.topic,
+                    key: e.key.as_deref(),
+                    payload: &e.event,
+                    headers: Some(
+                        OwnedHeaders::new_with_capacity(2)
+                            .insert(Header {
+                                key: "phiscan_masked",
+                                value: Some(masked.as_str()),
+                            })
+                            .insert(Header {
+                                key: "phiscan_source",
+                                value: Some(source.as_str()),
+                            }),
+                    ),
+                })
+                .collect();
+            self.producer.send_all(records).await?;
+            tracing::debug!(events = events.len(), topic = %self.topic, "redacted events forwarded");
+            Ok(())
+        })
+    }
+
+    pub fn ready(&self) -> bool {
+        self.producer.healthy()
+    }
+}
