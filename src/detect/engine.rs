@@ -7,7 +7,10 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::automaton::StateID;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 use anyhow::{Context, Result, bail};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
@@ -54,7 +57,12 @@ impl CompiledRule {
 
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    automaton: AhoCorasick,
+    /// Every term, walked anchored from each word start (see `find_terms`).
+    automaton: NFA,
+    anchored_start: StateID,
+    /// Bytes some term starts with (either case): other positions are not tried.
+    first_bytes: [bool; 256],
+    longest_term: usize,
     /// What each automaton pattern means; a term may serve several rules.
     terms: Vec<Vec<Term>>,
     /// All rule patterns in one regex, pattern i being `pattern_rules[i]`.
@@ -81,7 +89,7 @@ pub struct Scratch {
     key_hits: Vec<Hit>,
     key_buf: String,
     /// Field keys repeat (a few hundred distinct ones): their context hits are computed once.
-    key_cache: HashMap<String, Vec<Hit>>,
+    key_cache: foldhash::HashMap<String, Vec<Hit>>,
     excluded: Vec<(usize, usize)>,
     set: Option<PatternSet>,
 }
@@ -199,11 +207,23 @@ impl Engine {
             });
         }
 
-        let automaton = AhoCorasickBuilder::new()
+        // Standard semantics: an anchored walk then sees every term that starts at the anchor
+        // (`heart` and `heart attack`), not only the longest.
+        let automaton = aho_corasick::nfa::contiguous::Builder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&patterns)
             .context("building the keyword/vocabulary automaton")?;
+        let anchored_start = automaton
+            .start_state(Anchored::Yes)
+            .context("the keyword automaton has no anchored start")?;
+        let mut first_bytes = [false; 256];
+        for p in &patterns {
+            let b = p.as_bytes()[0];
+            first_bytes[b.to_ascii_lowercase() as usize] = true;
+            first_bytes[b.to_ascii_uppercase() as usize] = true;
+        }
+        let longest_term = patterns.iter().map(String::len).max().unwrap_or(0);
         let pattern_set = if pattern_sources.is_empty() {
             None
         } else {
@@ -224,6 +244,9 @@ impl Engine {
         Ok(Engine {
             rules,
             automaton,
+            anchored_start,
+            first_bytes,
+            longest_term,
             terms,
             pattern_set,
             pattern_rules,
@@ -266,29 +289,16 @@ impl Engine {
         scratch.key_hits.clear();
         scratch.excluded.clear();
         let bytes = text.as_bytes();
-        for m in self.automaton.find_iter(bytes) {
-            if at_word_boundary(bytes, m.start(), m.end()) {
-                scratch.hits.push(Hit {
-                    start: m.start(),
-                    end: m.end(),
-                    pattern: m.pattern().as_u32(),
-                });
-            }
-        }
+        self.find_terms(bytes, &mut scratch.hits);
         if let Some(key) = key {
             if let Some(hits) = scratch.key_cache.get(key) {
                 scratch.key_hits.extend_from_slice(hits);
             } else {
                 split_key_words(key, &mut scratch.key_buf);
-                let kb = scratch.key_buf.as_bytes();
-                for m in self.automaton.find_iter(kb) {
-                    if at_word_boundary(kb, m.start(), m.end()) {
-                        scratch.key_hits.push(Hit {
-                            start: 0,
-                            end: 0,
-                            pattern: m.pattern().as_u32(),
-                        });
-                    }
+                self.find_terms(scratch.key_buf.as_bytes(), &mut scratch.key_hits);
+                for h in &mut scratch.key_hits {
+                    // the key sits before the text: its words are context at position 0
+                    (h.start, h.end) = (0, 0);
                 }
                 if scratch.key_cache.len() < KEY_CACHE_MAX {
                     scratch
@@ -354,6 +364,51 @@ impl Engine {
                 .then(a.rule.cmp(&b.rule))
         });
         dedup_same_category(out, first_new);
+    }
+
+    /// Every term that starts and ends on a word boundary, sorted by start (then end).
+    ///
+    /// Terms only count as whole words, so instead of an unanchored Aho-Corasick pass (which
+    /// walks failure links on every byte and reports in-word matches only to discard them) the
+    /// trie is walked anchored from each position a term could start at: a word start whose byte
+    /// begins some term. The walk stops where the trie has no edge, usually within the word.
+    fn find_terms(&self, bytes: &[u8], hits: &mut Vec<Hit>) {
+        let nfa = &self.automaton;
+        for i in 0..bytes.len() {
+            if !self.first_bytes[bytes[i] as usize]
+                || (i > 0 && is_word_byte(bytes[i]) && is_word_byte(bytes[i - 1]))
+            {
+                continue;
+            }
+            let mut sid = self.anchored_start;
+            for (j, &b) in bytes.iter().enumerate().skip(i) {
+                sid = nfa.next_state(Anchored::Yes, sid, b);
+                if nfa.is_special(sid) {
+                    if nfa.is_dead(sid) {
+                        break;
+                    }
+                    if !nfa.is_match(sid) {
+                        continue;
+                    }
+                    let end = j + 1;
+                    if end < bytes.len() && is_word_byte(b) && is_word_byte(bytes[end]) {
+                        continue;
+                    }
+                    for k in 0..nfa.match_len(sid) {
+                        let pid = nfa.match_pattern(sid, k);
+                        // a state also carries terms that are suffixes of the path (`art` in
+                        // `heart`): only those starting at the anchor are hits here
+                        if nfa.pattern_len(pid) == end - i {
+                            hits.push(Hit {
+                                start: i,
+                                end,
+                                pattern: pid.as_u32(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
@@ -427,11 +482,15 @@ impl Engine {
         if !ctx.positive.is_empty() || !ctx.negative.is_empty() {
             let lo = start.saturating_sub(ctx.window);
             let hi = end + ctx.window;
-            let first = scratch.hits.partition_point(|h| h.end < lo);
+            // hits are sorted by start and may overlap: none ending at `lo` starts earlier
+            // than `lo - longest_term`
+            let first = scratch
+                .hits
+                .partition_point(|h| h.start + self.longest_term < lo);
             let nearby = scratch.hits[first..]
                 .iter()
                 .take_while(|h| h.start <= hi)
-                .filter(|h| h.end <= start || h.start >= end);
+                .filter(|h| h.end >= lo && (h.end <= start || h.start >= end));
             for h in nearby.chain(scratch.key_hits.iter()) {
                 for t in &self.terms[h.pattern as usize] {
                     if let Term::Context {
@@ -504,12 +563,6 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
 
-fn at_word_boundary(bytes: &[u8], start: usize, end: usize) -> bool {
-    let before_ok = start == 0 || !is_word_byte(bytes[start]) || !is_word_byte(bytes[start - 1]);
-    let after_ok = end == bytes.len() || !is_word_byte(bytes[end - 1]) || !is_word_byte(bytes[end]);
-    before_ok && after_ok
-}
-
 /// `patientMrn` / `patient_mrn` / `Patient-MRN` → `patient mrn`, so key words match as words.
 fn split_key_words(key: &str, buf: &mut String) {
     buf.clear();
@@ -541,10 +594,23 @@ mod tests {
     }
 
     #[test]
-    fn word_boundaries_use_alphanumerics() {
-        let t = b"insulin, insulinoma xinsulin";
-        assert!(at_word_boundary(t, 0, 7));
-        assert!(!at_word_boundary(t, 9, 16));
-        assert!(!at_word_boundary(t, 21, 28));
+    fn terms_are_whole_words_and_may_overlap() {
+        let rules = RuleSet::embedded().unwrap();
+        let engine = Engine::new(&rules).unwrap();
+        let text = "insulin, insulinoma xinsulin; Diabetes mellitus";
+        let mut hits = Vec::new();
+        engine.find_terms(text.as_bytes(), &mut hits);
+        let words: Vec<&str> = hits.iter().map(|h| &text[h.start..h.end]).collect();
+        assert!(words.contains(&"insulin"), "{words:?}");
+        // inside a longer word: never a hit
+        assert!(
+            !hits.iter().any(|h| h.start == 9 && h.end == 16),
+            "{words:?}"
+        );
+        assert!(!hits.iter().any(|h| h.start == 21), "{words:?}");
+        // a term and a longer term at the same start are both seen
+        assert!(words.contains(&"Diabetes"), "{words:?}");
+        assert!(words.contains(&"Diabetes mellitus"), "{words:?}");
+        assert!(hits.windows(2).all(|w| w[0].start <= w[1].start));
     }
 }

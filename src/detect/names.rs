@@ -125,16 +125,25 @@ impl NameModel {
 
     /// Name kinds of the hit starting exactly at `pos`, looking from hit index `from`.
     fn kinds_at(&self, engine: &Engine, hits: &[Hit], from: usize, pos: usize) -> Kinds {
+        // several terms may start at `pos` (`Mary` and `Mary Ann`): their kinds combine
         hits[from.min(hits.len())..]
             .iter()
             .take_while(|h| h.start <= pos)
-            .find(|h| h.start == pos)
-            .map(|h| self.kinds(engine, h))
-            .unwrap_or_default()
+            .filter(|h| h.start == pos)
+            .fold(Kinds::default(), |k, h| k.or(self.kinds(engine, h)))
     }
 }
 
 impl Kinds {
+    fn or(self, o: Kinds) -> Kinds {
+        Kinds {
+            first: self.first || o.first,
+            last: self.last || o.last,
+            title: self.title || o.title,
+            greeting: self.greeting || o.greeting,
+        }
+    }
+
     fn any(self) -> bool {
         self.first || self.last || self.title || self.greeting
     }
