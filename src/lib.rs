@@ -20,3 +20,9 @@ pub mod scan;
 pub mod service;
 pub mod sink;
 pub mod source;
+
+/// Scanning parses every event into a tree of small strings and maps and frees it right after:
+/// mimalloc's thread-local free lists make that ~15% cheaper than glibc malloc (measured with
+/// `benches/detect.rs`), and it returns memory to the OS under the service's steady load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
