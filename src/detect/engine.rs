@@ -43,7 +43,8 @@ pub struct CompiledRule {
     validator: Option<Validator>,
     /// Index into `Engine::extractors` for pattern rules.
     extractor: Option<usize>,
-    value_group: bool,
+    /// Index of the `value` capture group, when the pattern has one.
+    value_group: Option<usize>,
 }
 
 impl CompiledRule {
@@ -92,6 +93,7 @@ pub struct Scratch {
     key_cache: foldhash::HashMap<String, Vec<Hit>>,
     excluded: Vec<(usize, usize)>,
     set: Option<PatternSet>,
+    captures: Vec<Option<regex_automata::util::captures::Captures>>,
 }
 
 fn regex_config() -> syntax::Config {
@@ -184,7 +186,7 @@ impl Engine {
                 names = Some(NameModel::new(rule));
             }
             let mut extractor = None;
-            let mut value_group = false;
+            let mut value_group = None;
             if let Some(p) = &spec.pattern {
                 let re = Regex::builder()
                     .syntax(regex_config())
@@ -192,8 +194,7 @@ impl Engine {
                     .with_context(|| format!("{}: bad pattern", at()))?;
                 value_group = re
                     .group_info()
-                    .to_index(regex_automata::PatternID::ZERO, "value")
-                    .is_some();
+                    .to_index(regex_automata::PatternID::ZERO, "value");
                 extractor = Some(extractors.len());
                 extractors.push(re);
                 pattern_sources.push(p.clone());
@@ -438,16 +439,27 @@ impl Engine {
                 ));
             }
         };
-        if rule.value_group {
-            let group = re
-                .group_info()
-                .to_index(regex_automata::PatternID::ZERO, "value")
-                .unwrap();
-            for caps in re.captures_iter(bytes) {
+        if let Some(group) = rule.value_group {
+            // one Captures per extractor, reused: captures_iter would allocate one per match
+            let slot = rule.extractor.expect("pattern rule has an extractor");
+            if scratch.captures.len() <= slot {
+                scratch.captures.resize_with(slot + 1, || None);
+            }
+            let mut caps = scratch.captures[slot]
+                .take()
+                .unwrap_or_else(|| re.create_captures());
+            let mut at = 0;
+            while at <= bytes.len() {
+                re.search_captures(&Input::new(bytes).range(at..), &mut caps);
+                let Some(m) = caps.get_match() else {
+                    break;
+                };
                 if let Some(span) = caps.get_group(group) {
                     push(span.start, span.end, scratch);
                 }
+                at = if m.is_empty() { m.end() + 1 } else { m.end() };
             }
+            scratch.captures[slot] = Some(caps);
         } else {
             for m in re.find_iter(bytes) {
                 push(m.start(), m.end(), scratch);

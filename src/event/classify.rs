@@ -155,18 +155,22 @@ pub fn location(event_type: &str, segments: &[String]) -> Location {
     let Some(key) = key else {
         return Location::Metadata;
     };
-    let lower = key.to_ascii_lowercase();
-    if lower.ends_with("url") || lower.ends_with("uri") || lower == "destination" {
+    if ends_with_ignore_case(key, "url")
+        || ends_with_ignore_case(key, "uri")
+        || key.eq_ignore_ascii_case("destination")
+    {
         return Location::Url;
     }
-    if CONTENT_KEYS.contains(&lower.as_str()) {
+    if CONTENT_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
         return Location::Content;
     }
     // Verify's service name is the text of every message it sends
-    if event_type.starts_with("com.twilio.accountsecurity.") && lower.contains("friendly_name") {
+    if event_type.starts_with("com.twilio.accountsecurity.")
+        && key.to_ascii_lowercase().contains("friendly_name")
+    {
         return Location::Content;
     }
-    if ADDRESS_KEYS.contains(&lower.as_str()) {
+    if is_address_key(key) {
         return Location::Address;
     }
     Location::Metadata
@@ -190,7 +194,11 @@ pub fn channel(event_type: &str, data: &Value) -> Channel {
         } else if v.starts_with("sip:") {
             Some(Channel::Sip)
         } else {
-            if v.contains('@') && !v.contains(':') && key != "identity" && key != "author" {
+            if v.contains('@')
+                && !v.contains(':')
+                && !key.eq_ignore_ascii_case("identity")
+                && !key.eq_ignore_ascii_case("author")
+            {
                 email = true;
             }
             None
@@ -296,21 +304,29 @@ fn verify_channel(data: &Value) -> Option<Channel> {
         .or_else(|| picked.first().copied())
 }
 
-/// Calls `f(key_lowercase, value)` for every string under an address key, at any depth.
+/// Calls `f(key, value)` for every string under an address key (any case), at any depth.
 pub fn visit_addresses(v: &Value, f: &mut dyn FnMut(&str, &str)) {
     fn go(v: &Value, key: &str, f: &mut dyn FnMut(&str, &str)) {
         match v {
             Value::Object(map) => {
                 for (k, child) in map {
-                    go(child, &k.to_ascii_lowercase(), f);
+                    go(child, k, f);
                 }
             }
             Value::Array(items) => items.iter().for_each(|i| go(i, key, f)),
-            Value::String(s) if ADDRESS_KEYS.contains(&key) => f(key, s),
+            Value::String(s) if is_address_key(key) => f(key, s),
             _ => {}
         }
     }
     go(v, "", f);
+}
+
+fn is_address_key(key: &str) -> bool {
+    ADDRESS_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len() && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub fn walk(value: &Value, f: &mut dyn FnMut(&Field)) {
     let mut w = Walker {
         pointer: String::new(),
         segments: Vec::new(),
+        depth: 0,
         f,
     };
     w.value(value, "", 0);
@@ -45,6 +46,7 @@ pub fn walk_at(value: &Value, key: &str, f: &mut dyn FnMut(&Field)) {
     let mut w = Walker {
         pointer: String::new(),
         segments: Vec::new(),
+        depth: 0,
         f,
     };
     w.push(key);
@@ -53,7 +55,9 @@ pub fn walk_at(value: &Value, key: &str, f: &mut dyn FnMut(&Field)) {
 
 struct Walker<'f> {
     pointer: String,
+    /// `segments[..depth]` is the current path; deeper entries are kept as buffers to reuse.
     segments: Vec<String>,
+    depth: usize,
     f: &'f mut dyn FnMut(&Field),
 }
 
@@ -68,8 +72,9 @@ impl Walker<'_> {
                 }
             }
             Value::Array(items) => {
+                let mut index = [0u8; 20];
                 for (i, child) in items.iter().enumerate() {
-                    self.push(&i.to_string());
+                    self.push(format_index(&mut index, i));
                     self.value(child, key, depth);
                     self.pop();
                 }
@@ -109,21 +114,42 @@ impl Walker<'_> {
             pointer: &self.pointer,
             key,
             text,
-            segments: &self.segments,
+            segments: &self.segments[..self.depth],
             base64,
         });
     }
 
     fn push(&mut self, segment: &str) {
         push_segment(&mut self.pointer, segment);
-        self.segments.push(segment.to_string());
+        match self.segments.get_mut(self.depth) {
+            Some(buf) => {
+                buf.clear();
+                buf.push_str(segment);
+            }
+            None => self.segments.push(segment.to_string()),
+        }
+        self.depth += 1;
     }
 
     fn pop(&mut self) {
-        self.segments.pop();
+        self.depth -= 1;
         let cut = self.pointer.rfind('/').unwrap_or(0);
         self.pointer.truncate(cut);
     }
+}
+
+/// `i` in decimal, written into `buf` (array indexes, without allocating).
+fn format_index(buf: &mut [u8; 20], mut i: usize) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (i % 10) as u8;
+        i /= 10;
+        if i == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
 /// Appends `/segment` to an RFC 6901 pointer, escaping `~` and `/`.
