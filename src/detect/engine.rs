@@ -1,7 +1,8 @@
 //! The one-pass engine. Scanning is phiscan's whole job, so a clean string must cost as little as
 //! possible: every keyword, context word and vocabulary term of every rule sits in one
-//! Aho-Corasick automaton, and every rule pattern in one multi-pattern regex. A string that
-//! matches neither is done after those two passes. Only rules whose pattern matched somewhere
+//! Aho-Corasick trie (walked anchored from word starts: terms only count as whole words), and
+//! every rule pattern in one multi-pattern regex. A string that matches neither is done after
+//! those two passes. Only rules whose pattern matched somewhere
 //! run again on their own (to get spans and the `value` group), and validators and context
 //! scoring run only around candidates.
 
