@@ -166,7 +166,6 @@ impl Scanner {
     /// As `scan_event`, then masks every detected value in `event` itself (and, with
     /// `mask_addresses`, every participant address), for the redacted forward. Returns how many
     /// values were masked.
-    #[allow(clippy::too_many_arguments)]
     pub fn scan_and_redact(
         &self,
         event: &mut Value,
@@ -174,9 +173,12 @@ impl Scanner {
         scratch: &mut ScanScratch,
         stats: &mut Stats,
         emit: &mut dyn FnMut(Alert),
-        style: redact::Style,
-        mask_addresses: bool,
+        redaction: redact::Redaction,
     ) -> usize {
+        let redact::Redaction {
+            style,
+            mask_addresses,
+        } = redaction;
         let mut marks = std::mem::take(&mut scratch.marks);
         marks.clear();
         self.scan(

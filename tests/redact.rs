@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU64;
 use phiscan::alert::SourceRef;
 use phiscan::config::Config;
 use phiscan::detect::Scratch;
-use phiscan::event::redact::Style;
+use phiscan::event::redact::{Redaction, Style};
 use phiscan::event::walk;
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::source::files::{self, Record};
@@ -102,8 +102,10 @@ fn redact_all(style: Style) {
             &mut scratch,
             &mut before,
             &mut |_| {},
-            style,
-            true,
+            Redaction {
+                style,
+                mask_addresses: true,
+            },
         );
         masked_total += masked;
         if masked > 0 {
@@ -183,8 +185,10 @@ fn nested_payloads_stay_decodable() {
         &mut ScanScratch::default(),
         &mut Stats::default(),
         &mut |_| {},
-        Style::Category,
-        true,
+        Redaction {
+            style: Style::Category,
+            mask_addresses: true,
+        },
     );
     assert!(masked > 0);
     let payload = event["data"]["payload"]

@@ -46,6 +46,14 @@ impl Style {
     }
 }
 
+/// How to redact, from `[sinks.redacted_forward]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Redaction {
+    pub style: Style,
+    /// Also mask participant addresses (`to`, `from`, …).
+    pub mask_addresses: bool,
+}
+
 /// Masks every marked span in `event` (pointers from the root). Returns how many values were
 /// masked (overlapping spans count once).
 pub fn apply(event: &mut Value, marks: &[Mark], style: Style) -> usize {

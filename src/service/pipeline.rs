@@ -15,10 +15,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::alert::{Alert, SourceRef};
 use crate::checkpoint::{OffsetTracker, Token};
+use crate::event::redact::Redaction;
 use crate::event::{self, DecodeError};
 use crate::metrics::{family, metrics};
 use crate::scan::{ScanScratch, Scanner, Stats};
-use crate::sink::forward::{Forwarded, Redaction};
+use crate::sink::forward::Forwarded;
 use crate::sink::{DeadLetter, Sinks};
 
 /// What a source hands in.
@@ -264,8 +265,7 @@ fn scan_work(
                     scratch,
                     &mut stats,
                     &mut |a| alerts.push(a),
-                    r.style,
-                    r.mask_addresses,
+                    r,
                 );
                 let key = record_key.clone().or_else(|| {
                     event

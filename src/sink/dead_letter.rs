@@ -16,7 +16,6 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
-use rdkafka::message::{Header, OwnedHeaders};
 
 use super::kafka::{Producer, Record};
 use super::{BoxFuture, DeadLetter, DeadLetterSink, SinkError};
@@ -140,17 +139,10 @@ impl DeadLetterSink for KafkaDeadLetter {
                     topic: &self.topic,
                     key: None,
                     payload: &d.raw,
-                    headers: Some(
-                        OwnedHeaders::new_with_capacity(2)
-                            .insert(Header {
-                                key: "phiscan_error",
-                                value: Some(d.error.as_str()),
-                            })
-                            .insert(Header {
-                                key: "phiscan_source",
-                                value: Some(source.as_str()),
-                            }),
-                    ),
+                    headers: Some(super::kafka::headers(&[
+                        ("phiscan_error", d.error.as_str()),
+                        ("phiscan_source", source.as_str()),
+                    ])),
                 })
                 .collect();
             self.producer.send_all(batch).await?;

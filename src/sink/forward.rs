@@ -8,13 +8,12 @@
 //! committed (or its webhook request answered), so a crash re-sends rather than skips.
 
 use anyhow::{Result, bail};
-use rdkafka::message::{Header, OwnedHeaders};
 
 use super::kafka::{Producer, Record};
 use super::{BoxFuture, SinkError};
 use crate::alert::SourceRef;
 use crate::config::Config;
-use crate::event::redact::Style;
+use crate::event::redact::Redaction;
 
 /// One redacted event, ready to publish.
 #[derive(Debug, Clone)]
@@ -24,13 +23,6 @@ pub struct Forwarded {
     /// The redacted CloudEvent, serialised.
     pub event: Vec<u8>,
     pub masked: usize,
-}
-
-/// How the scanning threads redact, taken from the configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Redaction {
-    pub style: Style,
-    pub mask_addresses: bool,
 }
 
 pub struct RedactedForward {
@@ -83,17 +75,10 @@ impl RedactedForward {
                     topic: &self.topic,
                     key: e.key.as_deref(),
                     payload: &e.event,
-                    headers: Some(
-                        OwnedHeaders::new_with_capacity(2)
-                            .insert(Header {
-                                key: "phiscan_masked",
-                                value: Some(masked.as_str()),
-                            })
-                            .insert(Header {
-                                key: "phiscan_source",
-                                value: Some(source.as_str()),
-                            }),
-                    ),
+                    headers: Some(super::kafka::headers(&[
+                        ("phiscan_masked", masked),
+                        ("phiscan_source", source),
+                    ])),
                 })
                 .collect();
             self.producer.send_all(records).await?;

@@ -175,6 +175,19 @@ impl Producer {
     }
 }
 
+/// Record headers from (name, text) pairs.
+pub(crate) fn headers(pairs: &[(&str, &str)]) -> OwnedHeaders {
+    pairs.iter().fold(
+        OwnedHeaders::new_with_capacity(pairs.len()),
+        |h, (key, value)| {
+            h.insert(rdkafka::message::Header {
+                key,
+                value: Some(*value),
+            })
+        },
+    )
+}
+
 fn create(config: &ClientConfig) -> Result<FutureProducer<QuietContext>, KafkaError> {
     config.create_with_context(QuietContext)
 }
