@@ -13,7 +13,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use base64::Engine as _;
 use phiscan::alert::{Alert, Severity, SourceRef};
 use phiscan::config::Config;
 use phiscan::policy::{self, RULES};
@@ -831,32 +830,13 @@ fn expand(v: Value) -> Value {
     v
 }
 
+/// The walk's own decoding: the pointers in alerts follow it.
 fn json_in(s: &str) -> Option<Value> {
-    let t = s.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
-        return None;
-    }
-    serde_json::from_str::<Value>(s)
-        .ok()
-        .filter(|v| v.is_object() || v.is_array())
+    phiscan::event::walk::embedded_json(s)
 }
 
 fn base64_text(s: &str) -> Option<String> {
-    let b = s.trim().as_bytes();
-    let shaped = b.len() >= 16
-        && b.len() % 4 == 0
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
-    if !shaped || b.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b).ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let printable = text
-        .chars()
-        .filter(|c| !c.is_control() || c.is_whitespace())
-        .count();
-    (printable * 100 >= text.chars().count() * 97).then_some(text)
+    phiscan::event::walk::embedded_base64(s).map(|t| t.into_owned())
 }
 
 /// All string leaves of an alert, except the two hex digests (checked for shape instead).

@@ -165,7 +165,7 @@ pub(crate) fn push_segment(pointer: &mut String, segment: &str) {
 }
 
 /// A string that is itself a JSON object or array (not a bare number or quoted string).
-pub(crate) fn embedded_json(s: &str) -> Option<Value> {
+pub fn embedded_json(s: &str) -> Option<Value> {
     let t = s.trim_start();
     if !(t.starts_with('{') || t.starts_with('[')) {
         return None;
@@ -177,7 +177,7 @@ pub(crate) fn embedded_json(s: &str) -> Option<Value> {
 
 /// Base64 that decodes to readable UTF-8 text (TwiML, JSON). Opaque tokens that happen to be
 /// base64-shaped decode to binary and are left alone.
-pub(crate) fn embedded_base64(s: &str) -> Option<Cow<'static, str>> {
+pub fn embedded_base64(s: &str) -> Option<Cow<'static, str>> {
     let b = s.trim().as_bytes();
     // hex ids and digit strings are base64-shaped but never base64 payloads
     if !looks_base64(b) || b.iter().all(|c| c.is_ascii_hexdigit()) {
