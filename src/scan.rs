@@ -232,7 +232,11 @@ impl Scanner {
         let mut located: Vec<Located> = Vec::new();
         let event_type = evref.event_type.as_str();
         event::walk::walk_at(data, "data", &mut |field| {
-            let location = classify::location(event_type, field.segments);
+            let mut location = classify::location(event_type, field.segments);
+            if location == Location::Attributes && classify::is_routing_copy(field.key, field.text)
+            {
+                location = Location::Address;
+            }
             if location == Location::Address {
                 if let Some(m) = marking.as_mut().filter(|m| m.mask_addresses) {
                     let category = if field.text.contains('@') {
@@ -263,16 +267,11 @@ impl Scanner {
                 &mut scratch.findings,
             );
             // a link in a message body is still a URL: what sits inside it is PHI in a URL
-            let urls: Vec<(usize, usize)> =
+            let urls: &[(usize, usize)] =
                 if matches!(location, Location::Content | Location::Metadata) {
-                    scratch
-                        .findings
-                        .iter()
-                        .filter(|f| f.category == Category::Url)
-                        .map(|f| (f.start, f.end))
-                        .collect()
+                    self.engine.structure(&scratch.detect)
                 } else {
-                    Vec::new()
+                    &[]
                 };
             for f in &scratch.findings {
                 if self.allow.rules[f.rule as usize] {
@@ -327,10 +326,18 @@ impl Scanner {
         }
         let seen: Vec<Seen> = located
             .iter()
-            .map(|l| Seen {
-                location: l.location,
-                category: l.finding.category,
-                strong: self.engine.rule(l.finding.rule).spec.strong,
+            .map(|l| {
+                let mut seen = Seen::new(
+                    l.location,
+                    l.finding.category,
+                    self.engine.rule(l.finding.rule).spec.strong,
+                    l.finding.confidence,
+                );
+                // a worker's own name and email describe the agent, not a patient
+                if l.field.contains("/worker_attributes/") && !seen.strong {
+                    seen.tied = false;
+                }
+                seen
             })
             .collect();
         let facts = EventFacts {

@@ -21,7 +21,8 @@
 //! A case is one record of `presidio-unit-tests/cases.jsonl`: a text, a Presidio entity type
 //! (mapped to our category), an expected count and expected spans with Presidio's scores.
 //!
-//! * **Out of scope** (listed, not counted): entity types that are not US or not PHI (CRYPTO,
+//! * **Out of scope** (listed, not counted): entity types that are not US or not PHI (URL — a
+//!   link alone identifies nobody; phiscan scans inside it instead — CRYPTO,
 //!   IN_PAN, FIN, PH_TIN, IN_PASSPORT, …); phone cases run with a non-default `leniency` (the
 //!   same text is also in the corpus with Presidio's default, leniency 1, and Presidio's own
 //!   answers differ between the two); phone cases whose expected number is written in a foreign
@@ -44,6 +45,9 @@
 //!   number of those findings is between the number of strong spans and `expected_count` (weak
 //!   spans, score < 0.4, may be found or not). With no spans recorded: the count equals
 //!   `expected_count`. With `expected_count == 0`: no finding of the category at all.
+//! * **Documented differences** are excluded from the denominator with a printed note: a
+//!   precision case whose text labels its identifier ("The DEA number is …") — policy.md counts
+//!   a labelled identifier even when it fails its checksum, where Presidio drops it.
 //! * **Documented Presidio quirks** (corpora README) are excluded from the denominator with a
 //!   printed note: an expected SSN with area 900–999 (never issued by the SSA) and an expected
 //!   MBI whose first character is 0 (CMS: 1–9). Nothing else is excluded.
@@ -157,7 +161,8 @@ fn describe(engine: &Engine, text: &str, findings: &[&Finding]) -> String {
 }
 
 /// Presidio entity names (unit tests and presidio-research) to our categories; `None` for the
-/// ones we do not map (non-US identifiers, CRYPTO, ORGANIZATION, TITLE, NRP, DOMAIN_NAME).
+/// ones we do not map (non-US identifiers, CRYPTO, ORGANIZATION, TITLE, NRP, DOMAIN_NAME, and
+/// URL: a URL alone identifies nobody, so phiscan reports what is *inside* one, not the URL).
 fn presidio_category(entity: &str) -> Option<Category> {
     use Category::*;
     Some(match entity {
@@ -166,7 +171,6 @@ fn presidio_category(entity: &str) -> Option<Category> {
         "EMAIL_ADDRESS" => Email,
         "CREDIT_CARD" => CreditCard,
         "IP_ADDRESS" => IpAddress,
-        "URL" => Url,
         "US_NPI" => Npi,
         "US_MBI" => HealthPlanId,
         "DATE_TIME" => Date,
@@ -181,6 +185,19 @@ fn presidio_category(entity: &str) -> Option<Category> {
         "GPE" => Geo,
         _ => return None,
     })
+}
+
+/// Whether `text` names the kind of identifier `entity` is ("The DEA number is …", "my social
+/// security number is …"): policy.md counts such a value whatever its checksum says.
+fn labelled_for(entity: &str, text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    let labels: &[&str] = match entity {
+        "US_SSN" => &["ssn", "social security"],
+        "MEDICAL_LICENSE" => &["dea"],
+        "US_NPI" => &["npi"],
+        _ => &[],
+    };
+    labels.iter().any(|l| t.contains(l))
 }
 
 /// Recognizers whose matches Presidio validates with a checksum (and then scores 1.0).
@@ -346,6 +363,11 @@ fn presidio_scope(c: &PresidioCase, v: &Value) -> Scope {
         if c.entity == "US_MBI" && value.starts_with('0') {
             return Scope::Quirk("Presidio's MBI regex allows 0 in position 1 (CMS: 1-9)");
         }
+    }
+    if c.expected_count == 0 && labelled_for(&c.entity, &c.text) {
+        return Scope::Quirk(
+            "policy.md: a labelled identifier counts even when it fails its checksum or is a known sample (Presidio drops it)",
+        );
     }
     if c.expected_count == 0
         || CHECKSUM_ENTITIES.contains(&c.entity.as_str())
@@ -800,9 +822,9 @@ const PHYSIONET_CLASSES: &[Class] = &[
     },
 ];
 
-/// Recall floors, set just below what the detectors achieve (name 60.5 %, date 78.6 %, phone
+/// Recall floors, set just below what the detectors achieve (name 69.1 %, date 77.5 %, phone
 /// 75.5 % when set), so a regression fails. Raise them when the detectors improve.
-const PHYSIONET_FLOORS: &[(&str, f64)] = &[("name", 0.58), ("date", 0.77), ("phone", 0.74)];
+const PHYSIONET_FLOORS: &[(&str, f64)] = &[("name", 0.67), ("date", 0.76), ("phone", 0.74)];
 
 fn physionet_class(t: &str) -> Option<usize> {
     let name = match t {
@@ -926,11 +948,13 @@ const SYNTH_CLASSES: &[Class] = &[
 /// Recall floors, set just below what the detectors achieve. Low ones are by design: GPE is
 /// mostly countries and foreign cities (no gazetteer; HIPAA's geographic identifiers are below
 /// the state), AGE is mostly under 90 (not an identifier under Safe Harbor), addresses and ZIP
-/// codes are mostly non-US, and datetimes are machine timestamps (excluded as not PHI).
+/// codes are mostly non-US, and datetimes are machine timestamps (excluded as not PHI), bare
+/// years and weekdays (a year alone is no identifier under Safe Harbor: issue 9 counts a year
+/// on its own as a false alarm, so none is reported since).
 const SYNTH_FLOORS: &[(&str, f64)] = &[
-    ("name", 0.37),
+    ("name", 0.39),
     ("address", 0.10),
-    ("date", 0.45),
+    ("date", 0.22),
     ("phone", 0.58),
     ("email", 0.98),
     ("ssn", 0.95),

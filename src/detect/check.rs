@@ -46,6 +46,8 @@ pub fn check(engine: &Engine) -> Report {
                         names.join(", ")
                     )
                 })
+            } else if spec.structural {
+                (!structure_found(engine, ex)).then(|| "example not matched".to_string())
             } else {
                 (found_by_rule(ex) == 0).then(|| "example not detected".to_string())
             };
@@ -61,6 +63,8 @@ pub fn check(engine: &Engine) -> Report {
             report.examples += 1;
             let problem = if spec.exclude {
                 None // an exclusion's negative examples only document what it leaves alone
+            } else if spec.structural {
+                structure_found(engine, ex).then(|| "negative example matched".to_string())
             } else {
                 (found_by_rule(ex) > 0).then(|| "negative example detected".to_string())
             };
@@ -74,4 +78,12 @@ pub fn check(engine: &Engine) -> Report {
         }
     }
     report
+}
+
+/// Whether a structural rule (URLs) matched somewhere in `text`.
+fn structure_found(engine: &Engine, text: &str) -> bool {
+    let mut scratch = super::Scratch::default();
+    let mut out = Vec::new();
+    engine.detect_into(text, None, &mut scratch, &mut out);
+    !engine.structure(&scratch).is_empty()
 }

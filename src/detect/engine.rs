@@ -17,8 +17,9 @@ use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 use regex_automata::{Input, PatternSet};
 
-use super::names::{NameHit, NameModel};
+use super::names::{self, NameHit, NameKey, NameModel};
 use super::rules::{RuleSet, RuleSpec};
+use super::url;
 use super::validators::{self, Validator};
 use super::{Category, Finding};
 
@@ -91,9 +92,17 @@ pub struct Scratch {
     key_hits: Vec<Hit>,
     key_buf: String,
     /// Field keys repeat (a few hundred distinct ones): their context hits are computed once.
-    key_cache: foldhash::HashMap<String, Vec<Hit>>,
+    key_cache: foldhash::HashMap<String, (Vec<Hit>, NameKey)>,
+    /// What the current field's key says about names in its value.
+    name_key: NameKey,
     excluded: Vec<(usize, usize)>,
     set: Option<PatternSet>,
+    /// Spans found by structural rules (URLs) in the last string, sorted by start.
+    structure: Vec<(usize, usize)>,
+    /// Scratch for scanning the decoded inside of URLs (one level deep: `None` inside it).
+    url: Option<Box<(url::UrlScratch, Scratch)>>,
+    /// Set while scanning a decoded URL part, so URLs inside it are not taken apart again.
+    inside_url: bool,
     captures: Vec<Option<regex_automata::util::captures::Captures>>,
 }
 
@@ -116,7 +125,8 @@ impl Engine {
         let mut patterns: Vec<String> = Vec::new();
         let mut terms: Vec<Vec<Term>> = Vec::new();
         let mut add_term = |word: &str, term: Term| {
-            let key = word.trim().to_ascii_lowercase();
+            // as the walk reads text (see NORMALISE): `post-op` is stored as `post op`
+            let key = word.trim().to_ascii_lowercase().replace(['-', '_'], " ");
             if key.is_empty() {
                 return;
             }
@@ -184,6 +194,9 @@ impl Engine {
                 for w in &n.greetings {
                     add_term(w, Term::Name(NameHit::Greeting));
                 }
+                for w in &n.cues {
+                    add_term(w, Term::Name(NameHit::Cue));
+                }
                 names = Some(NameModel::new(rule));
             }
             let mut extractor = None;
@@ -222,8 +235,11 @@ impl Engine {
         let mut first_bytes = [false; 256];
         for p in &patterns {
             let b = p.as_bytes()[0];
-            first_bytes[b.to_ascii_lowercase() as usize] = true;
-            first_bytes[b.to_ascii_uppercase() as usize] = true;
+            for raw in 0..=255u8 {
+                if NORMALISE[raw as usize].eq_ignore_ascii_case(&b) {
+                    first_bytes[raw as usize] = true;
+                }
+            }
         }
         let longest_term = patterns.iter().map(String::len).max().unwrap_or(0);
         let pattern_set = if pattern_sources.is_empty() {
@@ -290,24 +306,12 @@ impl Engine {
         scratch.hits.clear();
         scratch.key_hits.clear();
         scratch.excluded.clear();
+        scratch.structure.clear();
         let bytes = text.as_bytes();
         self.find_terms(bytes, &mut scratch.hits);
+        scratch.name_key = NameKey::None;
         if let Some(key) = key {
-            if let Some(hits) = scratch.key_cache.get(key) {
-                scratch.key_hits.extend_from_slice(hits);
-            } else {
-                split_key_words(key, &mut scratch.key_buf);
-                self.find_terms(scratch.key_buf.as_bytes(), &mut scratch.key_hits);
-                for h in &mut scratch.key_hits {
-                    // the key sits before the text: its words are context at position 0
-                    (h.start, h.end) = (0, 0);
-                }
-                if scratch.key_cache.len() < KEY_CACHE_MAX {
-                    scratch
-                        .key_cache
-                        .insert(key.to_string(), scratch.key_hits.clone());
-                }
-            }
+            self.key_context(key, scratch);
         }
 
         if let Some(set) = &self.pattern_set {
@@ -344,7 +348,10 @@ impl Engine {
         }
 
         if let Some(names) = &self.names {
-            names.find(self, text, scratch, out);
+            names.find(self, text, scratch.name_key, scratch, out);
+        }
+        if !scratch.inside_url {
+            self.scan_inside_urls(text, scratch, out);
         }
 
         let excluded = &scratch.excluded;
@@ -368,6 +375,53 @@ impl Engine {
         dedup_same_category(out, first_new);
     }
 
+    /// Every URL found so far (`out[from..]`) taken apart: query values and path segments,
+    /// decoded, scanned with their names as keys, findings mapped back (see `detect::url`).
+    fn scan_inside_urls(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        scratch.structure.sort_unstable();
+        for i in 0..scratch.structure.len() {
+            let (start, end) = scratch.structure[i];
+            let mut sub = scratch.url.take().unwrap_or_default();
+            let (us, inner) = &mut *sub;
+            inner.inside_url = true;
+            let mut parts = std::mem::take(&mut us.parts);
+            url::parts(text.as_bytes(), start, end, &mut parts);
+            for part in &parts {
+                if !url::decode_part(text.as_bytes(), part, us) {
+                    continue;
+                }
+                us.found.clear();
+                let key = (!us.key.text.is_empty()).then_some(us.key.text.as_str());
+                self.detect_into(&us.value.text, key, inner, &mut us.found);
+                url::map_back(us, out);
+            }
+            us.parts = parts;
+            scratch.url = Some(sub);
+        }
+    }
+
+    /// The field key's words as context hits at position 0 (the key sits before the text), and
+    /// what the key says about names; both cached per distinct key.
+    fn key_context(&self, key: &str, scratch: &mut Scratch) {
+        if let Some((hits, name_key)) = scratch.key_cache.get(key) {
+            scratch.key_hits.extend_from_slice(hits);
+            scratch.name_key = *name_key;
+            return;
+        }
+        split_key_words(key, &mut scratch.key_buf);
+        self.find_terms(scratch.key_buf.as_bytes(), &mut scratch.key_hits);
+        for h in &mut scratch.key_hits {
+            (h.start, h.end) = (0, 0);
+        }
+        scratch.name_key = names::name_key(&scratch.key_buf);
+        if scratch.key_cache.len() < KEY_CACHE_MAX {
+            scratch.key_cache.insert(
+                key.to_string(),
+                (scratch.key_hits.clone(), scratch.name_key),
+            );
+        }
+    }
+
     /// Every term that starts and ends on a word boundary, sorted by start (then end).
     ///
     /// Terms only count as whole words, so instead of an unanchored Aho-Corasick pass (which
@@ -384,7 +438,7 @@ impl Engine {
             }
             let mut sid = self.anchored_start;
             for (j, &b) in bytes.iter().enumerate().skip(i) {
-                sid = nfa.next_state(Anchored::Yes, sid, b);
+                sid = nfa.next_state(Anchored::Yes, sid, NORMALISE[b as usize]);
                 if nfa.is_special(sid) {
                     if nfa.is_dead(sid) {
                         break;
@@ -423,6 +477,10 @@ impl Engine {
             }
             if rule.spec.exclude {
                 scratch.excluded.push((start, end));
+                return;
+            }
+            if rule.spec.structural {
+                scratch.structure.push((start, end));
                 return;
             }
             if let Some(v) = rule.validator
@@ -534,6 +592,11 @@ impl Engine {
         Some(c.clamp(0.0, 1.0))
     }
 
+    /// Spans of the structural rules' matches (URLs) in the string last scanned with `scratch`.
+    pub fn structure<'s>(&self, scratch: &'s Scratch) -> &'s [(usize, usize)] {
+        &scratch.structure
+    }
+
     pub(crate) fn term_kinds(&self, pattern: u32) -> &[Term] {
         &self.terms[pattern as usize]
     }
@@ -571,6 +634,22 @@ fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
         }
     }
 }
+
+/// Bytes as the term walk sees them: `-` and `_` read as a space, so `flu_shot_drive`,
+/// `post-op` and `post op` all meet the same terms (tags and keys join words with them). One
+/// byte for one byte, so spans stay those of the text.
+const NORMALISE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b'-' | b'_' => b' ',
+            b => b,
+        };
+        i += 1;
+    }
+    t
+};
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80

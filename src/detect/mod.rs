@@ -7,6 +7,7 @@ pub mod check;
 pub mod engine;
 mod names;
 pub mod rules;
+mod url;
 pub mod validators;
 
 pub use category::{Category, Kind};

@@ -1,8 +1,14 @@
 //! Person names. A regex cannot tell "Maria" from "March", so names come from public first/last
 //! name dictionaries (in the shared automaton) graded by what surrounds them: capitalisation,
-//! a following surname, an honorific before ("Dr. Okafor") or a greeting ("Hi Maria").
-//! All-uppercase text (clinical notes, shouted SMS) carries no capitalisation signal, so there a
-//! name needs a second token or an honorific.
+//! a following surname or initial, an honorific before ("Dr. Okafor"), a greeting ("Hi Maria")
+//! or a cue word ("for DAVID", "patient maria", "my son Liam"), and the field's key
+//! (`caller_name`, `patient`).
+//!
+//! Capitalisation is the strongest signal in running text, but people type names in lower case
+//! and shout them in capitals: right after a greeting, honorific or cue a dictionary name counts
+//! in any case, and so does a first name followed by a dictionary surname. All-uppercase text
+//! (clinical notes, shouted SMS) carries no capitalisation signal, so there a lone name needs a
+//! second token, an honorific or a cue.
 
 use super::Finding;
 use super::engine::{Engine, Hit, Scratch, Term};
@@ -13,6 +19,8 @@ pub enum NameHit {
     Last,
     Title,
     Greeting,
+    /// A word that announces a person: "for", "patient", "my son".
+    Cue,
 }
 
 pub struct NameModel {
@@ -21,10 +29,14 @@ pub struct NameModel {
 
 const TITLE_NAME: f32 = 0.85;
 const GREETING_NAME: f32 = 0.8;
+const CUE_NAME: f32 = 0.65;
 const FIRST_LAST: f32 = 0.8;
+const FIRST_INITIAL: f32 = 0.7;
 const FIRST_CAPITALISED: f32 = 0.55;
 const LONE_FIRST: f32 = 0.35;
 const LONE_LAST: f32 = 0.3;
+/// The value of a field whose key names a person (`patient_name`, `caller_name`).
+const KEYED_NAME: f32 = 0.85;
 /// A name run has at most this many tokens ("Mary Ann Smith-Jones" is three).
 const MAX_TOKENS: usize = 3;
 
@@ -34,6 +46,26 @@ struct Kinds {
     last: bool,
     title: bool,
     greeting: bool,
+    cue: bool,
+}
+
+/// What a field's key says about its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameKey {
+    /// Nothing about names.
+    #[default]
+    None,
+    /// A person's name field (`patient_name`, `first_name`, `caller_name`): its value is a name.
+    Person,
+    /// A field named for a person or for a name in general (`patient`, `customer`, `name`):
+    /// a value that reads as a name and holds a dictionary name is one, in any case.
+    PersonOrName,
+}
+
+/// The text being graded and what is known about it.
+struct View<'a> {
+    bytes: &'a [u8],
+    caps_mode: bool,
 }
 
 impl NameModel {
@@ -41,72 +73,145 @@ impl NameModel {
         NameModel { rule }
     }
 
-    pub fn find(&self, engine: &Engine, text: &str, scratch: &Scratch, out: &mut Vec<Finding>) {
+    pub fn find(
+        &self,
+        engine: &Engine,
+        text: &str,
+        key: NameKey,
+        scratch: &Scratch,
+        out: &mut Vec<Finding>,
+    ) {
+        if key == NameKey::Person
+            && let Some(end) = whole_value_name(text.as_bytes())
+        {
+            out.push(Finding::new(0, end, super::Category::Name, self.rule, KEYED_NAME));
+            return;
+        }
         let hits = engine.hits(scratch);
         if !hits.iter().any(|h| self.kinds(engine, h).any()) {
             return;
         }
-        let bytes = text.as_bytes();
-        let caps_mode = mostly_uppercase(bytes);
+        if key == NameKey::PersonOrName
+            && let Some(end) = whole_value_name(text.as_bytes())
+            && hits.iter().any(|h| {
+                let k = self.kinds(engine, h);
+                k.first || k.last
+            })
+        {
+            out.push(Finding::new(0, end, super::Category::Name, self.rule, KEYED_NAME - 0.1));
+            return;
+        }
+        let view = View {
+            bytes: text.as_bytes(),
+            caps_mode: mostly_uppercase(text.as_bytes()),
+        };
         let mut covered_to = 0;
         for (i, h) in hits.iter().enumerate() {
             if h.start < covered_to {
                 continue;
             }
-            let k = self.kinds(engine, h);
-            let (start, base) = if k.title || k.greeting {
-                let Some(next) = next_token(bytes, h.end) else {
-                    continue;
-                };
-                let nk = self.kinds_at(engine, hits, i + 1, next.0);
-                if !capitalised(&bytes[next.0..next.1], caps_mode) || nk.title || nk.greeting {
-                    continue;
-                }
-                if k.title {
-                    (next.0, TITLE_NAME - if caps_mode { 0.1 } else { 0.0 })
-                } else if nk.first || nk.last {
-                    (next.0, GREETING_NAME)
-                } else {
-                    continue;
-                }
-            } else if k.first || k.last {
-                if !capitalised(&bytes[h.start..h.end], caps_mode) {
-                    continue;
-                }
-                let base = match next_token(bytes, h.end) {
-                    Some(next) if capitalised(&bytes[next.0..next.1], caps_mode) => {
-                        let nk = self.kinds_at(engine, hits, i + 1, next.0);
-                        if nk.title || nk.greeting {
-                            if k.first { LONE_FIRST } else { LONE_LAST }
-                        } else if k.first && nk.last {
-                            FIRST_LAST
-                        } else if k.first && !caps_mode {
-                            FIRST_CAPITALISED
-                        } else if k.first {
-                            LONE_FIRST
-                        } else {
-                            LONE_LAST
-                        }
-                    }
-                    _ if k.first => LONE_FIRST,
-                    _ => LONE_LAST,
-                };
-                (h.start, base)
-            } else {
+            let Some((start, base)) = self.candidate(engine, hits, i, &view) else {
                 continue;
             };
-            let end = run_end(bytes, start, caps_mode);
+            let end = run_end(view.bytes, start, view.caps_mode);
             if let Some(c) = engine.score_from(self.rule, base, start, end, scratch) {
-                out.push(Finding::new(
-                    start,
-                    end,
-                    super::Category::Name,
-                    self.rule,
-                    c,
-                ));
+                out.push(Finding::new(start, end, super::Category::Name, self.rule, c));
                 covered_to = end;
             }
         }
+    }
+
+    /// Where a name starts at or after hit `i`, and its base confidence.
+    fn candidate(&self, engine: &Engine, hits: &[Hit], i: usize, v: &View) -> Option<(usize, f32)> {
+        let h = &hits[i];
+        let k = self.kinds(engine, h);
+        if k.title || k.greeting || k.cue {
+            // a cue word that is also a name ("Will", "Dean") may still be the name itself
+            if let Some(found) = self.after_cue(engine, hits, i, k, v) {
+                return Some(found);
+            }
+        }
+        if k.first || k.last {
+            return self.dictionary_name(engine, hits, i, k, v);
+        }
+        None
+    }
+
+    /// The word after an honorific, greeting or cue: a name when the dictionaries know it (in
+    /// any case), or, after an honorific, when it is capitalised.
+    fn after_cue(
+        &self,
+        engine: &Engine,
+        hits: &[Hit],
+        i: usize,
+        k: Kinds,
+        v: &View,
+    ) -> Option<(usize, f32)> {
+        let next = next_token(v.bytes, hits[i].end)?;
+        let nk = self.kinds_at(engine, hits, i + 1, next.0);
+        if nk.title || nk.greeting || nk.cue {
+            return None;
+        }
+        let tok = &v.bytes[next.0..next.1];
+        let known = nk.first || nk.last;
+        let caps_penalty = if v.caps_mode { 0.1 } else { 0.0 };
+        if k.title && capitalised(tok, v.caps_mode) {
+            Some((next.0, TITLE_NAME - caps_penalty))
+        } else if k.title && known {
+            Some((next.0, TITLE_NAME - 0.15))
+        } else if k.greeting && known {
+            Some((next.0, GREETING_NAME))
+        } else if k.cue && (nk.first || (nk.last && capitalised(tok, v.caps_mode))) {
+            Some((next.0, CUE_NAME))
+        } else {
+            None
+        }
+    }
+
+    /// A dictionary first or last name on its own: graded by its case and the next word.
+    fn dictionary_name(
+        &self,
+        engine: &Engine,
+        hits: &[Hit],
+        i: usize,
+        k: Kinds,
+        v: &View,
+    ) -> Option<(usize, f32)> {
+        let h = &hits[i];
+        let tok = &v.bytes[h.start..h.end];
+        let next = next_token(v.bytes, h.end);
+        let nk = next.map(|n| self.kinds_at(engine, hits, i + 1, n.0));
+        // "DAVID SMITH" / "maria lopez": two dictionary names in a row, whatever their case
+        if k.first
+            && let (Some(n), Some(nk)) = (next, nk)
+            && nk.last
+            && !(nk.title || nk.greeting)
+            && same_case_shape(tok, &v.bytes[n.0..n.1])
+            && tok.len() > 1
+        {
+            return Some((h.start, FIRST_LAST));
+        }
+        if !capitalised(tok, v.caps_mode) {
+            return None;
+        }
+        let base = match next {
+            Some(n) if is_initial(v.bytes, n) && k.first => FIRST_INITIAL,
+            Some(n) if capitalised(&v.bytes[n.0..n.1], v.caps_mode) => {
+                let nk = nk.unwrap_or_default();
+                if nk.title || nk.greeting {
+                    if k.first { LONE_FIRST } else { LONE_LAST }
+                } else if k.first && !v.caps_mode {
+                    FIRST_CAPITALISED
+                } else if k.first {
+                    LONE_FIRST
+                } else {
+                    LONE_LAST
+                }
+            }
+            _ if k.first => LONE_FIRST,
+            _ => LONE_LAST,
+        };
+        Some((h.start, base))
     }
 
     fn kinds(&self, engine: &Engine, h: &Hit) -> Kinds {
@@ -117,6 +222,7 @@ impl NameModel {
                 Term::Name(NameHit::Last) => k.last = true,
                 Term::Name(NameHit::Title) => k.title = true,
                 Term::Name(NameHit::Greeting) => k.greeting = true,
+                Term::Name(NameHit::Cue) => k.cue = true,
                 _ => {}
             }
         }
@@ -141,12 +247,92 @@ impl Kinds {
             last: self.last || o.last,
             title: self.title || o.title,
             greeting: self.greeting || o.greeting,
+            cue: self.cue || o.cue,
         }
     }
 
     fn any(self) -> bool {
-        self.first || self.last || self.title || self.greeting
+        self.first || self.last || self.title || self.greeting || self.cue
     }
+}
+
+/// What a field's key (already split into words, e.g. `caller name`) says about its value.
+pub fn name_key(key_words: &str) -> NameKey {
+    const NOT_PERSON: &[&str] = &[
+        "friendly", "flow", "service", "queue", "workflow", "file", "host", "user", "app",
+        "event", "template", "campaign", "brand", "product", "activity", "domain", "bucket",
+        "table", "stream", "topic", "function", "field", "column", "class", "device", "worker",
+        "agent", "account", "sender", "company", "business", "organization", "org", "step",
+        "widget", "channel", "sink", "key", "param", "parameter", "attribute", "header", "type",
+        "method", "region", "zone", "project", "display", "unique", "resource", "role", "team",
+        "list", "group", "location", "site", "facility", "clinic", "practice", "provider",
+    ];
+    const PERSON: &[&str] = &[
+        "patient", "customer", "caller", "callee", "client", "member", "contact", "recipient",
+        "guardian", "parent", "caregiver", "subscriber", "beneficiary", "insured", "person",
+        "first", "last", "full", "given", "family", "middle", "sur", "legal", "maiden", "nok",
+        "kin", "emergency", "child", "spouse", "mother", "father", "pt",
+    ];
+    let mut words = key_words.split(' ').filter(|w| !w.is_empty());
+    let lower: Vec<String> = words.by_ref().map(str::to_ascii_lowercase).collect();
+    let has = |list: &[&str]| lower.iter().any(|w| list.contains(&w.as_str()));
+    let named = lower
+        .iter()
+        .any(|w| matches!(w.as_str(), "name" | "names" | "firstname" | "lastname" | "fullname" | "surname"));
+    if named && has(PERSON) && !has(NOT_PERSON) {
+        NameKey::Person
+    } else if lower.len() == 1 && matches!(lower[0].as_str(), "firstname" | "lastname" | "fullname" | "surname" | "patientname" | "customername" | "callername") {
+        NameKey::Person
+    } else if lower.len() <= 2
+        && (named || has(PERSON))
+        && !has(NOT_PERSON)
+        && !lower.iter().any(|w| matches!(w.as_str(), "id" | "sid" | "number" | "no" | "count" | "type"))
+    {
+        NameKey::PersonOrName
+    } else {
+        NameKey::None
+    }
+}
+
+/// A whole field value that reads as a name: one to four words of letters (an initial, an
+/// apostrophe or hyphen allowed), nothing else. Returns its end (trailing spaces excluded).
+fn whole_value_name(bytes: &[u8]) -> Option<usize> {
+    let trimmed_end = bytes.len() - bytes.iter().rev().take_while(|b| **b == b' ').count();
+    let body = &bytes[..trimmed_end];
+    if body.is_empty() || body[0] == b' ' {
+        return None;
+    }
+    let words: Vec<&[u8]> = body.split(|b| *b == b' ' || *b == b',').filter(|w| !w.is_empty()).collect();
+    let ok = (1..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'\'' | b'-' | b'.') || *b >= 0x80)
+                && w.iter().any(|b| b.is_ascii_alphabetic() || *b >= 0x80)
+        });
+    ok.then_some(trimmed_end)
+}
+
+/// `Maria` and `LOPEZ`, or `maria` and `lopez`, or `Maria` and `Lopez`: the pair is typed one
+/// way (a capitalised word before a lower-case one is a sentence start, not a name).
+fn same_case_shape(a: &[u8], b: &[u8]) -> bool {
+    let shape = |t: &[u8]| -> u8 {
+        if t.iter().all(|c| !c.is_ascii_lowercase()) {
+            0 // ALL CAPS
+        } else if t.iter().all(|c| !c.is_ascii_uppercase()) {
+            1 // lower
+        } else if t[0].is_ascii_uppercase() {
+            2 // Capitalised
+        } else {
+            3
+        }
+    };
+    let (sa, sb) = (shape(a), shape(b));
+    sa == sb && sa != 3
+}
+
+/// A single capital letter, optionally with a dot, followed by the end or a non-letter: the
+/// initial in "Maria G." or "John Q Public".
+fn is_initial(bytes: &[u8], tok: (usize, usize)) -> bool {
+    tok.1 - tok.0 == 1 && bytes[tok.0].is_ascii_uppercase()
 }
 
 fn mostly_uppercase(bytes: &[u8]) -> bool {
@@ -172,7 +358,7 @@ fn capitalised(tok: &[u8], caps_mode: bool) -> bool {
 
 /// The next word after `pos`, skipping one honorific dot and spaces: (start, end).
 fn next_token(bytes: &[u8], mut pos: usize) -> Option<(usize, usize)> {
-    if bytes.get(pos) == Some(&b'.') {
+    if matches!(bytes.get(pos), Some(b'.' | b':')) {
         pos += 1;
     }
     if bytes.get(pos) == Some(&b',') {
@@ -221,6 +407,21 @@ fn run_end(bytes: &[u8], start: usize, caps_mode: bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_that_name_people() {
+        assert_eq!(name_key("patient name"), NameKey::Person);
+        assert_eq!(name_key("caller Name"), NameKey::Person);
+        assert_eq!(name_key("firstname"), NameKey::Person);
+        assert_eq!(name_key("friendly name"), NameKey::None);
+        assert_eq!(name_key("patient"), NameKey::PersonOrName);
+        assert_eq!(name_key("name"), NameKey::PersonOrName);
+        assert_eq!(name_key("patient id"), NameKey::None);
+        assert_eq!(name_key("flow name"), NameKey::None);
+        assert_eq!(whole_value_name(b"maria lopez"), Some(11));
+        assert_eq!(whole_value_name(b"O'Neil, Mary-Kate "), Some(17));
+        assert_eq!(whole_value_name(b"Room 12"), None);
+    }
 
     #[test]
     fn tokens_and_runs() {

@@ -33,6 +33,12 @@ pub struct RuleSpec {
     /// Regex (regex-automata syntax, ASCII classes). A named group `value` narrows the finding
     /// to that group, so a pattern can require a label ("MRN:") without reporting it.
     pub pattern: Option<String>,
+    /// Label phrases ("member id", "mrn", "npi") for a labelled-identifier rule: `{labels}` in
+    /// `pattern` becomes an alternation of them, and they join the positive context words, so
+    /// the same list finds "Member ID: XGH-1234" in text and a bare token under a `member_id`
+    /// key. One mechanism for every label → token format instead of one regex per format.
+    #[serde(default)]
+    pub labels: Vec<String>,
     /// Vocabulary files, relative to the detectors directory.
     #[serde(default)]
     pub vocabulary: Vec<String>,
@@ -53,6 +59,12 @@ pub struct RuleSpec {
     pub strong: bool,
     #[serde(default)]
     pub exclude: bool,
+    /// Finds structure the engine looks inside rather than a finding of its own: a URL is no
+    /// identifier by itself (a portal link with an opaque token is the compliant pattern), but
+    /// its query values and path segments are scanned, and what is found there sits in a URL.
+    /// Its matches are available as `Scratch::structure` spans, never in the findings.
+    #[serde(default)]
+    pub structural: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -70,6 +82,10 @@ pub struct NamesSpec {
     /// Greetings: a dictionary name right after one is a name ("Hi Maria", "Dear John").
     #[serde(default)]
     pub greetings: Vec<String>,
+    /// Cue words: a dictionary first name right after one is a name in any case ("for DAVID",
+    /// "patient maria", "my son liam").
+    #[serde(default)]
+    pub cues: Vec<String>,
 }
 
 /// Words near a candidate that raise or lower its confidence.
@@ -172,7 +188,9 @@ impl RuleSet {
             }
             let file: RuleFile =
                 toml::from_str(text).with_context(|| format!("detector file {path}"))?;
-            for rule in file.rule {
+            for mut rule in file.rule {
+                expand_labels(&mut rule)
+                    .with_context(|| format!("rule `{}` ({path})", rule.id))?;
                 if let Some(prev) = set.origin.insert(rule.id.clone(), path.clone()) {
                     bail!(
                         "rule id `{}` is defined twice: in {prev} and {path}; ids must be unique",
@@ -246,6 +264,45 @@ impl RuleSet {
         }
         Ok(())
     }
+}
+
+/// `{labels}` in the pattern → `(?:label|label…)`, each label's spaces, `_` and `-` matching
+/// any run of those (so `member id`, `member_id` and `Member-ID` agree); the labels also become
+/// positive context words.
+fn expand_labels(rule: &mut RuleSpec) -> Result<()> {
+    let has_slot = rule.pattern.as_deref().is_some_and(|p| p.contains("{labels}"));
+    if rule.labels.is_empty() {
+        if has_slot {
+            bail!("`{{labels}}` in the pattern but no `labels` list");
+        }
+        return Ok(());
+    }
+    if !has_slot {
+        bail!("`labels` given but the pattern has no `{{labels}}` slot");
+    }
+    let mut labels = rule.labels.clone();
+    // longest first: the alternation is leftmost-first
+    labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
+    let alternation = labels
+        .iter()
+        .map(|l| {
+            l.split([' ', '_', '-'])
+                .filter(|w| !w.is_empty())
+                .map(regex::escape)
+                .collect::<Vec<_>>()
+                .join(r"[\s_-]*")
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    let pattern = rule.pattern.take().unwrap_or_default();
+    rule.pattern = Some(pattern.replace("{labels}", &format!("(?:{alternation})")));
+    for l in &rule.labels {
+        let word = l.replace(['_', '-'], " ");
+        if !rule.context.positive.contains(&word) {
+            rule.context.positive.push(word);
+        }
+    }
+    Ok(())
 }
 
 fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {

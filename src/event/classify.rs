@@ -321,6 +321,32 @@ pub fn visit_addresses(v: &Value, f: &mut dyn FnMut(&str, &str)) {
     go(v, "", f);
 }
 
+/// A routing address that Flex copies into task attributes (`from`, `to`, and `name`, which holds
+/// the caller's number or identity): policy.md counts it as an address, not a customer record.
+/// Only address-shaped values qualify: a `name` that holds a person's name is PHI there.
+pub fn is_routing_copy(key: &str, value: &str) -> bool {
+    let routing_key = is_address_key(key)
+        || ["name", "channel_address", "customer_address", "conversation_address"]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k));
+    routing_key && looks_like_address(value)
+}
+
+/// A phone number, a channel address (`whatsapp:+1…`, `client:agent`, `sip:…`) or an email.
+fn looks_like_address(value: &str) -> bool {
+    let v = value.trim();
+    let channel_prefix = ["whatsapp:", "messenger:", "rcs:", "client:", "sip:", "tel:"]
+        .iter()
+        .any(|p| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p));
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let phone = digits >= 7
+        && v
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b' ' | b'-' | b'(' | b')' | b'.'));
+    let email = v.contains('@') && !v.contains(' ');
+    channel_prefix || phone || email
+}
+
 fn is_address_key(key: &str) -> bool {
     ADDRESS_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
@@ -381,6 +407,15 @@ mod tests {
             ),
             Location::Tag
         );
+    }
+
+    #[test]
+    fn flex_routing_copies_are_addresses_only_when_address_shaped() {
+        assert!(is_routing_copy("from", "+14155550100"));
+        assert!(is_routing_copy("name", "whatsapp:+14155550100"));
+        assert!(is_routing_copy("name", "client:agent_7"));
+        assert!(!is_routing_copy("name", "Maria Lopez"));
+        assert!(!is_routing_copy("dob", "+14155550100"));
     }
 
     #[test]

@@ -86,6 +86,29 @@ pub struct Seen {
     pub category: Category,
     /// The rule that found it marks its values as strong identifiers (date of birth).
     pub strong: bool,
+    /// Something ties the value to a patient. False for a date with no person-tie around it
+    /// (no `dob`/`appt` key, no "admitted"/"appointment" nearby: a send date, a schedule, a
+    /// copyright year is not an identifier, Safe Harbor counts dates *related to an
+    /// individual*), and for a TaskRouter worker's own name or email (the agent, not a patient).
+    pub tied: bool,
+}
+
+/// A date scored at least this high had a person-tie word or key around it (the date rules'
+/// base confidences are below it and their positive context lifts them above).
+pub const DATE_TIE_CONFIDENCE: f32 = 0.7;
+
+impl Seen {
+    /// What the policy sees of a finding of `category` with `confidence`, found by a rule that
+    /// does (or does not) mark strong identifiers.
+    pub fn new(location: Location, category: Category, strong: bool, confidence: f32) -> Seen {
+        let tied = category != Category::Date || strong || confidence >= DATE_TIE_CONFIDENCE - 1e-4;
+        Seen {
+            location,
+            category,
+            strong,
+            tied,
+        }
+    }
 }
 
 impl Seen {
@@ -94,7 +117,7 @@ impl Seen {
     }
     /// A URL alone identifies nobody: it counts through what it carries (phi-in-url).
     fn is_identifier(&self) -> bool {
-        self.category.kind() == Kind::Identifier && self.category != Category::Url
+        self.category.kind() == Kind::Identifier && self.category != Category::Url && self.tied
     }
     fn is_strong(&self) -> bool {
         self.strong || self.category.is_strong_identifier()
@@ -198,7 +221,9 @@ impl Policy {
             );
         }
 
-        if at(Location::Attributes).any(|(_, s)| s.is_phi()) {
+        // attributes are the customer record a contact centre keeps about its patients: an
+        // identifier alone counts there, as in tags (policy.md)
+        if at(Location::Attributes).any(|(_, s)| s.is_identifier() || s.is_health()) {
             push(
                 &mut out,
                 PHI_IN_ATTRIBUTES,
@@ -299,11 +324,7 @@ mod tests {
     use super::*;
 
     fn seen(location: Location, category: Category) -> Seen {
-        Seen {
-            location,
-            category,
-            strong: false,
-        }
+        Seen::new(location, category, false, 0.9)
     }
     fn facts(channel: Channel, parties: &[Geo]) -> EventFacts<'_> {
         EventFacts {
@@ -354,11 +375,7 @@ mod tests {
         assert_eq!(rules(&v), [PHI_IN_LOG]);
         let v = p.evaluate(&f, &[seen(Location::Log, Category::Ssn)]);
         assert_eq!(rules(&v), [PHI_IN_LOG]);
-        let dob = Seen {
-            location: Location::Log,
-            category: Category::Date,
-            strong: true,
-        };
+        let dob = Seen::new(Location::Log, Category::Date, true, 0.6);
         assert_eq!(rules(&p.evaluate(&f, &[dob])), [PHI_IN_LOG]);
     }
 
@@ -381,6 +398,26 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn dates_count_only_when_tied_to_a_person() {
+        let p = Policy::new(PolicyConfig::default());
+        let f = facts(Channel::Sms, &[]);
+        let send_date = Seen::new(Location::Tag, Category::Date, false, 0.6);
+        assert!(p.evaluate(&f, &[send_date]).is_empty());
+        let appt = Seen::new(Location::Tag, Category::Date, false, 0.9);
+        assert_eq!(rules(&p.evaluate(&f, &[appt])), [PHI_IN_TAG]);
+    }
+
+    #[test]
+    fn identifiers_alone_count_in_attributes() {
+        let p = Policy::new(PolicyConfig::default());
+        let v = p.evaluate(
+            &facts(Channel::Unknown, &[]),
+            &[seen(Location::Attributes, Category::Email)],
+        );
+        assert_eq!(rules(&v), [PHI_IN_ATTRIBUTES]);
     }
 
     #[test]

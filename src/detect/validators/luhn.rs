@@ -1,7 +1,8 @@
 //! Payment card numbers (PAN): 13–19 digits (separators ignored), passing the Luhn mod-10 check
 //! of ISO/IEC 7812-1, not all zeros, and starting with a known issuer prefix (IIN ranges as
 //! published by the networks: Visa 4; Mastercard 51–55 and 2221–2720; Amex 34/37, 15 digits;
-//! Discover 6011, 644–649, 65; Diners Club 300–305, 36, 38; JCB 3528–3589; UnionPay 62).
+//! Discover 6011, 644–649, 65; Diners Club 300–305, 36, 38; JCB 3528–3589; UnionPay 62;
+//! Maestro 5018, 5020, 5038, 5893, 6304, 6759, 6761–6763; Dankort 5019; UATP 1, 15 digits).
 
 use super::digit_array;
 
@@ -33,11 +34,18 @@ fn known_issuer(d: &[u32]) -> bool {
     let (p2, p3, p4) = (prefix(2), prefix(3), prefix(4));
     match d[0] {
         4 => true,                                  // Visa
-        5 => (51..=55).contains(&p2),               // Mastercard
+        1 => d.len() == 15,                         // UATP
+        5 => (51..=55).contains(&p2) || [5018, 5019, 5020, 5038, 5893].contains(&p4), // Mastercard, Maestro, Dankort
         2 => (2221..=2720).contains(&p4),           // Mastercard 2-series
         3 if p2 == 34 || p2 == 37 => d.len() == 15, // Amex
         3 => (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || (3528..=3589).contains(&p4),
-        6 => p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || p2 == 62,
+        6 => {
+            p4 == 6011
+                || (644..=649).contains(&p3)
+                || p2 == 65
+                || p2 == 62
+                || [6304, 6759, 6761, 6762, 6763].contains(&p4) // Maestro
+        }
         _ => false,
     }
 }
@@ -58,6 +66,9 @@ mod tests {
             "5555555555554444",    // Mastercard
             "2223003122003222",    // Mastercard 2-series
             "6011111111111117",    // Discover
+            "6759649826438453",    // Maestro UK
+            "5019717010103742",    // Dankort
+            "122000000000003",     // UATP
             "3056930009020004",    // Diners Club
             "36227206271667",      // Diners Club, 14 digits
             "3530111333300000",    // JCB
