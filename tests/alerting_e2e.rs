@@ -532,6 +532,16 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
         "prometheus scrapes both phiscan instances:\n{}",
         prom.log()
     );
+    // the counters the rules watch exist at 0 before the first leak: increase() needs a sample
+    // before the first increment, or the first leak after a start would never fire
+    let zero = prom
+        .query("phiscan_violations_total{rule=\"phi-in-tag\",severity=\"critical\"} == 0")
+        .unwrap();
+    assert_eq!(
+        zero.len(),
+        2,
+        "phi-in-tag starts at 0 on both instances: {zero:?}"
+    );
 
     // B: its alert can never be delivered, so the post is left running
     let body = serde_json::to_vec(&webhook_support::phi_event(
