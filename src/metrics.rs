@@ -287,6 +287,30 @@ mod tests {
     }
 
     #[test]
+    fn alerting_series_start_at_zero_with_the_effective_severity() {
+        use crate::alert::Severity;
+        let mut config = crate::config::Config::default();
+        config
+            .policy
+            .severity
+            .insert("phi-in-url".to_string(), Severity::Low);
+        config.sinks.jsonl = Some(crate::config::service::JsonlSinkConfig {
+            path: "-".to_string(),
+        });
+        init_alerting_series(&config);
+        let text = metrics().render();
+        for series in [
+            "phiscan_violations_total{rule=\"phi-in-tag\",severity=\"critical\"}",
+            "phiscan_violations_total{rule=\"phi-in-url\",severity=\"low\"}",
+            "phiscan_alerts_suppressed_total{rule=\"phi-in-tag\"}",
+            "phiscan_sink_errors_total{sink=\"jsonl\"}",
+            "phiscan_sink_retries_total{sink=\"jsonl\"}",
+        ] {
+            assert!(text.contains(series), "{series} is exported:\n{text}");
+        }
+    }
+
+    #[test]
     fn renders_registered_metrics() {
         metrics()
             .events
