@@ -389,6 +389,63 @@ fn all_promql() -> Vec<(String, String)> {
     out
 }
 
+/// The Grafana-managed rules (provisioning YAML) as JSON, through the test venv's PyYAML.
+fn grafana_rules() -> Vec<Value> {
+    let py = webhook_support::python().expect("PHISCAN_TEST_PYTHON (the test venv with PyYAML)");
+    let path = repo().join("deploy/grafana/provisioning/alerting/phiscan-rules.yaml");
+    let o = Command::new(&py)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// Whether the Grafana-managed rule `title` would fire for a series with `labels` now: its query
+/// A evaluated on this Prometheus, reduced to the last value, against threshold C.
+fn grafana_rule_fires(
+    prom: &Prometheus,
+    rules: &[Value],
+    title: &str,
+    labels: &[(&str, &str)],
+) -> bool {
+    let rule = rules
+        .iter()
+        .find(|r| r["title"] == title)
+        .unwrap_or_else(|| panic!("Grafana rule {title}"));
+    let by_ref = |r: &str| {
+        rule["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["refId"] == r)
+            .unwrap()
+    };
+    let expr = by_ref("A")["model"]["expr"].as_str().unwrap();
+    let ev = &by_ref("C")["model"]["conditions"][0]["evaluator"];
+    let threshold = ev["params"][0].as_f64().unwrap();
+    prom.query(expr).unwrap().iter().any(|series| {
+        let matches = labels.iter().all(|(k, v)| series["metric"][*k] == *v);
+        let value: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
+        matches
+            && match ev["type"].as_str().unwrap() {
+                "gt" => value > threshold,
+                "lt" => value < threshold,
+                other => panic!("{title}: evaluator {other}"),
+            }
+    })
+}
+
 /// (name, expr) pairs from a YAML file: every mapping with a `name_key` and an `expr_key`
 /// somewhere below it. Read with the test venv's PyYAML.
 fn yaml_exprs(path: &str, name_key: &str, expr_key: &str) -> Vec<(String, String)> {
@@ -583,6 +640,21 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
     );
 
     check_all_promql(&prom, Duration::from_secs(40));
+    // the Grafana-managed versions of the same alerts hold on the same data
+    let grafana = grafana_rules();
+    for (title, labels) in [
+        ("PhiscanPHIViolationCritical", [("rule", "phi-in-tag")]),
+        ("PhiscanSinkErrors", [("sink", "http")]),
+    ] {
+        assert!(
+            grafana_rule_fires(&prom, &grafana, title, &labels),
+            "Grafana rule {title} {labels:?} fires on this data"
+        );
+    }
+    assert!(
+        !grafana_rule_fires(&prom, &grafana, "PhiscanDown", &[]),
+        "Grafana's PhiscanDown is quiet while both instances run"
+    );
     assert_nothing_planted(&prom, am, &run_id, &planted);
     if let Some(kib) = vm_hwm_kib(a.child.as_ref().unwrap().id()) {
         println!(
@@ -614,6 +686,13 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
     assert!(
         am_alerts(am, &run_id, "PhiscanDown", &[("instance", &b_addr)]).is_empty(),
         "the instance still running is not reported down"
+    );
+    let grafana_down = kafka_support::wait_until(Duration::from_secs(10), || {
+        grafana_rule_fires(&prom, &grafana, "PhiscanDown", &[("instance", &a_addr)])
+    });
+    assert!(
+        grafana_down,
+        "Grafana's PhiscanDown fires for the killed instance"
     );
     println!("alerting e2e took {:.1} s", started.elapsed().as_secs_f64());
 }
