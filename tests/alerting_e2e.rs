@@ -10,7 +10,8 @@
 //!
 //! and that every PromQL expression of the Grafana dashboard, the Prometheus rules and the
 //! Grafana-managed alert rules parses on that Prometheus and returns series once traffic has
-//! flowed. Why a Prometheus of its own rather than a shared service: alerts and series of an
+//! flowed, and that the Grafana-managed rules (query A, last value, threshold C) fire on the same
+//! data where the Prometheus rules do. Why a Prometheus of its own rather than a shared service: alerts and series of an
 //! earlier run would otherwise answer for this one. The rules are loaded verbatim except for
 //! their `for:` durations (minutes in production, 1 s here, so the test runs in well under two
 //! minutes); the test checks that nothing else differs.
