@@ -93,6 +93,8 @@ struct Located {
 /// Reusable buffers for `scan_event`.
 #[derive(Default)]
 pub struct ScanScratch {
+    /// The key detection sees (see `detection_key`).
+    key: String,
     detect: Scratch,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
@@ -260,9 +262,10 @@ impl Scanner {
                 return;
             }
             scratch.findings.clear();
+            let key = detection_key(field.key, field.segments, &mut scratch.key);
             self.engine.detect_into(
                 field.text,
-                Some(field.key),
+                Some(key),
                 &mut scratch.detect,
                 &mut scratch.findings,
             );
@@ -398,6 +401,36 @@ impl Scanner {
     }
 }
 
+/// Keys that say little on their own (`name`, `id`, `value`): the parent object's key says
+/// whose (`customers/name`, `patient/id`), so detection sees both (`customers name`).
+const GENERIC_KEYS: &[&str] = &[
+    "name", "first", "last", "full", "given", "family", "id", "number", "no", "value", "email",
+    "phone", "dob", "date", "code", "type",
+];
+
+/// The key a field's text is scanned with: its own, or `parent key` when its own is generic.
+fn detection_key<'a>(key: &'a str, segments: &[String], buf: &'a mut String) -> &'a str {
+    if !GENERIC_KEYS.iter().any(|g| key.eq_ignore_ascii_case(g)) {
+        return key;
+    }
+    let parent = segments
+        .iter()
+        .rev()
+        .skip_while(|s| s.as_str() != key)
+        .skip(1)
+        .find(|s| !s.bytes().all(|b| b.is_ascii_digit()));
+    match parent {
+        Some(p) if p != "data" => {
+            buf.clear();
+            buf.push_str(p);
+            buf.push(' ');
+            buf.push_str(key);
+            buf
+        }
+        _ => key,
+    }
+}
+
 fn type_matches(pattern: &str, event_type: &str) -> bool {
     if pattern.ends_with('.') {
         event_type.starts_with(pattern)
@@ -451,6 +484,18 @@ mod tests {
         assert!(!pointer_matches("/data/tags/*", "/data/tags/a/b"));
         assert!(pointer_matches("/data/payload/**", "/data/payload/a/b"));
         assert!(!pointer_matches("/data/tags", "/data/tags/campaign"));
+    }
+
+    #[test]
+    fn generic_keys_borrow_their_parent() {
+        let segs = |p: &str| p.split('/').map(String::from).collect::<Vec<_>>();
+        let mut buf = String::new();
+        assert_eq!(
+            detection_key("name", &segs("data/payload/customers/0/name"), &mut buf),
+            "customers name"
+        );
+        assert_eq!(detection_key("body", &segs("data/body"), &mut buf), "body");
+        assert_eq!(detection_key("name", &segs("data/name"), &mut buf), "name");
     }
 
     #[test]

@@ -93,10 +93,11 @@ impl NameModel {
         }
         if key == NameKey::PersonOrName
             && let Some(end) = whole_value_name(text.as_bytes())
-            && hits.iter().any(|h| {
-                let k = self.kinds(engine, h);
-                k.first || k.last
-            })
+            && (name_shaped(text.as_bytes())
+                || hits.iter().any(|h| {
+                    let k = self.kinds(engine, h);
+                    k.first || k.last
+                }))
         {
             out.push(Finding::new(0, end, super::Category::Name, self.rule, KEYED_NAME - 0.1));
             return;
@@ -271,7 +272,9 @@ pub fn name_key(key_words: &str) -> NameKey {
         "patient", "customer", "caller", "callee", "client", "member", "contact", "recipient",
         "guardian", "parent", "caregiver", "subscriber", "beneficiary", "insured", "person",
         "first", "last", "full", "given", "family", "middle", "sur", "legal", "maiden", "nok",
-        "kin", "emergency", "child", "spouse", "mother", "father", "pt",
+        "kin", "emergency", "child", "spouse", "mother", "father", "pt", "patients", "customers",
+        "callers", "clients", "members", "contacts", "recipients", "subscribers", "children",
+        "dependent", "dependents", "relative", "requester", "requestor", "visitor",
     ];
     let mut words = key_words.split(' ').filter(|w| !w.is_empty());
     let lower: Vec<String> = words.by_ref().map(str::to_ascii_lowercase).collect();
@@ -309,6 +312,15 @@ fn whole_value_name(bytes: &[u8]) -> Option<usize> {
                 && w.iter().any(|b| b.is_ascii_alphabetic() || *b >= 0x80)
         });
     ok.then_some(trimmed_end)
+}
+
+/// A value typed the way names are filed: with an initial (`Dmitri Z.`, `J. Smith`) or as
+/// `Last, First`.
+fn name_shaped(bytes: &[u8]) -> bool {
+    let words: Vec<&[u8]> = bytes.split(|b| *b == b' ').filter(|w| !w.is_empty()).collect();
+    let initial = |w: &&[u8]| w.len() <= 2 && w[0].is_ascii_uppercase() && w.get(1).is_none_or(|b| *b == b'.');
+    let comma = words.len() == 2 && words[0].ends_with(b",") && words[0].len() > 2;
+    (words.len() >= 2 && words.iter().any(initial)) || comma
 }
 
 /// `Maria` and `LOPEZ`, or `maria` and `lopez`, or `Maria` and `Lopez`: the pair is typed one
@@ -421,6 +433,10 @@ mod tests {
         assert_eq!(whole_value_name(b"maria lopez"), Some(11));
         assert_eq!(whole_value_name(b"O'Neil, Mary-Kate "), Some(17));
         assert_eq!(whole_value_name(b"Room 12"), None);
+        assert!(name_shaped(b"Dmitri Z."));
+        assert!(name_shaped(b"Adeyemi, Tomasz"));
+        assert!(!name_shaped(b"Spring Promo"));
+        assert_eq!(name_key("customers name"), NameKey::Person);
     }
 
     #[test]
