@@ -257,6 +257,8 @@ AMBIGUOUS_CONDITION_TERMS = [
     # words that are conditions but also everyday words or names
     "scar", "itch", "tic", "cold", "boil", "mole", "crabs", "thrush", "low t", "stye", "pots",
     "blackout", "spotting", "chills", "worms", "plague", "fatigue",
+    # a season and a campaign word as often as an illness ("/flu" landing pages, "flu season")
+    "flu", "the flu", "influenza",
 ]
 
 # Capitalised-by-spelling common words the case test below cannot catch (they are never written in
