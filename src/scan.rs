@@ -158,23 +158,23 @@ impl Visit for EventVisit<'_, '_> {
         s.engine
             .detect_into(field.text, Some(field.key), self.detect, self.findings);
         // a link in a message body is still a URL: what sits inside it is PHI in a URL
-        let urls: Vec<(usize, usize)> = if matches!(location, Location::Content | Location::Metadata)
-        {
-            self.findings
-                .iter()
-                .filter(|f| f.category == Category::Url)
-                .map(|f| (f.start, f.end))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let urls: Vec<(usize, usize)> =
+            if matches!(location, Location::Content | Location::Metadata) {
+                self.findings
+                    .iter()
+                    .filter(|f| f.category == Category::Url)
+                    .map(|f| (f.start, f.end))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         for f in self.findings.iter() {
             let value = &field.text[f.start..f.end];
             if !s.accept(f, value) {
                 continue;
             }
-            let in_url =
-                f.category != Category::Url && urls.iter().any(|&(a, e)| a <= f.start && f.end <= e);
+            let in_url = f.category != Category::Url
+                && urls.iter().any(|&(a, e)| a <= f.start && f.end <= e);
             if let Some(m) = self.marking.as_mut() {
                 m.marks.push(Mark {
                     pointer: field.pointer.to_string(),
@@ -436,7 +436,9 @@ impl Scanner {
         event::walk::walk_visit(event, &mut visit);
         let located = visit.located;
         let evref = raw.for_alert(&|pointer| !located.iter().any(|l| l.field == pointer));
-        self.report(&evref, &raw, channel, &parties, &located, source, stats, emit);
+        self.report(
+            &evref, &raw, channel, &parties, &located, source, stats, emit,
+        );
     }
 
     /// Counts the findings, evaluates the policy and emits the alerts of one event.

@@ -37,12 +37,32 @@ impl Rng {
 }
 
 const KEYS: &[&str] = &[
-    "campaign", "note", "tags", "body", "attributes", "payload", "to", "from", "x", "Ünï",
-    "status", "items", "a/b", "t~1",
+    "campaign",
+    "note",
+    "tags",
+    "body",
+    "attributes",
+    "payload",
+    "to",
+    "from",
+    "x",
+    "Ünï",
+    "status",
+    "items",
+    "a/b",
+    "t~1",
 ];
 const NOISE: &[&str] = &[
-    "results", "hello there", "Ünïcödé ✓ ok", "42", "2026-05-04T13:00:00.000Z", "",
-    "SMf3a60329a831050f832555ff88c3475f", "€€€", "a\u{0}b", "appointment confirmed",
+    "results",
+    "hello there",
+    "Ünïcödé ✓ ok",
+    "42",
+    "2026-05-04T13:00:00.000Z",
+    "",
+    "SMf3a60329a831050f832555ff88c3475f",
+    "€€€",
+    "a\u{0}b",
+    "appointment confirmed",
 ];
 /// Each decoding step (JSON in a string, base64) uses one level of the walk's budget.
 const DECODE_BUDGET: usize = 4;
@@ -206,7 +226,11 @@ fn generated_events_never_panic_and_no_planted_value_survives_redaction() {
         };
         let event = g.event();
         let planted = std::mem::take(&mut g.planted);
-        let style = if i % 2 == 0 { Style::Masked } else { Style::Category };
+        let style = if i % 2 == 0 {
+            Style::Masked
+        } else {
+            Style::Category
+        };
         let written = scan_all(&scanner, event.clone(), style, &mut scratch);
         if !planted.is_empty() {
             let found = leak_support::leaks(&format!("iteration {i}"), &written, &planted);
@@ -222,7 +246,11 @@ fn generated_events_never_panic_and_no_planted_value_survives_redaction() {
                     bytes[at] ^= 1 << rng.below(8);
                 }
             }
-            _ => bytes = base64::engine::general_purpose::STANDARD.encode(&bytes).into_bytes(),
+            _ => {
+                bytes = base64::engine::general_purpose::STANDARD
+                    .encode(&bytes)
+                    .into_bytes()
+            }
         }
         let mut decoded = Vec::new();
         if phiscan::event::decode_bytes(&bytes, &mut decoded).is_ok() {

@@ -584,7 +584,12 @@ fn no_planted_value_leaks_into_any_output() {
     let adv_topic = unique("adversarial-e");
     env.create_topic(&adv_topic, 1);
     for (_, key, event) in &adv.events {
-        producer.send(&adv_topic, Some(0), key, &serde_json::to_vec(event).unwrap());
+        producer.send(
+            &adv_topic,
+            Some(0),
+            key,
+            &serde_json::to_vec(event).unwrap(),
+        );
     }
     producer.send_with_headers(
         &adv_topic,
@@ -678,7 +683,11 @@ fn no_planted_value_leaks_into_any_output() {
         adversarial_alerted.len()
     );
     for r in &forwarded {
-        assert_no_leaks("forward topic key", &r.key.clone().unwrap_or_default(), &all_secrets);
+        assert_no_leaks(
+            "forward topic key",
+            &r.key.clone().unwrap_or_default(),
+            &all_secrets,
+        );
         assert_no_leaks("forward topic value", &r.value, &all_secrets);
         for (k, v) in &r.headers {
             assert_no_leaks(

@@ -99,13 +99,21 @@ fn no_planted_value_in_alerts_alertmanager_or_the_redacted_forward() {
             let what = |w: &str| format!("{label}: {w} ({style:?})");
             for a in &out.alerts {
                 let json = serde_json::to_value(a).unwrap();
-                let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+                let errors: Vec<String> = validator
+                    .iter_errors(&json)
+                    .map(|e| e.to_string())
+                    .collect();
                 assert!(errors.is_empty(), "{label}: schema: {errors:?}\n{json}");
                 assert_no_leaks(&what("alert"), json.to_string().as_bytes(), &adv.secrets);
-                let am = serde_json::to_vec(&phiscan::sink::alertmanager::to_alertmanager(a, "")).unwrap();
+                let am = serde_json::to_vec(&phiscan::sink::alertmanager::to_alertmanager(a, ""))
+                    .unwrap();
                 assert_no_leaks(&what("Alertmanager payload"), &am, &adv.secrets);
             }
-            assert_no_leaks(&what("redacted event"), out.redacted.to_string().as_bytes(), &adv.secrets);
+            assert_no_leaks(
+                &what("redacted event"),
+                out.redacted.to_string().as_bytes(),
+                &adv.secrets,
+            );
             assert_no_leaks(&what("forwarded record key"), &out.key, &adv.secrets);
             assert_eq!(
                 adv.must_alert.contains(label),
@@ -155,24 +163,41 @@ fn keys_are_scanned_and_masked_in_every_pointer_and_in_the_forward() {
 fn identity_fields_of_the_wrong_shape_are_never_copied() {
     let scanner = scanner();
     let adv = adversarial(seed());
-    let (_, key, event) = adv.events.iter().find(|(l, _, _)| *l == "envelope").unwrap();
+    let (_, key, event) = adv
+        .events
+        .iter()
+        .find(|(l, _, _)| *l == "envelope")
+        .unwrap();
     let out = scan(&scanner, event, key, Style::Masked);
     assert!(!out.alerts.is_empty());
     for a in &out.alerts {
         assert_eq!(a.event.id, phiscan::event::WITHHELD);
         assert_eq!(a.event.time, None);
-        assert_eq!(a.event.account_sid, None, "payload account_sid is not a SID");
+        assert_eq!(
+            a.event.account_sid, None,
+            "payload account_sid is not a SID"
+        );
         // not a plain hash of the raw id (a hash of an SSN is an SSN to anyone who tries them all)
         let raw_id = event["id"].as_str().unwrap();
-        assert_ne!(a.alert_id, phiscan::alert::alert_id(raw_id, a.rule, &source()));
+        assert_ne!(
+            a.alert_id,
+            phiscan::alert::alert_id(raw_id, a.rule, &source())
+        );
     }
     let (_, key, event) = adv.events.iter().find(|(l, _, _)| *l == "type").unwrap();
     let out = scan(&scanner, event, key, Style::Masked);
-    assert!(out.alerts.iter().all(|a| a.event.event_type == phiscan::event::WITHHELD));
+    assert!(
+        out.alerts
+            .iter()
+            .all(|a| a.event.event_type == phiscan::event::WITHHELD)
+    );
     let (_, key, event) = adv.events.iter().find(|(l, _, _)| *l == "key").unwrap();
     let out = scan(&scanner, event, key, Style::Masked);
     let a = &out.alerts[0];
-    assert!(a.event.id.starts_with("EZ") && a.event.account_sid.is_some(), "valid ones are kept");
+    assert!(
+        a.event.id.starts_with("EZ") && a.event.account_sid.is_some(),
+        "valid ones are kept"
+    );
     assert_eq!(a.event.event_type, "com.twilio.messaging.message.sent");
 }
 
@@ -181,10 +206,21 @@ fn identity_fields_of_the_wrong_shape_are_never_copied() {
 fn record_keys_are_scanned_and_masked() {
     let scanner = scanner();
     let mut scratch = ScanScratch::default();
-    let (key, n) = scanner.redact_record_key(b"patient SSN 078-05-1120", Style::Category, &mut scratch);
-    assert_eq!((String::from_utf8(key).unwrap().as_str(), n), ("patient SSN [ssn]", 1));
-    let (key, n) = scanner.redact_record_key(b"EZ00000000000000000000000000000777", Style::Category, &mut scratch);
-    assert_eq!((key.as_slice(), n), (&b"EZ00000000000000000000000000000777"[..], 0));
+    let (key, n) =
+        scanner.redact_record_key(b"patient SSN 078-05-1120", Style::Category, &mut scratch);
+    assert_eq!(
+        (String::from_utf8(key).unwrap().as_str(), n),
+        ("patient SSN [ssn]", 1)
+    );
+    let (key, n) = scanner.redact_record_key(
+        b"EZ00000000000000000000000000000777",
+        Style::Category,
+        &mut scratch,
+    );
+    assert_eq!(
+        (key.as_slice(), n),
+        (&b"EZ00000000000000000000000000000777"[..], 0)
+    );
     let mut binary = b"SSN 078-05-1120 ".to_vec();
     binary.push(0xff);
     let (key, n) = scanner.redact_record_key(&binary, Style::Masked, &mut scratch);
@@ -214,23 +250,38 @@ fn scan_cli_writes_no_planted_value_to_stdout_stderr_or_dead_letter_metadata() {
     let input = dir.path().join("events.jsonl");
     let mut lines: Vec<String> = adv.events.iter().map(|(_, _, e)| e.to_string()).collect();
     let s = leak_support::ssn(seed, 19);
-    lines.push(format!("{{\"specversion\": \"1.0\", \"id\": \"SSN {s}\", \"data\": {{\"tags\": "));
+    lines.push(format!(
+        "{{\"specversion\": \"1.0\", \"id\": \"SSN {s}\", \"data\": {{\"tags\": "
+    ));
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let out = run_scan(dir.path(), &input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_no_leaks("scan stdout", &out.stdout, &adv.secrets);
     assert_no_leaks("scan stderr (summary)", &out.stderr, &adv.secrets);
     let dead = std::fs::read_to_string(dir.path().join("dead.jsonl")).unwrap();
-    assert!(dead.contains(&s), "control: the dead letter's raw record holds the planted value");
+    assert!(
+        dead.contains(&s),
+        "control: the dead letter's raw record holds the planted value"
+    );
     for line in dead.lines() {
         let mut d: Value = serde_json::from_str(line).unwrap();
         d.as_object_mut().unwrap().remove("raw");
-        assert_no_leaks("dead-letter metadata", d.to_string().as_bytes(), &adv.secrets);
+        assert_no_leaks(
+            "dead-letter metadata",
+            d.to_string().as_bytes(),
+            &adv.secrets,
+        );
     }
     let mut alerted: BTreeMap<u64, usize> = BTreeMap::new();
     for l in String::from_utf8(out.stdout).unwrap().lines() {
         let a: Value = serde_json::from_str(l).unwrap();
-        *alerted.entry(a["source"]["line"].as_u64().unwrap()).or_default() += 1;
+        *alerted
+            .entry(a["source"]["line"].as_u64().unwrap())
+            .or_default() += 1;
     }
     for (i, (label, _, _)) in adv.events.iter().enumerate() {
         assert_eq!(

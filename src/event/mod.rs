@@ -147,7 +147,8 @@ pub fn is_event_type(v: &str) -> bool {
 /// An RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or `±HH:MM`.
 pub fn is_rfc3339(v: &str) -> bool {
     let b = v.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     if b.len() < 20
         || !(digits(0..4) && digits(5..7) && digits(8..10) && digits(11..13))
         || !(digits(14..16) && digits(17..19))
@@ -158,7 +159,10 @@ pub fn is_rfc3339(v: &str) -> bool {
     }
     let mut at = 19;
     if b[at] == b'.' {
-        let n = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let n = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if n == 0 || n > 9 {
             return false;
         }
@@ -189,8 +193,9 @@ pub fn envelope_shape_ok(attr: &str, value: &str) -> bool {
                     !a.is_empty()
                         && a.bytes().all(|c| c.is_ascii_lowercase())
                         && !b.is_empty()
-                        && b.bytes()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b".+-".contains(&c))
+                        && b.bytes().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || b".+-".contains(&c)
+                        })
                 })
         }
         "dataschema" => value
@@ -228,14 +233,16 @@ pub fn is_genuine_test_event(event: &Value) -> bool {
     let account_id = |v: &str| {
         v.len() >= 22 && v.len() <= 34 && v.starts_with("AC") && is_hex(&v.as_bytes()[2..])
     };
-    let data_ok = map
-        .get("data")
-        .and_then(Value::as_object)
-        .is_some_and(|d| {
-            d.len() == 1 && d.get("test_id").and_then(Value::as_str).is_some_and(is_uuid)
-        });
+    let data_ok = map.get("data").and_then(Value::as_object).is_some_and(|d| {
+        d.len() == 1
+            && d.get("test_id")
+                .and_then(Value::as_str)
+                .is_some_and(is_uuid)
+    });
     attr("type") == Some(TEST_EVENT_TYPE)
-        && map.keys().all(|k| TEST_EVENT_ATTRIBUTES.contains(&k.as_str()))
+        && map
+            .keys()
+            .all(|k| TEST_EVENT_ATTRIBUTES.contains(&k.as_str()))
         && data_ok
         && attr("id").is_some_and(account_id)
         && optional("source", &|v| v == "Sink")
@@ -245,7 +252,8 @@ pub fn is_genuine_test_event(event: &Value) -> bool {
         && optional("dataschema", &|v| {
             v.starts_with("https://events-schemas.twilio.com/EventStreams.TestSink/")
                 && v.len() < 80
-                && v.bytes().all(|c| c.is_ascii_alphanumeric() || b":/.-_".contains(&c))
+                && v.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b":/.-_".contains(&c))
         })
 }
 

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::walk::{
-    MAX_DECODE_DEPTH, MAX_DECODE_LEN, embedded_base64, embedded_json, member_segment,
-    push_segment, unique_key,
+    MAX_DECODE_DEPTH, MAX_DECODE_LEN, embedded_base64, embedded_json, member_segment, push_segment,
+    unique_key,
 };
 use crate::alert;
 use crate::detect::Category;
@@ -391,14 +391,23 @@ mod tests {
             ),
         ];
         assert_eq!(apply(&mut ev, &marks, Style::Category), 2);
-        assert_eq!(ev, json!({"data": {"tags": {"ssn [ssn]": {"note": "SSN [ssn]"}, "c": "x"}}}));
+        assert_eq!(
+            ev,
+            json!({"data": {"tags": {"ssn [ssn]": {"note": "SSN [ssn]"}, "c": "x"}}})
+        );
     }
 
     #[test]
     fn spans_that_do_not_fit_the_text_mask_more_never_less() {
         let spans = [(2, 99, Category::Credential), (0, 1, Category::Name)];
-        assert_eq!(mask_spans("abcdef", &spans, Style::Category), "[name]b[credential]");
+        assert_eq!(
+            mask_spans("abcdef", &spans, Style::Category),
+            "[name]b[credential]"
+        );
         // a span ending inside "é" covers the whole character
-        assert_eq!(mask_spans("pw é!", &[(3, 4, Category::Credential)], Style::Masked), "pw *!");
+        assert_eq!(
+            mask_spans("pw é!", &[(3, 4, Category::Credential)], Style::Masked),
+            "pw *!"
+        );
     }
 }

@@ -346,13 +346,26 @@ mod tests {
     fn keys_are_reported_and_a_key_with_a_finding_is_masked_in_every_pointer() {
         // "k ******" exists already: the masked segment of "k SECRET" must not collide with it
         let v = json!({"data": {"k SECRET": {"inner": "x"}, "k ******": "y", "plain": "z"}});
-        let mut k = Keys { seen: Vec::new(), masked: Vec::new() };
+        let mut k = Keys {
+            seen: Vec::new(),
+            masked: Vec::new(),
+        };
         walk_visit(&v, &mut k);
         assert!(k.seen.contains(&("/data".into(), "k SECRET".into(), true)));
-        assert!(k.seen.contains(&("/data/k ******#2/inner".into(), "x".into(), false)));
-        assert!(k.seen.contains(&("/data/k ******".into(), "y".into(), false)));
+        assert!(
+            k.seen
+                .contains(&("/data/k ******#2/inner".into(), "x".into(), false))
+        );
+        assert!(
+            k.seen
+                .contains(&("/data/k ******".into(), "y".into(), false))
+        );
         assert_eq!(k.masked, ["/data/k ******#2"]);
-        assert!(k.seen.iter().all(|(p, _, _)| !p.contains("SECRET")), "{:?}", k.seen);
+        assert!(
+            k.seen.iter().all(|(p, _, _)| !p.contains("SECRET")),
+            "{:?}",
+            k.seen
+        );
     }
 
     #[test]
@@ -360,8 +373,14 @@ mod tests {
         let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let v = json!({"twice": b(&b("patient SSN 078-05-1120")), "deep": b(&b(&b(&b(&b("hidden text here")))))});
         let got = collect(&v);
-        assert!(got.contains(&("/twice".into(), "patient SSN 078-05-1120".into(), true)), "{got:?}");
+        assert!(
+            got.contains(&("/twice".into(), "patient SSN 078-05-1120".into(), true)),
+            "{got:?}"
+        );
         // beyond the limit the text stays encoded (bounded work), never a panic
-        assert!(got.iter().any(|(p, t, _)| p == "/deep" && t != "hidden text here"));
+        assert!(
+            got.iter()
+                .any(|(p, t, _)| p == "/deep" && t != "hidden text here")
+        );
     }
 }

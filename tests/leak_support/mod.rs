@@ -154,7 +154,10 @@ pub fn adversarial(seed: u64) -> Adversarial {
                "datacontenttype": "application/json", "time": "2026-06-10T06:02:54.377Z",
                "data": {"test_id": "cae2f9e2-c277-4612-8ad3-93c1a7a3ef88"}}),
     ));
-    let mut secrets: Vec<String> = s.iter().flat_map(|v| [v.clone(), v.replace('-', "")]).collect();
+    let mut secrets: Vec<String> = s
+        .iter()
+        .flat_map(|v| [v.clone(), v.replace('-', "")])
+        .collect();
     secrets.push(password[..40].to_string());
     Adversarial {
         events,
