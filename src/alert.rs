@@ -37,6 +37,10 @@ pub struct AlertFinding {
     pub confidence: f32,
     pub masked: String,
     pub fingerprint: String,
+    /// Set when the value is (part of) the object key at the end of `field`, not its value;
+    /// `span` then indexes the key. Left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_key: bool,
 }
 
 #[derive(

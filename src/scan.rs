@@ -1,7 +1,7 @@
 //! One event in, its alerts out: the walk, detection on every field, allow-lists, policy, and
 //! the alert documents with masked values. Every source (files, Kafka, webhook) calls this.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use anyhow::Result;
 use serde_json::Value;
@@ -9,12 +9,14 @@ use serde_json::Value;
 use crate::alert::{self, Alert, AlertFinding, Fingerprinter, Severity, SourceRef};
 use crate::config::{AllowConfig, Config};
 use crate::detect::{Category, Engine, Finding, RuleSet, Scratch};
-use crate::event::redact::{self, Mark};
+use crate::event::redact::{self, Mark, Span};
+use crate::event::walk::{Field, Visit};
 use crate::event::{self, EventRef, Location, classify};
 use crate::policy::{AreaCodes, EventFacts, Policy, Seen};
 
-/// The event type of Twilio's sink test event: never scanned.
-pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
+/// The event type of Twilio's sink test event: its genuine form is never scanned
+/// (`event::is_genuine_test_event`).
+pub use crate::event::TEST_EVENT_TYPE;
 
 pub struct Scanner {
     pub engine: Engine,
@@ -88,7 +90,12 @@ struct Located {
     location: Location,
     finding: Finding,
     value: String,
+    in_key: bool,
 }
+
+/// Object keys found clean (no finding at all) are remembered per worker: events of one type
+/// share their keys, and a key with nothing in it is not a value worth hiding.
+const CLEAN_KEYS_MAX: usize = 4096;
 
 /// Reusable buffers for `scan_event`.
 #[derive(Default)]
@@ -98,12 +105,152 @@ pub struct ScanScratch {
     detect: Scratch,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
+    clean_keys: HashSet<String>,
 }
 
 /// Where the scan records what to mask, when the caller redacts.
 struct MarkOptions<'a> {
     marks: &'a mut Vec<Mark>,
     mask_addresses: bool,
+}
+
+/// The walk's visitor: detection on every value and every key of one event.
+struct EventVisit<'a, 'm> {
+    scanner: &'a Scanner,
+    event_type: &'a str,
+    detect: &'a mut Scratch,
+    findings: &'a mut Vec<Finding>,
+    clean_keys: &'a mut HashSet<String>,
+    key_buf: &'a mut String,
+    marking: Option<MarkOptions<'m>>,
+    located: Vec<Located>,
+    /// Findings in the key just reported, until the walk says its (masked) member pointer.
+    pending: Vec<Located>,
+}
+
+impl Visit for EventVisit<'_, '_> {
+    fn text(&mut self, field: &Field) {
+        let mut location = classify::location(self.event_type, field.segments);
+        if location == Location::Attributes && classify::is_routing_copy(field.key, field.text) {
+            location = Location::Address;
+        }
+        if location == Location::Address {
+            if let Some(m) = self.marking.as_mut().filter(|m| m.mask_addresses) {
+                let category = if field.text.contains('@') {
+                    Category::Email
+                } else {
+                    Category::Phone
+                };
+                m.marks.push(Mark {
+                    pointer: field.pointer.to_string(),
+                    start: 0,
+                    end: field.text.len(),
+                    category,
+                    key: None,
+                });
+            }
+            return;
+        }
+        if skip_quickly(field.text) || self.scanner.field_allowed(field.pointer) {
+            return;
+        }
+        if let [attr] = field.segments
+            && event::envelope_shape_ok(attr, field.text)
+        {
+            return;
+        }
+        self.findings.clear();
+        let s = self.scanner;
+        let key = detection_key(field.key, field.segments, self.key_buf);
+        s.engine
+            .detect_into(field.text, Some(key), self.detect, self.findings);
+        // a link in a message body is still a URL: what sits inside it is PHI in a URL
+        let urls: &[(usize, usize)] = if matches!(location, Location::Content | Location::Metadata) {
+            s.engine.structure(self.detect)
+        } else {
+            &[]
+        };
+        for f in self.findings.iter() {
+            let value = &field.text[f.start..f.end];
+            if !s.accept(f, value) {
+                continue;
+            }
+            let in_url = f.category != Category::Url
+                && urls.iter().any(|&(a, e)| a <= f.start && f.end <= e);
+            if let Some(m) = self.marking.as_mut() {
+                m.marks.push(Mark {
+                    pointer: field.pointer.to_string(),
+                    start: f.start,
+                    end: f.end,
+                    category: f.category,
+                    key: None,
+                });
+            }
+            self.located.push(Located {
+                field: field.pointer.to_string(),
+                location: if in_url { Location::Url } else { location },
+                finding: *f,
+                value: value.to_string(),
+                in_key: false,
+            });
+        }
+    }
+
+    /// Keys are text: detected like values (without a context key: the key is its own
+    /// context), so a key holding a value is a finding and its segment is masked everywhere.
+    fn key(&mut self, field: &Field) -> Vec<Span> {
+        let key = field.text;
+        if self.clean_keys.contains(key) || skip_quickly(key) {
+            return Vec::new();
+        }
+        let mut member = field.pointer.to_string();
+        event::walk::push_segment(&mut member, key);
+        if self.scanner.field_allowed(&member) {
+            return Vec::new();
+        }
+        self.findings.clear();
+        let s = self.scanner;
+        s.engine.detect_into(key, None, self.detect, self.findings);
+        if self.findings.is_empty() {
+            if self.clean_keys.len() < CLEAN_KEYS_MAX {
+                self.clean_keys.insert(key.to_string());
+            }
+            return Vec::new();
+        }
+        let location = classify::location(self.event_type, field.segments);
+        let mut spans = Vec::new();
+        for f in self.findings.iter() {
+            let value = &key[f.start..f.end];
+            if !s.accept(f, value) {
+                continue;
+            }
+            spans.push((f.start, f.end, f.category));
+            if let Some(m) = self.marking.as_mut() {
+                m.marks.push(Mark {
+                    pointer: field.pointer.to_string(),
+                    start: f.start,
+                    end: f.end,
+                    category: f.category,
+                    key: Some(key.to_string()),
+                });
+            }
+            self.pending.push(Located {
+                field: String::new(),
+                location,
+                finding: *f,
+                value: value.to_string(),
+                in_key: true,
+            });
+        }
+        spans
+    }
+
+    fn key_masked(&mut self, member: &str) {
+        for mut l in self.pending.drain(..) {
+            l.field = member.to_string();
+            self.located.push(l);
+        }
+    }
 }
 
 impl Scanner {
@@ -165,9 +312,9 @@ impl Scanner {
         self.scan(&mut event, source, scratch, stats, emit, None);
     }
 
-    /// As `scan_event`, then masks every detected value in `event` itself (and, with
-    /// `mask_addresses`, every participant address), for the redacted forward. Returns how many
-    /// values were masked.
+    /// As `scan_event`, then masks every detected value in `event` itself, object keys included
+    /// (and, with `mask_addresses`, every participant address), for the redacted forward.
+    /// Returns how many values were masked.
     pub fn scan_and_redact(
         &self,
         event: &mut Value,
@@ -199,6 +346,53 @@ impl Scanner {
         n
     }
 
+    /// A Kafka record key (or any other text that travels beside an event) as it may be
+    /// forwarded: detected like a field, every finding masked in `style`. A key that is not
+    /// UTF-8 and holds a finding in its lossy text is replaced whole by a keyed fingerprint
+    /// (stable, so records of one key stay on one partition). Returns the key and how many
+    /// values were masked.
+    pub fn redact_record_key(
+        &self,
+        key: &[u8],
+        style: redact::Style,
+        scratch: &mut ScanScratch,
+    ) -> (Vec<u8>, usize) {
+        let text = String::from_utf8_lossy(key);
+        scratch.findings.clear();
+        if !skip_quickly(&text) {
+            self.engine
+                .detect_into(&text, None, &mut scratch.detect, &mut scratch.findings);
+        }
+        let spans: Vec<Span> = scratch
+            .findings
+            .iter()
+            .filter(|f| self.accept(f, &text[f.start..f.end]))
+            .map(|f| (f.start, f.end, f.category))
+            .collect();
+        if spans.is_empty() {
+            return (key.to_vec(), 0);
+        }
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            let fp = self.fingerprinter.fingerprint(Category::OtherId, &text);
+            return (format!("key-{fp}").into_bytes(), 1);
+        }
+        let n = spans.len();
+        (redact::mask_spans(&text, &spans, style).into_bytes(), n)
+    }
+
+    /// Whether a finding counts: its detector is not switched off and the value is not
+    /// allow-listed (by value or by fingerprint).
+    fn accept(&self, f: &Finding, value: &str) -> bool {
+        !self.allow.rules[f.rule as usize]
+            && !self.allow.config.values.iter().any(|v| v == value)
+            && (self.allow.config.fingerprints.is_empty()
+                || !self
+                    .allow
+                    .config
+                    .fingerprints
+                    .contains(&self.fingerprinter.fingerprint(f.category, value)))
+    }
+
     fn scan(
         &self,
         event: &mut Value,
@@ -206,12 +400,13 @@ impl Scanner {
         scratch: &mut ScanScratch,
         stats: &mut Stats,
         emit: &mut dyn FnMut(Alert),
-        mut marking: Option<MarkOptions>,
+        marking: Option<MarkOptions>,
     ) {
         event::normalize(event);
-        let evref = EventRef::of(event);
+        // in memory only: an alert gets `for_alert` below
+        let raw = EventRef::of(event);
         stats.events += 1;
-        if evref.event_type == TEST_EVENT_TYPE {
+        if event::is_genuine_test_event(event) {
             stats.skipped_test_events += 1;
             return;
         }
@@ -220,100 +415,49 @@ impl Scanner {
             .config
             .event_types
             .iter()
-            .any(|t| type_matches(t, &evref.event_type))
+            .any(|t| type_matches(t, &raw.event_type))
         {
             return;
         }
-        let Some(data) = event.get("data") else {
-            return;
-        };
-        let channel = classify::channel(&evref.event_type, data);
+        let null = Value::Null;
+        let data = event.get("data").unwrap_or(&null);
+        let channel = classify::channel(&raw.event_type, data);
         let mut parties = Vec::new();
         classify::visit_addresses(data, &mut |_, v| parties.push(self.area_codes.classify(v)));
 
-        let mut located: Vec<Located> = Vec::new();
-        let event_type = evref.event_type.as_str();
-        event::walk::walk_at(data, "data", &mut |field| {
-            let mut location = classify::location(event_type, field.segments);
-            if location == Location::Attributes && classify::is_routing_copy(field.key, field.text)
-            {
-                location = Location::Address;
-            }
-            if location == Location::Address {
-                if let Some(m) = marking.as_mut().filter(|m| m.mask_addresses) {
-                    let category = if field.text.contains('@') {
-                        Category::Email
-                    } else {
-                        Category::Phone
-                    };
-                    m.marks.push(Mark {
-                        pointer: field.pointer.to_string(),
-                        start: 0,
-                        end: field.text.len(),
-                        category,
-                    });
-                }
-                return;
-            }
-            if skip_quickly(field.text) {
-                return;
-            }
-            if self.field_allowed(field.pointer) {
-                return;
-            }
-            scratch.findings.clear();
-            let key = detection_key(field.key, field.segments, &mut scratch.key);
-            self.engine.detect_into(
-                field.text,
-                Some(key),
-                &mut scratch.detect,
-                &mut scratch.findings,
-            );
-            // a link in a message body is still a URL: what sits inside it is PHI in a URL
-            let urls: &[(usize, usize)] =
-                if matches!(location, Location::Content | Location::Metadata) {
-                    self.engine.structure(&scratch.detect)
-                } else {
-                    &[]
-                };
-            for f in &scratch.findings {
-                if self.allow.rules[f.rule as usize] {
-                    continue;
-                }
-                let in_url = f.category != Category::Url
-                    && urls.iter().any(|&(s, e)| s <= f.start && f.end <= e);
-                let location = if in_url { Location::Url } else { location };
-                let value = &field.text[f.start..f.end];
-                if self.allow.config.values.iter().any(|v| v == value) {
-                    continue;
-                }
-                if !self.allow.config.fingerprints.is_empty()
-                    && self
-                        .allow
-                        .config
-                        .fingerprints
-                        .contains(&self.fingerprinter.fingerprint(f.category, value))
-                {
-                    continue;
-                }
-                if let Some(m) = marking.as_mut() {
-                    m.marks.push(Mark {
-                        pointer: field.pointer.to_string(),
-                        start: f.start,
-                        end: f.end,
-                        category: f.category,
-                    });
-                }
-                located.push(Located {
-                    field: field.pointer.to_string(),
-                    location,
-                    finding: *f,
-                    value: value.to_string(),
-                });
-            }
-        });
+        let mut visit = EventVisit {
+            scanner: self,
+            event_type: &raw.event_type,
+            detect: &mut scratch.detect,
+            findings: &mut scratch.findings,
+            clean_keys: &mut scratch.clean_keys,
+            key_buf: &mut scratch.key,
+            marking,
+            located: Vec::new(),
+            pending: Vec::new(),
+        };
+        event::walk::walk_visit(event, &mut visit);
+        let located = visit.located;
+        let evref = raw.for_alert(&|pointer| !located.iter().any(|l| l.field == pointer));
+        self.report(
+            &evref, &raw, channel, &parties, &located, source, stats, emit,
+        );
+    }
 
-        for l in &located {
+    /// Counts the findings, evaluates the policy and emits the alerts of one event.
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &self,
+        evref: &EventRef,
+        raw: &EventRef,
+        channel: event::Channel,
+        parties: &[crate::policy::Geo],
+        located: &[Located],
+        source: SourceRef,
+        stats: &mut Stats,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        for l in located {
             *stats
                 .findings_by_category
                 .entry(l.finding.category)
@@ -344,10 +488,10 @@ impl Scanner {
             })
             .collect();
         let facts = EventFacts {
-            event_type: &evref.event_type,
-            account_sid: evref.account_sid.as_deref(),
+            event_type: &raw.event_type,
+            account_sid: raw.account_sid.as_deref(),
             channel,
-            parties: &parties,
+            parties,
         };
         for v in self.policy.evaluate(&facts, &seen) {
             *stats.violations.entry((v.rule, v.severity)).or_default() += 1;
@@ -364,23 +508,11 @@ impl Scanner {
             let findings = v
                 .findings
                 .iter()
-                .map(|&i| {
-                    let l = &located[i];
-                    AlertFinding {
-                        field: l.field.clone(),
-                        location: l.location,
-                        category: l.finding.category,
-                        detector: self.engine.rule(l.finding.rule).id().to_string(),
-                        span: [l.finding.start, l.finding.end],
-                        confidence: (l.finding.confidence * 100.0).round() / 100.0,
-                        masked: alert::mask(l.finding.category, &l.value),
-                        fingerprint: self.fingerprinter.fingerprint(l.finding.category, &l.value),
-                    }
-                })
+                .map(|&i| self.alert_finding(&located[i]))
                 .collect();
             emit(Alert {
                 schema: alert::SCHEMA,
-                alert_id: alert::alert_id(&evref.id, v.rule, &source),
+                alert_id: alert::alert_id(evref.id_for_alert_id(), v.rule, &source),
                 rule: v.rule,
                 severity: v.severity,
                 event: evref.clone(),
@@ -389,6 +521,20 @@ impl Scanner {
                 source: source.clone(),
                 note: Some(v.note),
             });
+        }
+    }
+
+    fn alert_finding(&self, l: &Located) -> AlertFinding {
+        AlertFinding {
+            field: l.field.clone(),
+            location: l.location,
+            category: l.finding.category,
+            detector: self.engine.rule(l.finding.rule).id().to_string(),
+            span: [l.finding.start, l.finding.end],
+            confidence: (l.finding.confidence * 100.0).round() / 100.0,
+            masked: alert::mask(l.finding.category, &l.value),
+            fingerprint: self.fingerprinter.fingerprint(l.finding.category, &l.value),
+            in_key: l.in_key,
         }
     }
 

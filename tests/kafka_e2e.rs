@@ -7,12 +7,14 @@
 //!   cargo test --release --test kafka_e2e kafka_throughput -- --ignored --nocapture   # benchmark
 
 mod kafka_support;
+mod leak_support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use kafka_support::*;
+use leak_support::{adversarial, assert_no_leaks, leaks};
 use serde_json::Value;
 
 const ALERTS_WAIT: Duration = Duration::from_secs(60);
@@ -81,15 +83,6 @@ fn topic_alerts(
             )
         })
         .collect()
-}
-
-fn assert_no_leaks(what: &str, bytes: &[u8], secrets: &[String]) {
-    let found = leaks(what, bytes, secrets);
-    assert!(
-        found.is_empty(),
-        "planted values leaked:\n{}",
-        found.join("\n")
-    );
 }
 
 /// (a) Planted-PHI events produced to Kafka all come out as alerts on the alerts topic and in
@@ -550,8 +543,12 @@ fn malformed_and_oversized_records_are_dead_lettered_and_counted() {
     assert!(svc.sigterm(Duration::from_secs(30)).success());
 }
 
-/// (e) No byte the service writes (alerts file and topic, logs at debug, /metrics, dead-letter
-/// metadata) holds a planted raw value; only the dead letters' raw payloads do, by design.
+/// (e) No byte the service writes (alerts file and topic, logs at trace, /metrics, dead-letter
+/// metadata, the redacted forward's values, keys and headers) holds a planted raw value; only
+/// the dead letters' raw payloads do, by design. Besides the planted messaging events, the
+/// adversarial events of `leak_support` plant values in object keys, envelope and extension
+/// attributes, `data_base64`, base64 inside base64, events typed as the test event, and the
+/// Kafka record keys; one binary-mode record carries one in a `ce_subject` header.
 #[test]
 fn no_planted_value_leaks_into_any_output() {
     let Some(env) = env() else { return };
@@ -578,10 +575,35 @@ fn no_planted_value_leaks_into_any_output() {
                  "level": "ERROR", "error_code": "11200", "payload": payload.to_string()}
     });
     let bad = bad_records(seed);
+    let adv = adversarial(seed);
+    let subject = format!("SSN {}", leak_support::ssn(seed, 18));
     let producer = env.producer();
     for e in &good {
         producer.send(&topic, None, &e.id, &e.json);
     }
+    let adv_topic = unique("adversarial-e");
+    env.create_topic(&adv_topic, 1);
+    for (_, key, event) in &adv.events {
+        producer.send(
+            &adv_topic,
+            Some(0),
+            key,
+            &serde_json::to_vec(event).unwrap(),
+        );
+    }
+    producer.send_with_headers(
+        &adv_topic,
+        Some(0),
+        &format!("binary {subject}"),
+        br#"{"tags": {"campaign": "results"}}"#,
+        &[
+            ("ce_specversion", "1.0"),
+            ("ce_type", "com.twilio.messaging.message.sent"),
+            ("ce_id", "EZ00000000000000000000000000000bad"),
+            ("ce_subject", &subject),
+        ],
+    );
+    let forwarded_total = good.len() + adv.events.len() + 2;
     producer.send(
         &topic,
         Some(0),
@@ -603,7 +625,11 @@ fn no_planted_value_leaks_into_any_output() {
     cfg.max_record_bytes = Some(2048);
     cfg.dead_letter_topic = Some(dlq.clone());
     cfg.dead_letter_file = Some(dir.path().join("dead.jsonl"));
-    let mut svc = Service::start(&cfg, dir.path(), "e", "debug");
+    cfg.topics.push(adv_topic.clone());
+    let forward_topic = unique("redacted-e");
+    env.create_topic(&forward_topic, 1);
+    cfg.extra = format!("\n[sinks.redacted_forward]\nkafka_topic = {forward_topic:?}\n");
+    let mut svc = Service::start(&cfg, dir.path(), "e", "trace");
     let mut expected = ids(&good);
     expected.insert(log_id.clone());
     wait_until(ALERTS_WAIT, || {
@@ -621,6 +647,14 @@ fn no_planted_value_leaks_into_any_output() {
             >= bad.len()),
         "dead letters missing"
     );
+    let forwarded = env.read_topic(&forward_topic, Duration::from_secs(60), |r| {
+        r.len() >= forwarded_total
+    });
+    assert!(
+        forwarded.len() >= forwarded_total,
+        "{} of {forwarded_total} events forwarded",
+        forwarded.len()
+    );
     let metrics = svc.metrics();
     let _ = svc.http_get("/readyz");
     assert!(svc.sigterm(Duration::from_secs(30)).success());
@@ -628,12 +662,41 @@ fn no_planted_value_leaks_into_any_output() {
     let mut all_secrets = secrets(&good);
     all_secrets.extend(logged.secrets.clone());
     all_secrets.extend(bad_secrets(seed));
+    all_secrets.extend(adv.secrets.iter().cloned());
     let stderr = svc.stderr();
     assert!(
-        stderr.lines().any(|l| l.contains("\"DEBUG\"")),
-        "PHISCAN_LOG=debug produced no debug lines:\n{}",
+        stderr.lines().any(|l| l.contains("\"TRACE\"")),
+        "PHISCAN_LOG=trace produced no trace lines:\n{}",
         tail(&stderr, 10)
     );
+    // every adversarial event but the genuine test event is scanned: it alerts (by source offset)
+    let alerts = read_alerts(&cfg.alerts_file);
+    let must_alert = adv.must_alert.len();
+    let adversarial_alerted: HashSet<i64> = alerts
+        .iter()
+        .filter(|a| a["source"]["topic"] == adv_topic.as_str())
+        .filter_map(|a| a["source"]["offset"].as_i64())
+        .collect();
+    assert!(
+        adversarial_alerted.len() >= must_alert,
+        "only {} of {must_alert} adversarial events alerted",
+        adversarial_alerted.len()
+    );
+    for r in &forwarded {
+        assert_no_leaks(
+            "forward topic key",
+            &r.key.clone().unwrap_or_default(),
+            &all_secrets,
+        );
+        assert_no_leaks("forward topic value", &r.value, &all_secrets);
+        for (k, v) in &r.headers {
+            assert_no_leaks(
+                "forward topic header",
+                format!("{k}={}", String::from_utf8_lossy(v)).as_bytes(),
+                &all_secrets,
+            );
+        }
+    }
 
     assert_no_leaks(
         "alerts file",
@@ -644,7 +707,7 @@ fn no_planted_value_leaks_into_any_output() {
         assert_no_leaks("alerts topic key", &key.unwrap_or_default(), &all_secrets);
         assert_no_leaks("alerts topic", a.to_string().as_bytes(), &all_secrets);
     }
-    assert_no_leaks("stderr (debug)", stderr.as_bytes(), &all_secrets);
+    assert_no_leaks("stderr (trace)", stderr.as_bytes(), &all_secrets);
     assert_no_leaks("/metrics", metrics.as_bytes(), &all_secrets);
     let mut raw_held_secrets = false;
     for mut d in read_alerts(&dead_file) {

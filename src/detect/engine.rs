@@ -472,7 +472,11 @@ impl Engine {
         let re = &self.extractors[rule.extractor.expect("pattern rule has an extractor")];
         let bytes = text.as_bytes();
         let mut push = |start: usize, end: usize, scratch: &mut Scratch| {
-            if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            // byte-level patterns (`[^\s]{6,64}`) can stop inside a multibyte character: widen
+            // the span to whole characters rather than lose the finding
+            let start = floor_char_boundary(text, start);
+            let end = ceil_char_boundary(text, end);
+            if start >= end {
                 return;
             }
             if rule.spec.exclude {
@@ -670,6 +674,24 @@ fn split_key_words(key: &str, buf: &mut String) {
             ch
         });
     }
+}
+
+/// The char boundary at or before `i`.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary at or after `i`.
+fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]

@@ -132,7 +132,16 @@ const ATTRIBUTE_KEYS: &[&str] = &[
 ];
 
 /// The location of a field of an event of type `event_type`.
+/// `segments` start at the event's root: `data`/`data_base64` and below are the payload; any
+/// other first segment is an envelope attribute (`id`, `source`, `subject`, extensions), which
+/// is metadata whatever the product.
 pub fn location(event_type: &str, segments: &[String]) -> Location {
+    if segments
+        .first()
+        .is_some_and(|s| s != "data" && s != "data_base64")
+    {
+        return Location::Metadata;
+    }
     if event_type.starts_with("com.twilio.error-logs.") {
         return Location::Log;
     }

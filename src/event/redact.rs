@@ -13,17 +13,26 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::walk::{MAX_DECODE_DEPTH, MAX_DECODE_LEN, embedded_base64, embedded_json, push_segment};
+use super::walk::{
+    MAX_DECODE_DEPTH, MAX_DECODE_LEN, embedded_base64, embedded_json, member_segment, push_segment,
+    unique_key,
+};
 use crate::alert;
 use crate::detect::Category;
 
+/// A byte span of a text and what was found there.
+pub type Span = (usize, usize, Category);
+
 /// One value to mask: where (the walk's pointer) and which bytes of the text found there.
+/// With `key` set, the span is in that object key (raw, held in memory only) of the object at
+/// `pointer`: the key itself is renamed.
 #[derive(Debug, Clone)]
 pub struct Mark {
     pub pointer: String,
     pub start: usize,
     pub end: usize,
     pub category: Category,
+    pub key: Option<String>,
 }
 
 /// What a masked value becomes.
@@ -54,21 +63,86 @@ pub struct Redaction {
     pub mask_addresses: bool,
 }
 
-/// Masks every marked span in `event` (pointers from the root). Returns how many values were
-/// masked (overlapping spans count once).
+/// `text` with every span replaced in `style`. Overlapping spans merge into one; a span that
+/// does not fit the text, or cuts a character, is widened to whole characters and clamped: a
+/// mask may cover a little more than asked, never less.
+pub fn mask_spans(text: &str, spans: &[Span], style: Style) -> String {
+    mask_counted(text, spans, style).0
+}
+
+/// As `mask_spans`, also returning how many masks were written.
+fn mask_counted(text: &str, spans: &[Span], style: Style) -> (String, usize) {
+    let mut spans: Vec<Span> = spans
+        .iter()
+        .map(|&(s, e, c)| (floor_char(text, s), ceil_char(text, e), c))
+        .filter(|&(s, e, _)| s < e)
+        .collect();
+    spans.sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+    let mut out = String::with_capacity(text.len());
+    let (mut at, mut i, mut n) = (0, 0, 0);
+    while i < spans.len() {
+        let (start, mut end, category) = spans[i];
+        i += 1;
+        // overlapping findings (two detectors, one value) merge into one masked span
+        while i < spans.len() && spans[i].0 < end {
+            end = end.max(spans[i].1);
+            i += 1;
+        }
+        let start = start.max(at);
+        if start >= end {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(&style.replace(category, &text[start..end]));
+        n += 1;
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    (out, n)
+}
+
+/// The char boundary at or before `i` (clamped to the text).
+fn floor_char(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary at or after `i` (clamped to the text).
+fn ceil_char(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Masks every marked span in `event` (pointers from the root), keys included. Returns how many
+/// values were masked (overlapping spans count once).
 pub fn apply(event: &mut Value, marks: &[Mark], style: Style) -> usize {
     if marks.is_empty() {
         return 0;
     }
-    let mut by_pointer: BTreeMap<&str, Vec<(usize, usize, Category)>> = BTreeMap::new();
+    let mut texts: BTreeMap<&str, Vec<Span>> = BTreeMap::new();
+    let mut keys: BTreeMap<&str, Vec<(&str, Vec<Span>)>> = BTreeMap::new();
     for m in marks {
-        by_pointer
-            .entry(m.pointer.as_str())
-            .or_default()
-            .push((m.start, m.end, m.category));
+        let span = (m.start, m.end, m.category);
+        match &m.key {
+            None => texts.entry(m.pointer.as_str()).or_default().push(span),
+            Some(k) => {
+                let in_object = keys.entry(m.pointer.as_str()).or_default();
+                match in_object.iter_mut().find(|(raw, _)| *raw == k.as_str()) {
+                    Some((_, spans)) => spans.push(span),
+                    None => in_object.push((k.as_str(), vec![span])),
+                }
+            }
+        }
     }
     let mut r = Redactor {
-        marks: by_pointer,
+        texts,
+        keys,
         style,
         masked: 0,
     };
@@ -77,19 +151,24 @@ pub fn apply(event: &mut Value, marks: &[Mark], style: Style) -> usize {
 }
 
 struct Redactor<'m> {
-    marks: BTreeMap<&'m str, Vec<(usize, usize, Category)>>,
+    texts: BTreeMap<&'m str, Vec<Span>>,
+    /// Object pointer → its keys to rename (raw key, spans in it).
+    keys: BTreeMap<&'m str, Vec<(&'m str, Vec<Span>)>>,
     style: Style,
     masked: usize,
+}
+
+fn any_under<V>(map: &BTreeMap<&str, V>, pointer: &str) -> bool {
+    map.range(pointer..)
+        .next()
+        .is_some_and(|(k, _)| k.starts_with(pointer))
 }
 
 impl Redactor<'_> {
     /// Whether any mark sits at or below `pointer` (pointers sharing a prefix only cost a
     /// needless descent).
     fn any_under(&self, pointer: &str) -> bool {
-        self.marks
-            .range(pointer..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(pointer))
+        any_under(&self.texts, pointer) || any_under(&self.keys, pointer)
     }
 
     /// Returns whether anything changed.
@@ -98,16 +177,7 @@ impl Redactor<'_> {
             return false;
         }
         match v {
-            Value::Object(map) => {
-                let mut changed = false;
-                for (k, child) in map.iter_mut() {
-                    let len = pointer.len();
-                    push_segment(pointer, k);
-                    changed |= self.value(child, pointer, depth);
-                    pointer.truncate(len);
-                }
-                changed
-            }
+            Value::Object(map) => self.object(map, pointer, depth),
             Value::Array(items) => {
                 let mut changed = false;
                 for (i, child) in items.iter_mut().enumerate() {
@@ -137,6 +207,47 @@ impl Redactor<'_> {
         }
     }
 
+    /// Members in the walk's order, with the walk's pointer segments (masked keys, see
+    /// `walk::member_segment`); marked keys are renamed to their masked form afterwards.
+    fn object(
+        &mut self,
+        map: &mut serde_json::Map<String, Value>,
+        pointer: &mut String,
+        depth: usize,
+    ) -> bool {
+        let to_rename = self.keys.remove(pointer.as_str()).unwrap_or_default();
+        let mut changed = false;
+        let mut segments: Vec<(String, String)> = Vec::new(); // raw → pointer segment
+        if !to_rename.is_empty() {
+            let mut used = Vec::new();
+            for k in map.keys() {
+                if let Some((_, spans)) = to_rename.iter().find(|(raw, _)| *raw == k.as_str()) {
+                    let seg = member_segment(k, spans, &|s| map.contains_key(s), &mut used);
+                    segments.push((k.clone(), seg));
+                }
+            }
+        }
+        for (k, child) in map.iter_mut() {
+            let len = pointer.len();
+            let seg = segments.iter().find(|(raw, _)| raw == k).map(|(_, s)| s);
+            push_segment(pointer, seg.unwrap_or(k));
+            changed |= self.value(child, pointer, depth);
+            pointer.truncate(len);
+        }
+        let mut written = Vec::new();
+        for (raw, spans) in &to_rename {
+            let Some(child) = map.remove(*raw) else {
+                continue;
+            };
+            let (masked, n) = mask_counted(raw, spans, self.style);
+            let name = unique_key(masked, &|s| map.contains_key(s), &mut written);
+            map.insert(name, child);
+            self.masked += n;
+            changed = true;
+        }
+        changed
+    }
+
     /// The walk's decisions, in the walk's order (see `walk::Walker::string`).
     fn string(&mut self, s: &str, pointer: &mut String, depth: usize) -> Option<String> {
         if depth < MAX_DECODE_DEPTH && s.len() <= MAX_DECODE_LEN {
@@ -146,13 +257,9 @@ impl Redactor<'_> {
                     .then(|| nested.to_string());
             }
             if let Some(decoded) = embedded_base64(s) {
-                let redacted = match embedded_json(&decoded) {
-                    Some(mut nested) => self
-                        .value(&mut nested, pointer, depth + 1)
-                        .then(|| nested.to_string()),
-                    None => self.text(&decoded, pointer),
-                };
-                return redacted.map(|t| base64::engine::general_purpose::STANDARD.encode(t));
+                return self
+                    .string(&decoded, pointer, depth + 1)
+                    .map(|t| base64::engine::general_purpose::STANDARD.encode(t));
             }
         }
         self.text(s, pointer)
@@ -160,31 +267,9 @@ impl Redactor<'_> {
 
     /// `text` with the spans marked at exactly `pointer` replaced.
     fn text(&mut self, text: &str, pointer: &str) -> Option<String> {
-        let spans = self.marks.get_mut(pointer)?;
-        spans.sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        let mut i = 0;
-        while i < spans.len() {
-            let (start, mut end, category) = spans[i];
-            i += 1;
-            // overlapping findings (two detectors, one value) merge into one masked span
-            while i < spans.len() && spans[i].0 < end {
-                end = end.max(spans[i].1);
-                i += 1;
-            }
-            if start < at || end > text.len() {
-                continue; // cannot happen for spans from this text; never panic on it
-            }
-            let (Some(before), Some(value)) = (text.get(at..start), text.get(start..end)) else {
-                continue;
-            };
-            out.push_str(before);
-            out.push_str(&self.style.replace(category, value));
-            self.masked += 1;
-            at = end;
-        }
-        out.push_str(&text[at..]);
+        let spans = self.texts.get(pointer)?;
+        let (out, n) = mask_counted(text, spans, self.style);
+        self.masked += n;
         Some(out)
     }
 }
@@ -201,6 +286,7 @@ mod tests {
             start,
             end: start + value.len(),
             category,
+            key: None,
         }
     }
 
@@ -283,5 +369,45 @@ mod tests {
         )];
         assert_eq!(apply(&mut ev, &marks, Style::Category), 1);
         assert_eq!(ev["data"]["a/b"]["c~d"], "[name]");
+    }
+
+    #[test]
+    fn keys_are_renamed_and_values_below_them_found_by_the_masked_pointer() {
+        let key = "ssn 078-05-1120";
+        let mut ev = json!({"data": {"tags": {key: {"note": "SSN 123-45-6789"}, "c": "x"}}});
+        let marks = [
+            Mark {
+                pointer: "/data/tags".into(),
+                start: 4,
+                end: key.len(),
+                category: Category::Ssn,
+                key: Some(key.into()),
+            },
+            mark(
+                "/data/tags/ssn ***-**-1120/note",
+                "SSN 123-45-6789",
+                "123-45-6789",
+                Category::Ssn,
+            ),
+        ];
+        assert_eq!(apply(&mut ev, &marks, Style::Category), 2);
+        assert_eq!(
+            ev,
+            json!({"data": {"tags": {"ssn [ssn]": {"note": "SSN [ssn]"}, "c": "x"}}})
+        );
+    }
+
+    #[test]
+    fn spans_that_do_not_fit_the_text_mask_more_never_less() {
+        let spans = [(2, 99, Category::Credential), (0, 1, Category::Name)];
+        assert_eq!(
+            mask_spans("abcdef", &spans, Style::Category),
+            "[name]b[credential]"
+        );
+        // a span ending inside "é" covers the whole character
+        assert_eq!(
+            mask_spans("pw é!", &[(3, 4, Category::Credential)], Style::Masked),
+            "pw *!"
+        );
     }
 }

@@ -11,75 +11,103 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::decode::looks_base64;
+use super::redact::{self, Span, Style};
 
-/// How deep nested JSON-in-a-string is followed (a guard against hostile input).
-pub(crate) const MAX_DECODE_DEPTH: usize = 3;
+/// How deep nested JSON-in-a-string and base64-in-base64 are followed (a guard against hostile
+/// input): each decoding step (JSON or base64) uses one level.
+pub(crate) const MAX_DECODE_DEPTH: usize = 4;
 /// Strings longer than this are not tried as embedded JSON or base64.
 pub(crate) const MAX_DECODE_LEN: usize = 1 << 20;
 
-/// One scannable string of an event.
+/// One scannable string of an event: a value, or an object key.
 pub struct Field<'a> {
-    /// RFC 6901 JSON Pointer into the CloudEvent (through decoded strings).
+    /// RFC 6901 JSON Pointer into the CloudEvent (through decoded strings). Segments of keys
+    /// that held a finding are written masked (see `Visit::key`). For a key (`in_key`), the
+    /// pointer of the object that holds it.
     pub pointer: &'a str,
     /// The object key (or array parent key) the string sits under: context for detectors.
     pub key: &'a str,
     pub text: &'a str,
-    /// The path segments, unescaped, for location rules.
+    /// The path segments, unescaped and unmasked, for location rules (for a key: ending with it).
     pub segments: &'a [String],
     /// Set when the text was base64-decoded from the raw field.
     pub base64: bool,
+    /// Set when `text` is an object key rather than a value.
+    pub in_key: bool,
+}
+
+/// What a walk reports to. Values go to `text`; every object key goes to `key` first, which
+/// answers the spans of the key that must never be written raw: then the key's segment is
+/// written masked in every pointer below it, and `key_masked` says what that pointer is.
+pub trait Visit {
+    fn text(&mut self, field: &Field);
+    fn key(&mut self, _field: &Field) -> Vec<Span> {
+        Vec::new()
+    }
+    /// The member pointer (with the masked segment) of the key `key` just answered spans for.
+    fn key_masked(&mut self, _member: &str) {}
+}
+
+/// A plain callback sees values only (keys are not reported).
+struct Values<'f>(&'f mut dyn FnMut(&Field));
+
+impl Visit for Values<'_> {
+    fn text(&mut self, field: &Field) {
+        (self.0)(field)
+    }
 }
 
 /// Calls `f` for every string (and number) in `value`.
 pub fn walk(value: &Value, f: &mut dyn FnMut(&Field)) {
-    let mut w = Walker {
-        pointer: String::new(),
-        segments: Vec::new(),
-        depth: 0,
-        f,
-    };
-    w.value(value, "", 0);
+    walk_visit(value, &mut Values(f));
 }
 
 /// As `walk`, for a value found under the top-level key `key` (pointers start `/key`).
 pub fn walk_at(value: &Value, key: &str, f: &mut dyn FnMut(&Field)) {
-    let mut w = Walker {
-        pointer: String::new(),
-        segments: Vec::new(),
-        depth: 0,
-        f,
-    };
-    w.push(key);
+    let mut v = Values(f);
+    let mut w = Walker::new(&mut v);
+    w.push(key, key);
     w.value(value, key, 0);
 }
 
-struct Walker<'f> {
-    pointer: String,
-    /// `segments[..depth]` is the current path; deeper entries are kept as buffers to reuse.
-    segments: Vec<String>,
-    depth: usize,
-    f: &'f mut dyn FnMut(&Field),
+/// Every value and every object key of `value` (a whole CloudEvent: envelope attributes,
+/// extensions, `data`, `data_base64`), keys first, to `visit`.
+pub fn walk_visit(value: &Value, visit: &mut dyn Visit) {
+    Walker::new(visit).value(value, "", 0);
 }
 
-impl Walker<'_> {
+struct Walker<'f> {
+    /// The pointer as written (masked key segments).
+    pointer: String,
+    /// `segments[..depth]` is the current raw path; deeper entries are kept as buffers to reuse.
+    segments: Vec<String>,
+    depth: usize,
+    visit: &'f mut dyn Visit,
+}
+
+impl<'f> Walker<'f> {
+    fn new(visit: &'f mut dyn Visit) -> Walker<'f> {
+        Walker {
+            pointer: String::new(),
+            segments: Vec::new(),
+            depth: 0,
+            visit,
+        }
+    }
+
     fn value(&mut self, v: &Value, key: &str, depth: usize) {
         match v {
-            Value::Object(map) => {
-                for (k, child) in map {
-                    self.push(k);
-                    self.value(child, k, depth);
-                    self.pop();
-                }
-            }
+            Value::Object(map) => self.object(map, key, depth),
             Value::Array(items) => {
                 let mut index = [0u8; 20];
                 for (i, child) in items.iter().enumerate() {
-                    self.push(format_index(&mut index, i));
+                    let seg = format_index(&mut index, i);
+                    self.push(seg, seg);
                     self.value(child, key, depth);
                     self.pop();
                 }
             }
-            Value::String(s) => self.string(s, key, depth),
+            Value::String(s) => self.string(s, key, depth, false),
             Value::Number(n) => {
                 let text = n.to_string();
                 self.emit(&text, key, false);
@@ -88,46 +116,74 @@ impl Walker<'_> {
         }
     }
 
-    fn string(&mut self, s: &str, key: &str, depth: usize) {
+    fn object(&mut self, map: &serde_json::Map<String, Value>, parent: &str, depth: usize) {
+        let mut used = Vec::new();
+        for (k, child) in map {
+            self.set_segment(self.depth, k);
+            let spans = self.visit.key(&Field {
+                pointer: &self.pointer,
+                key: parent,
+                text: k,
+                segments: &self.segments[..=self.depth],
+                base64: false,
+                in_key: true,
+            });
+            if spans.is_empty() {
+                self.push(k, k);
+            } else {
+                let seg = member_segment(k, &spans, &|s| map.contains_key(s), &mut used);
+                self.push(&seg, k);
+                self.visit.key_masked(&self.pointer);
+            }
+            self.value(child, k, depth);
+            self.pop();
+        }
+    }
+
+    /// A string: embedded JSON is walked as values, base64 text decoded (and tried again, up to
+    /// the depth limit: base64 inside base64), anything else scanned as it is.
+    fn string(&mut self, s: &str, key: &str, depth: usize, base64: bool) {
         if depth < MAX_DECODE_DEPTH && s.len() <= MAX_DECODE_LEN {
             if let Some(nested) = embedded_json(s) {
                 self.value(&nested, key, depth + 1);
                 return;
             }
             if let Some(decoded) = embedded_base64(s) {
-                if let Some(nested) = embedded_json(&decoded) {
-                    self.value(&nested, key, depth + 1);
-                } else {
-                    self.emit(&decoded, key, true);
-                }
+                self.string(&decoded, key, depth + 1, true);
                 return;
             }
         }
-        self.emit(s, key, false);
+        self.emit(s, key, base64);
     }
 
     fn emit(&mut self, text: &str, key: &str, base64: bool) {
         if text.is_empty() {
             return;
         }
-        (self.f)(&Field {
+        self.visit.text(&Field {
             pointer: &self.pointer,
             key,
             text,
             segments: &self.segments[..self.depth],
             base64,
+            in_key: false,
         });
     }
 
-    fn push(&mut self, segment: &str) {
-        push_segment(&mut self.pointer, segment);
-        match self.segments.get_mut(self.depth) {
+    fn set_segment(&mut self, at: usize, segment: &str) {
+        match self.segments.get_mut(at) {
             Some(buf) => {
                 buf.clear();
                 buf.push_str(segment);
             }
             None => self.segments.push(segment.to_string()),
         }
+    }
+
+    /// Descends into a member: `written` goes into the pointer, `raw` into the segments.
+    fn push(&mut self, written: &str, raw: &str) {
+        push_segment(&mut self.pointer, written);
+        self.set_segment(self.depth, raw);
         self.depth += 1;
     }
 
@@ -136,6 +192,36 @@ impl Walker<'_> {
         let cut = self.pointer.rfind('/').unwrap_or(0);
         self.pointer.truncate(cut);
     }
+}
+
+/// The pointer segment written for the key `raw` whose `spans` hold findings: the key with those
+/// spans masked (as alerts mask values), made unique among the object's keys (`exists`) and the
+/// masked segments already given out in this object (`used`) by a `#2`, `#3`… suffix. The walk
+/// and the redaction both call this, in the same order, so their pointers agree.
+pub(crate) fn member_segment(
+    raw: &str,
+    spans: &[Span],
+    exists: &dyn Fn(&str) -> bool,
+    used: &mut Vec<String>,
+) -> String {
+    unique_key(redact::mask_spans(raw, spans, Style::Masked), exists, used)
+}
+
+/// `base`, or `base#n` for the first n ≥ 2 that is neither an existing key nor already used.
+pub(crate) fn unique_key(
+    base: String,
+    exists: &dyn Fn(&str) -> bool,
+    used: &mut Vec<String>,
+) -> String {
+    let taken = |s: &str, used: &Vec<String>| exists(s) || used.iter().any(|u| u == s);
+    let mut seg = base.clone();
+    let mut n = 1;
+    while taken(&seg, used) {
+        n += 1;
+        seg = format!("{base}#{n}");
+    }
+    used.push(seg.clone());
+    seg
 }
 
 /// `i` in decimal, written into `buf` (array indexes, without allocating).
@@ -231,5 +317,70 @@ mod tests {
                 .any(|(p, t, b)| p == "/token" && t.starts_with("9f8e") && !b)
         );
         assert!(got.iter().any(|(p, _, b)| p == "/bin" && !b));
+    }
+
+    /// Finds "SECRET" in keys and records what it was told.
+    struct Keys {
+        seen: Vec<(String, String, bool)>,
+        masked: Vec<String>,
+    }
+
+    impl Visit for Keys {
+        fn text(&mut self, f: &Field) {
+            self.seen.push((f.pointer.into(), f.text.into(), false));
+        }
+        fn key(&mut self, f: &Field) -> Vec<Span> {
+            self.seen.push((f.pointer.into(), f.text.into(), true));
+            assert_eq!(f.segments.last().map(String::as_str), Some(f.text));
+            f.text
+                .find("SECRET")
+                .map(|at| vec![(at, at + 6, crate::detect::Category::Credential)])
+                .unwrap_or_default()
+        }
+        fn key_masked(&mut self, member: &str) {
+            self.masked.push(member.into());
+        }
+    }
+
+    #[test]
+    fn keys_are_reported_and_a_key_with_a_finding_is_masked_in_every_pointer() {
+        // "k ******" exists already: the masked segment of "k SECRET" must not collide with it
+        let v = json!({"data": {"k SECRET": {"inner": "x"}, "k ******": "y", "plain": "z"}});
+        let mut k = Keys {
+            seen: Vec::new(),
+            masked: Vec::new(),
+        };
+        walk_visit(&v, &mut k);
+        assert!(k.seen.contains(&("/data".into(), "k SECRET".into(), true)));
+        assert!(
+            k.seen
+                .contains(&("/data/k ******#2/inner".into(), "x".into(), false))
+        );
+        assert!(
+            k.seen
+                .contains(&("/data/k ******".into(), "y".into(), false))
+        );
+        assert_eq!(k.masked, ["/data/k ******#2"]);
+        assert!(
+            k.seen.iter().all(|(p, _, _)| !p.contains("SECRET")),
+            "{:?}",
+            k.seen
+        );
+    }
+
+    #[test]
+    fn base64_inside_base64_is_decoded_to_the_depth_limit() {
+        let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let v = json!({"twice": b(&b("patient SSN 078-05-1120")), "deep": b(&b(&b(&b(&b("hidden text here")))))});
+        let got = collect(&v);
+        assert!(
+            got.contains(&("/twice".into(), "patient SSN 078-05-1120".into(), true)),
+            "{got:?}"
+        );
+        // beyond the limit the text stays encoded (bounded work), never a panic
+        assert!(
+            got.iter()
+                .any(|(p, t, _)| p == "/deep" && t != "hidden text here")
+        );
     }
 }

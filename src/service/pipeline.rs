@@ -267,12 +267,14 @@ fn scan_work(
                     &mut |a| alerts.push(a),
                     r,
                 );
-                let key = record_key.clone().or_else(|| {
-                    event
+                // the record key is text beside the event: scanned and masked like a field
+                let key = match &record_key {
+                    Some(k) => Some(scanner.redact_record_key(k, r.style, scratch).0),
+                    None => event
                         .get("id")
                         .and_then(Value::as_str)
-                        .map(|id| id.as_bytes().to_vec())
-                });
+                        .map(|id| id.as_bytes().to_vec()),
+                };
                 forward.push(Forwarded {
                     source: source.clone(),
                     key,
@@ -320,14 +322,16 @@ fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Valu
         let mut ev = serde_json::Map::new();
         ev.insert("specversion".into(), spec);
         ev.insert("type".into(), ty);
-        for (attr, header) in [
-            ("id", "ce_id"),
-            ("source", "ce_source"),
-            ("time", "ce_time"),
-            ("dataschema", "ce_dataschema"),
-        ] {
-            if let Some(v) = ce(header) {
-                ev.insert(attr.into(), v);
+        // every `ce_` header is an attribute (extensions too): scanned with the event
+        for (name, v) in headers {
+            if let Some(attr) = name
+                .get(..3)
+                .filter(|p| p.eq_ignore_ascii_case("ce_"))
+                .map(|_| name[3..].to_ascii_lowercase())
+                .filter(|a| !a.is_empty() && a != "specversion" && a != "type" && a != "data")
+            {
+                ev.entry(attr)
+                    .or_insert_with(|| Value::String(String::from_utf8_lossy(v).into_owned()));
             }
         }
         ev.insert("data".into(), data);

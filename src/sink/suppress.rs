@@ -99,6 +99,7 @@ pub(crate) mod tests {
                 confidence: 1.0,
                 masked: "*".into(),
                 fingerprint: fp.into(),
+                in_key: false,
             }],
             source: SourceRef::Webhook {
                 request_id: "r".into(),

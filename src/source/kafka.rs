@@ -661,7 +661,7 @@ mod tests {
                 .unwrap();
             for i in 0..N {
                 let event = serde_json::json!({
-                    "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZmock{i:04}"),
+                    "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZ{i:032x}"),
                     "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "to": "+12125550147",
                     "tags": {"patient_mrn": format!("MRN-{:08}", 31_000_000 + i)}}
                 });

@@ -181,7 +181,29 @@ pub struct TestProducer {
 impl TestProducer {
     /// Queue a record (to `partition`, or spread by key when `None`).
     pub fn send(&self, topic: &str, partition: Option<i32>, key: &str, value: &[u8]) {
+        self.send_with_headers(topic, partition, key, value, &[]);
+    }
+
+    /// As `send`, with record headers (CloudEvents binary mode: `ce_*`).
+    pub fn send_with_headers(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        key: &str,
+        value: &[u8],
+        headers: &[(&str, &str)],
+    ) {
         let mut record = BaseRecord::to(topic).key(key).payload(value);
+        if !headers.is_empty() {
+            let mut h = rdkafka::message::OwnedHeaders::new();
+            for (k, v) in headers {
+                h = h.insert(rdkafka::message::Header {
+                    key: k,
+                    value: Some(v.as_bytes()),
+                });
+            }
+            record = record.headers(h);
+        }
         if let Some(p) = partition {
             record = record.partition(p);
         }
@@ -585,23 +607,6 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
             .and_then(|rest| rest.strip_prefix(' '))
             .and_then(|v| v.trim().parse().ok())
     })
-}
-
-/// Every planted secret found in `haystack`, with a little context, for the failure message.
-pub fn leaks(what: &str, haystack: &[u8], secrets: &[String]) -> Vec<String> {
-    let ac = aho_corasick::AhoCorasick::new(secrets).unwrap();
-    ac.find_iter(haystack)
-        .take(5)
-        .map(|m| {
-            let from = m.start().saturating_sub(60);
-            let to = (m.end() + 60).min(haystack.len());
-            format!(
-                "{what}: `{}` in …{}…",
-                secrets[m.pattern().as_usize()],
-                String::from_utf8_lossy(&haystack[from..to])
-            )
-        })
-        .collect()
 }
 
 /// Bucketed histogram → quantile (upper bound of the bucket holding it), from /metrics text.
