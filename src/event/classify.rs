@@ -346,7 +346,9 @@ fn looks_like_address(value: &str) -> bool {
     let v = value.trim();
     let channel_prefix = ["whatsapp:", "messenger:", "rcs:", "client:", "sip:", "tel:"]
         .iter()
-        .any(|p| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p));
+        .any(|p| {
+            v.len() >= p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        });
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
     let phone = digits >= 7
         && v
@@ -425,6 +427,8 @@ mod tests {
         assert!(is_routing_copy("name", "client:agent_7"));
         assert!(!is_routing_copy("name", "Maria Lopez"));
         assert!(!is_routing_copy("dob", "+14155550100"));
+        // found by tests/fuzz_redact.rs: a multibyte character where a prefix would end
+        assert!(!is_routing_copy("from", "ab\u{e9}\u{e9}\u{e9}x"));
     }
 
     #[test]
