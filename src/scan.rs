@@ -378,6 +378,7 @@ impl Scanner {
                 findings,
                 source: source.clone(),
                 note: Some(v.note),
+                findings_omitted: None,
             });
         }
     }

@@ -294,14 +294,7 @@ fn work(
         },
     };
     (
-        Work {
-            payload,
-            source,
-            source_kind: kind,
-            ack: Ack::Reply(tx),
-            received: Instant::now(),
-            max_bytes,
-        },
+        Work::new(payload, source, kind, Ack::Reply(tx), max_bytes),
         rx,
     )
 }
@@ -313,7 +306,7 @@ async fn drive_pipeline() -> Vec<String> {
     sink.ready.store(true, Ordering::SeqCst);
     sink.fail_first.store(2, Ordering::SeqCst);
     let sinks = sinks_with(&sink, Duration::from_secs(600));
-    let pipeline = Pipeline::start(scanner(), sinks, 2, 8);
+    let pipeline = Pipeline::start(scanner(), sinks, 2, 8, 1 << 20);
 
     let account = random_account();
     let mut pending = Vec::new();
@@ -431,7 +424,7 @@ async fn drive_pipeline() -> Vec<String> {
     }
     for (o, want) in outcomes.iter().zip(&expect) {
         match (*want, o) {
-            ("alerts", Outcome::Delivered { alerts }) => assert!(*alerts > 0, "{o:?}"),
+            ("alerts", Outcome::Delivered { alerts, .. }) => assert!(*alerts > 0, "{o:?}"),
             ("malformed", Outcome::Malformed(e)) => assert_no_planted(e, "a dead-letter error"),
             ("any", _) => {}
             _ => panic!("expected {want}, got {o:?}"),
