@@ -537,7 +537,7 @@ fn a_decompression_bomb_keeps_memory_bounded_and_is_reported() {
     }
     let compressed = std::fs::metadata(&bomb).unwrap().len();
     assert!(compressed < 16 << 20, "{compressed} bytes");
-    let mut child = phiscan()
+    let child = phiscan()
         .args(["scan", bomb.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
