@@ -587,6 +587,7 @@ async fn metrics_are_valid_prometheus_text_with_bounded_labels() {
                 "severity" => severities.contains(v.as_str()),
                 "sink" => sinks.contains(&v.as_str()),
                 "reason" => reason.is_match(v),
+                "outcome" => ["delivered", "dead_lettered"].contains(&v.as_str()),
                 "le" | "quantile" => number.is_match(v),
                 "topic" => topic.is_match(v),
                 "partition" => v.parse::<u32>().is_ok(),
