@@ -465,7 +465,11 @@ fn a_malformed_first_line_does_not_skip_the_file() {
         let o = run(&["scan", file.to_str().unwrap()]);
         ok(&o);
         let err = stderr(&o);
-        assert_eq!(summary_count(&err, "events"), 2, "first line {first:?}:\n{err}");
+        assert_eq!(
+            summary_count(&err, "events"),
+            2,
+            "first line {first:?}:\n{err}"
+        );
         assert_eq!(summary_count(&err, "malformed"), 1, "{err}");
         assert!(err.contains(&format!("{}:1", file.display())), "{err}");
         let rules: BTreeSet<String> = alerts(&o.stdout)
@@ -498,14 +502,23 @@ fn a_truncated_gz_does_not_stop_the_other_files() {
     let o = run(&["scan", dir.path().to_str().unwrap()]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(4), "{err}");
-    assert!(err.contains("a-cut.jsonl.gz") && err.contains("PARTLY READ"), "{err}");
+    assert!(
+        err.contains("a-cut.jsonl.gz") && err.contains("PARTLY READ"),
+        "{err}"
+    );
     let a = alerts(&o.stdout);
     assert!(
-        a.iter().any(|x| x["source"]["path"].as_str().unwrap().ends_with("b-whole.jsonl")),
+        a.iter().any(|x| x["source"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("b-whole.jsonl")),
         "the file after the truncated one was scanned:\n{err}"
     );
     assert!(
-        a.iter().any(|x| x["source"]["path"].as_str().unwrap().ends_with("a-cut.jsonl.gz")),
+        a.iter().any(|x| x["source"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("a-cut.jsonl.gz")),
         "what the truncated file held before the cut was scanned:\n{err}"
     );
     // even with --quiet the incomplete input is named
@@ -513,7 +526,13 @@ fn a_truncated_gz_does_not_stop_the_other_files() {
     assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("a-cut.jsonl.gz"), "{}", stderr(&o));
     // --fail-on keeps its meaning
-    let o = run(&["scan", "-q", "--fail-on", "high", dir.path().to_str().unwrap()]);
+    let o = run(&[
+        "scan",
+        "-q",
+        "--fail-on",
+        "high",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
 }
 
@@ -563,11 +582,18 @@ fn a_decompression_bomb_keeps_memory_bounded_and_is_reported() {
     let peak = peak.join().unwrap();
     let err = stderr(&o);
     ok(&o);
-    println!("decompression bomb: {compressed} bytes of .gz, 2 GiB expanded, peak RSS {} MiB", peak >> 20);
+    println!(
+        "decompression bomb: {compressed} bytes of .gz, 2 GiB expanded, peak RSS {} MiB",
+        peak >> 20
+    );
     assert!(peak < 512 << 20, "peak RSS {} MiB", peak >> 20);
     assert_eq!(summary_count(&err, "malformed"), 1, "{err}");
     assert!(err.contains("exceeds"), "{err}");
-    assert_eq!(summary_count(&err, "events"), 1, "the event after the bomb is scanned");
+    assert_eq!(
+        summary_count(&err, "events"),
+        1,
+        "the event after the bomb is scanned"
+    );
 }
 
 #[test]

@@ -15,8 +15,8 @@ use phiscan::config::service::{AlertmanagerSinkConfig, HttpSinkConfig};
 use phiscan::metrics::metrics;
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::sink::alertmanager::AlertmanagerSink;
-use phiscan::sink::http::HttpSink;
 use phiscan::sink::dead_letter::FileDeadLetter;
+use phiscan::sink::http::HttpSink;
 use phiscan::sink::{AlertSink, DeadLetterSink, SinkError, Sinks};
 use serde_json::{Value, json};
 
@@ -245,7 +245,11 @@ async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_h
 }
 
 /// A file dead-letter output in a fresh directory, and its path.
-fn file_dead_letter() -> (tempfile::TempDir, std::path::PathBuf, Box<dyn DeadLetterSink>) {
+fn file_dead_letter() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Box<dyn DeadLetterSink>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dead.jsonl");
     let dl = Box::new(FileDeadLetter::open(&path).unwrap());
@@ -291,8 +295,14 @@ async fn http_sink_gives_up_on_a_400_at_once_and_the_alert_is_dead_lettered() {
     assert_eq!(lines.len(), alerts.len());
     assert_eq!(lines[0]["kind"], "alert");
     let error = lines[0]["error"].as_str().unwrap();
-    assert!(error.contains("http sink") && error.contains("400"), "{error}");
-    assert_no_planted(&std::fs::read_to_string(&path).unwrap(), "the dead-letter file");
+    assert!(
+        error.contains("http sink") && error.contains("400"),
+        "{error}"
+    );
+    assert_no_planted(
+        &std::fs::read_to_string(&path).unwrap(),
+        "the dead-letter file",
+    );
 }
 
 /// Before: the chunk holding a refused alert was dropped and the chunks after it never sent,
@@ -334,10 +344,17 @@ async fn a_413_for_one_alert_loses_nothing_of_a_multi_chunk_batch() {
     for r in server.requests() {
         let body: Vec<Value> = serde_json::from_slice(&r.body).unwrap();
         if !String::from_utf8_lossy(&r.body).contains(&bad) {
-            delivered.extend(body.iter().map(|a| a["alert_id"].as_str().unwrap().to_string()));
+            delivered.extend(
+                body.iter()
+                    .map(|a| a["alert_id"].as_str().unwrap().to_string()),
+            );
         }
     }
-    assert_eq!(delivered.len(), n - 1, "every other alert reached the endpoint");
+    assert_eq!(
+        delivered.len(),
+        n - 1,
+        "every other alert reached the endpoint"
+    );
     assert!(!delivered.contains(&bad));
     let lines = dead_letter_lines(&path);
     assert_eq!(lines.len(), 1);
@@ -366,7 +383,10 @@ async fn a_401_without_a_dead_letter_output_holds_the_alerts_until_accepted() {
         })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!task.is_finished(), "refused alerts must not be acknowledged");
+    assert!(
+        !task.is_finished(),
+        "refused alerts must not be acknowledged"
+    );
     assert!(!sinks.ready().await, "not ready while alerts are held");
     let out = tokio::time::timeout(Duration::from_secs(10), task)
         .await

@@ -124,8 +124,16 @@ async fn a_malformed_item_does_not_cost_the_good_items_of_a_signed_batch() {
     .unwrap();
     let r = post_signed(&client, &svc, PUBLIC_URL, body).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(alerts_for(&svc, &id1).len(), 1, "the first good item is alerted");
-    assert_eq!(alerts_for(&svc, &id2).len(), 1, "the item after the bad one too");
+    assert_eq!(
+        alerts_for(&svc, &id1).len(),
+        1,
+        "the first good item is alerted"
+    );
+    assert_eq!(
+        alerts_for(&svc, &id2).len(),
+        1,
+        "the item after the bad one too"
+    );
     // durable before the 200: the bad item is already in the dead-letter file
     let lines: Vec<Value> = std::fs::read_to_string(&dl_path)
         .unwrap()
@@ -145,10 +153,17 @@ async fn a_malformed_item_does_not_cost_the_good_items_of_a_signed_batch() {
     let garbage = format!("[{{\"tags\": \"{bad_mrn}\"").into_bytes();
     let r2 = post_signed(&client, &svc, PUBLIC_URL, garbage).await;
     assert_eq!(r2.status, 200, "{}", r2.body);
-    assert_eq!(std::fs::read_to_string(&dl_path).unwrap().lines().count(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&dl_path).unwrap().lines().count(),
+        2
+    );
     let m = svc.metrics_text();
     assert_eq!(
-        metric(&m, "phiscan_webhook_rejected_total", &[("reason", "malformed_item")]),
+        metric(
+            &m,
+            "phiscan_webhook_rejected_total",
+            &[("reason", "malformed_item")]
+        ),
         2.0,
         "{m}"
     );
@@ -445,7 +460,10 @@ async fn slow_and_unsigned_uploads_do_not_starve_signed_requests() {
     let r = post_signed(&client, &svc, PUBLIC_URL, body).await;
     let served = t.elapsed();
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(served < Duration::from_secs(3), "signed request took {served:?}");
+    assert!(
+        served < Duration::from_secs(3),
+        "signed request took {served:?}"
+    );
     assert_eq!(alerts_for(&svc, &id).len(), 1);
 
     // uploads without a valid signature are refused without their bodies being waited for
@@ -455,7 +473,11 @@ async fn slow_and_unsigned_uploads_do_not_starve_signed_requests() {
         // 403, or 503 if it came while the concurrency limit was reached: refused either way
         refused += (text.starts_with("HTTP/1.1 403") || text.starts_with("HTTP/1.1 503")) as usize;
     }
-    assert_eq!(refused, uploads.len(), "every unsigned or forged upload refused at once");
+    assert_eq!(
+        refused,
+        uploads.len(),
+        "every unsigned or forged upload refused at once"
+    );
     let during = rss(pid);
     // slow heads are cut off once the header timeout passes
     let mut closed = 0;
@@ -463,7 +485,11 @@ async fn slow_and_unsigned_uploads_do_not_starve_signed_requests() {
         let wait = Duration::from_secs(12).saturating_sub(started.elapsed());
         closed += read_for(c, wait).await.1 as usize;
     }
-    assert_eq!(closed, slow_heads.len(), "slow-loris connections are closed");
+    assert_eq!(
+        closed,
+        slow_heads.len(),
+        "slow-loris connections are closed"
+    );
     println!(
         "{} hostile connections: RSS {} MiB before, {} MiB during; signed request served in {:?}",
         EACH * 3,

@@ -395,7 +395,10 @@ mod tests {
         assert_eq!(w.basic_auth_user.as_deref(), Some("true"));
         assert_eq!(w.basic_auth_password.as_deref(), Some("4242"));
         assert_eq!(w.max_body_bytes, 2048);
-        assert_eq!(c.sinks.http.as_ref().unwrap().headers["authorization"], "31337");
+        assert_eq!(
+            c.sinks.http.as_ref().unwrap().headers["authorization"],
+            "31337"
+        );
 
         for (name, value) in [
             ("PHISCAN_DETECT__THRESHOLD", "s3cr3t-value"),

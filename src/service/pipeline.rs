@@ -112,7 +112,10 @@ impl Work {
                 key,
             } => {
                 value.len()
-                    + headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+                    + headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
                     + key.as_ref().map_or(0, Vec::len)
             }
             // parsed JSON takes a few times its text: the webhook passes the body size here
@@ -568,7 +571,13 @@ mod tests {
             let source = SourceRef::Webhook {
                 request_id: "r1".into(),
             };
-            let work = Work::new(Payload::Events(events), source, "webhook", Ack::Reply(tx), 1 << 20);
+            let work = Work::new(
+                Payload::Events(events),
+                source,
+                "webhook",
+                Ack::Reply(tx),
+                1 << 20,
+            );
             assert!(pipeline.submitter.submit(work).await.is_ok());
             let outcome = tokio::time::timeout(Duration::from_secs(30), rx)
                 .await

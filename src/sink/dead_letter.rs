@@ -180,7 +180,8 @@ impl FileDeadLetter {
 
 /// The JSON line for one dead letter.
 pub fn to_json(d: &DeadLetter) -> serde_json::Value {
-    let mut doc = serde_json::json!({ "kind": d.kind.as_str(), "source": d.source, "error": d.error });
+    let mut doc =
+        serde_json::json!({ "kind": d.kind.as_str(), "source": d.source, "error": d.error });
     match std::str::from_utf8(&d.raw) {
         Ok(text) => doc["raw"] = text.into(),
         Err(_) => {

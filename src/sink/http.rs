@@ -190,7 +190,10 @@ impl Failure {
             ""
         };
         let refuses_everything = status.is_redirection()
-            || matches!(status.as_u16(), 401 | 402 | 403 | 404 | 405 | 407 | 410 | 426);
+            || matches!(
+                status.as_u16(),
+                401 | 402 | 403 | 404 | 405 | 407 | 410 | 426
+            );
         Err(Failure {
             retryable,
             message: format!("HTTP {status}{hint}"),

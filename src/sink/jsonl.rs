@@ -122,7 +122,10 @@ mod tests {
         let a = crate::sink::suppress::tests::alert("phi-in-tag", "AC1", "f1");
         let before = SYNCS.load(Ordering::SeqCst);
         sink.send(&[&a, &a]).await.unwrap();
-        assert!(SYNCS.load(Ordering::SeqCst) > before, "send returned before sync_data");
+        assert!(
+            SYNCS.load(Ordering::SeqCst) > before,
+            "send returned before sync_data"
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }
 }

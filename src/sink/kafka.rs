@@ -157,9 +157,7 @@ impl Producer {
                     | (
                         Some(SinkError::Permanent(_) | SinkError::Refused(_)),
                         SinkError::Retryable(_),
-                    ) => {
-                        first_error = Some(e)
-                    }
+                    ) => first_error = Some(e),
                     _ => {}
                 }
             }

@@ -587,7 +587,10 @@ mod tests {
             tokio::spawn(async move { s.deliver(&[&a], &[]).await })
         };
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(!task.is_finished(), "returned (acknowledged) a refused alert");
+        assert!(
+            !task.is_finished(),
+            "returned (acknowledged) a refused alert"
+        );
         assert!(!s.ready().await, "ready while holding a refused alert");
         assert!(s.holding());
         let out = tokio::time::timeout(Duration::from_secs(5), task)
@@ -613,7 +616,10 @@ mod tests {
         let out = s.deliver(&[&a], &[]).await;
         assert_eq!((out.alerts, out.dead_lettered_alerts), (0, 1));
         let out = s.deliver(&[&a, &a], &[]).await;
-        assert_eq!(out.alerts, 1, "the repeat of a refused alert is sent (once)");
+        assert_eq!(
+            out.alerts, 1,
+            "the repeat of a refused alert is sent (once)"
+        );
         let out = s.deliver(&[&a], &[]).await;
         assert_eq!(out.alerts, 0, "suppressed once accepted");
     }
@@ -663,7 +669,10 @@ mod tests {
             .iter_errors(&doc)
             .map(|e| e.to_string())
             .collect();
-        assert!(errors.is_empty(), "a capped alert matches the schema: {errors:?}");
+        assert!(
+            errors.is_empty(),
+            "a capped alert matches the schema: {errors:?}"
+        );
         let small = serde_json::to_value(cap_findings(alert("f2"))).unwrap();
         assert!(small.get("findings_omitted").is_none());
     }

@@ -481,7 +481,9 @@ mod tests {
         assert_eq!(events, [(2, None)]);
         assert_eq!(bad[0].0, 1);
         // cut off between tokens: the next line is not swallowed
-        let (events, bad) = read(&format!("{{\"specversion\":\"1.0\",\"data\": {{\n{EV}\n{EV}\n"));
+        let (events, bad) = read(&format!(
+            "{{\"specversion\":\"1.0\",\"data\": {{\n{EV}\n{EV}\n"
+        ));
         assert_eq!(events, [(2, None), (3, None)], "{bad:?}");
         assert_eq!(bad.len(), 1);
     }
@@ -508,10 +510,20 @@ mod tests {
             }
         })
         .unwrap();
-        assert!(matches!(&got[0], Err((1, e)) if e.contains("exceeds")), "{got:?}");
+        assert!(
+            matches!(&got[0], Err((1, e)) if e.contains("exceeds")),
+            "{got:?}"
+        );
         assert_eq!(got[1], Ok(2));
-        assert!(matches!(&got[2], Err((3, e)) if e.contains("limit")), "{got:?}");
-        assert_eq!(got.last(), Some(&Ok(pretty.lines().count() as u64 + 3)), "{got:?}");
+        assert!(
+            matches!(&got[2], Err((3, e)) if e.contains("limit")),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.last(),
+            Some(&Ok(pretty.lines().count() as u64 + 3)),
+            "{got:?}"
+        );
     }
 
     #[test]

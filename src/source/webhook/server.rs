@@ -49,8 +49,8 @@ use crate::event::{self, DecodeError};
 use crate::metrics::metrics;
 use crate::scan::TEST_EVENT_TYPE;
 use crate::service::pipeline::{Ack, Outcome, Payload, Submitter, Work};
-use crate::sink::DeadLetter;
 use crate::service::{Health, Shutdown};
+use crate::sink::DeadLetter;
 
 /// How long a request may wait for its alerts to be delivered before the receiver answers 503
 /// (Twilio gives up after 5 s and retries).
@@ -189,7 +189,6 @@ fn limits(router: Router, max_concurrent: usize) -> Router {
             )),
     )
 }
-
 
 struct App {
     /// The path of `public_url`, the only one served (`/` when it has none).
