@@ -25,6 +25,10 @@ pub struct Alert {
     /// Why the rule fired, in words that never quote the event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Findings left out of `findings` (the service lists the first `sink::MAX_FINDINGS`), so an
+    /// event with thousands of values still makes an alert every sink accepts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings_omitted: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -97,7 +97,11 @@ pub struct ScanArgs {
     /// Worker threads for scanning [default: all cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// No progress bar and no summary on stderr.
+    /// Largest record (a JSON Lines line, or a multi-line document) read; longer ones are
+    /// skipped as they stream past and reported as malformed.
+    #[arg(long, value_name = "BYTES", default_value_t = phiscan::source::files::DEFAULT_MAX_RECORD_BYTES)]
+    pub max_record_bytes: usize,
+    /// No progress bar and no summary on stderr (inputs not fully read are still reported).
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Files, directories, or - for stdin.

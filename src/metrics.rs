@@ -44,6 +44,16 @@ pub struct Metrics {
     /// topic, partition
     pub kafka_lag: IntGaugeVec,
     pub queue_depth: IntGauge,
+    /// sink, outcome (`delivered`: the sink accepted it; `dead_lettered`: the sink refused it
+    /// for good and the dead-letter output kept it)
+    pub alert_outcomes: IntCounterVec,
+    /// source, reason (records neither scanned nor dead-lettered: no dead-letter output)
+    pub records_dropped: IntCounterVec,
+    /// Alerts refused for good that wait for somewhere to go (no dead-letter output): while
+    /// non-zero their events are not acknowledged and `/readyz` fails.
+    pub alerts_held: IntGauge,
+    /// Bytes of events in flight between sources and sinks.
+    pub queue_bytes: IntGauge,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -139,6 +149,23 @@ impl Metrics {
             .expect("metric"),
             queue_depth: IntGauge::new("queue_depth", "Events waiting to be scanned")
                 .expect("metric"),
+            alert_outcomes: counter(
+                "alert_outcomes_total",
+                "Alerts per sink: delivered (accepted) or dead_lettered (refused for good, kept by the dead-letter output)",
+                &["sink", "outcome"],
+            ),
+            records_dropped: counter(
+                "records_dropped_total",
+                "Undecodable or oversized records skipped without a dead-letter output (logged by position)",
+                &["source", "reason"],
+            ),
+            alerts_held: IntGauge::new(
+                "alerts_held",
+                "Alerts refused for good with no dead-letter output: their events are not acknowledged",
+            )
+            .expect("metric"),
+            queue_bytes: IntGauge::new("queue_bytes", "Bytes of events in flight in the pipeline")
+                .expect("metric"),
             registry,
         };
         let r = &m.registry;
@@ -156,6 +183,8 @@ impl Metrics {
             &m.sink_errors,
             &m.sink_retries,
             &m.webhook_rejected,
+            &m.alert_outcomes,
+            &m.records_dropped,
         ] {
             r.register(Box::new(c.clone())).expect("unique metric");
         }
@@ -168,6 +197,10 @@ impl Metrics {
         r.register(Box::new(m.kafka_lag.clone()))
             .expect("unique metric");
         r.register(Box::new(m.queue_depth.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.alerts_held.clone()))
+            .expect("unique metric");
+        r.register(Box::new(m.queue_bytes.clone()))
             .expect("unique metric");
         m
     }

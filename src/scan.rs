@@ -520,6 +520,7 @@ impl Scanner {
                 findings,
                 source: source.clone(),
                 note: Some(v.note),
+                findings_omitted: None,
             });
         }
     }

@@ -446,6 +446,156 @@ fn malformed_lines_are_reported_with_file_and_line_and_the_scan_continues() {
     assert!(stderr(&o).contains(&cut.display().to_string()));
 }
 
+/// Before: a malformed first line switched the file into "one JSON document" mode; the
+/// document did not parse, and the scan reported 0 events and exited 0.
+#[test]
+fn a_malformed_first_line_does_not_skip_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("first-line-bad.jsonl");
+    let good = example_lines(&[
+        "EZ00000000000000000000000000000101", // phi-in-tag
+        "NO00000000000000000000000000000202", // phi-in-log
+    ]);
+    for first in [
+        "{\"specversion\": \"1.0\", \"type\": broken-json",
+        "{\"specversion\": \"1.0\", \"data\": {",
+        "{\"specversion\": \"1.0\", \"da",
+    ] {
+        std::fs::write(&file, format!("{first}\n{good}")).unwrap();
+        let o = run(&["scan", file.to_str().unwrap()]);
+        ok(&o);
+        let err = stderr(&o);
+        assert_eq!(
+            summary_count(&err, "events"),
+            2,
+            "first line {first:?}:\n{err}"
+        );
+        assert_eq!(summary_count(&err, "malformed"), 1, "{err}");
+        assert!(err.contains(&format!("{}:1", file.display())), "{err}");
+        let rules: BTreeSet<String> = alerts(&o.stdout)
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(rules.len(), 2, "{rules:?}");
+    }
+}
+
+/// Before: a truncated `.gz` stopped the whole scan with an error, and the files after it were
+/// never read. Now every other file is scanned, what the truncated one held before the cut is
+/// scanned too, and the summary and exit status 4 say the scan is incomplete.
+#[test]
+fn a_truncated_gz_does_not_stop_the_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = example_lines(&[
+        "EZ00000000000000000000000000000101",
+        "NO00000000000000000000000000000202",
+    ]);
+    let mut many = String::new();
+    for _ in 0..2000 {
+        many.push_str(&lines);
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(many.as_bytes()).unwrap();
+    let gz = enc.finish().unwrap();
+    std::fs::write(dir.path().join("a-cut.jsonl.gz"), &gz[..gz.len() / 2]).unwrap();
+    std::fs::write(dir.path().join("b-whole.jsonl"), &lines).unwrap();
+    let o = run(&["scan", dir.path().to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("a-cut.jsonl.gz") && err.contains("PARTLY READ"),
+        "{err}"
+    );
+    let a = alerts(&o.stdout);
+    assert!(
+        a.iter().any(|x| x["source"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("b-whole.jsonl")),
+        "the file after the truncated one was scanned:\n{err}"
+    );
+    assert!(
+        a.iter().any(|x| x["source"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("a-cut.jsonl.gz")),
+        "what the truncated file held before the cut was scanned:\n{err}"
+    );
+    // even with --quiet the incomplete input is named
+    let o = run(&["scan", "-q", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("a-cut.jsonl.gz"), "{}", stderr(&o));
+    // --fail-on keeps its meaning
+    let o = run(&[
+        "scan",
+        "-q",
+        "--fail-on",
+        "high",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+/// A few MB of `.gz` that expand to 2 GiB of one line: before, the line was read whole (RSS
+/// past 2 GiB); now it is skipped as it streams past, with bounded memory, and reported.
+#[test]
+fn a_decompression_bomb_keeps_memory_bounded_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.jsonl.gz");
+    {
+        let f = std::fs::File::create(&bomb).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..2048 {
+            enc.write_all(&chunk).unwrap();
+        }
+        enc.write_all(b"\n").unwrap();
+        enc.write_all(example_lines(&["EZ00000000000000000000000000000101"]).as_bytes())
+            .unwrap();
+        enc.finish().unwrap();
+    }
+    let compressed = std::fs::metadata(&bomb).unwrap().len();
+    assert!(compressed < 16 << 20, "{compressed} bytes");
+    let child = phiscan()
+        .args(["scan", bomb.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let peak = std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kb) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kb * 1024);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        peak
+    });
+    let o = child.wait_with_output().unwrap();
+    let peak = peak.join().unwrap();
+    let err = stderr(&o);
+    ok(&o);
+    println!(
+        "decompression bomb: {compressed} bytes of .gz, 2 GiB expanded, peak RSS {} MiB",
+        peak >> 20
+    );
+    assert!(peak < 512 << 20, "peak RSS {} MiB", peak >> 20);
+    assert_eq!(summary_count(&err, "malformed"), 1, "{err}");
+    assert!(err.contains("exceeds"), "{err}");
+    assert_eq!(
+        summary_count(&err, "events"),
+        1,
+        "the event after the bomb is scanned"
+    );
+}
+
 #[test]
 fn config_file_applies_from_the_command_line() {
     let cfg = examples().join("phiscan.toml");

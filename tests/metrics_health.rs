@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use phiscan::alert::{Alert, Severity, SourceRef};
 use phiscan::config::Config;
@@ -257,14 +257,7 @@ fn work(
         },
     };
     (
-        Work {
-            payload,
-            source,
-            source_kind: kind,
-            ack: Ack::Reply(tx),
-            received: Instant::now(),
-            max_bytes,
-        },
+        Work::new(payload, source, kind, Ack::Reply(tx), max_bytes),
         rx,
     )
 }
@@ -276,7 +269,7 @@ async fn drive_pipeline() -> Vec<String> {
     sink.ready.store(true, Ordering::SeqCst);
     sink.fail_first.store(2, Ordering::SeqCst);
     let sinks = sinks_with(&sink, Duration::from_secs(600));
-    let pipeline = Pipeline::start(scanner(), sinks, 2, 8);
+    let pipeline = Pipeline::start(scanner(), sinks, 2, 8, 1 << 20);
 
     let account = random_account();
     let mut pending = Vec::new();
@@ -394,7 +387,7 @@ async fn drive_pipeline() -> Vec<String> {
     }
     for (o, want) in outcomes.iter().zip(&expect) {
         match (*want, o) {
-            ("alerts", Outcome::Delivered { alerts }) => assert!(*alerts > 0, "{o:?}"),
+            ("alerts", Outcome::Delivered { alerts, .. }) => assert!(*alerts > 0, "{o:?}"),
             ("malformed", Outcome::Malformed(e)) => assert_no_planted(e, "a dead-letter error"),
             ("any", _) => {}
             _ => panic!("expected {want}, got {o:?}"),
@@ -557,6 +550,7 @@ async fn metrics_are_valid_prometheus_text_with_bounded_labels() {
                 "severity" => severities.contains(v.as_str()),
                 "sink" => sinks.contains(&v.as_str()),
                 "reason" => reason.is_match(v),
+                "outcome" => ["delivered", "dead_lettered"].contains(&v.as_str()),
                 "le" | "quantile" => number.is_match(v),
                 "topic" => topic.is_match(v),
                 "partition" => v.parse::<u32>().is_ok(),

@@ -15,8 +15,9 @@ use phiscan::config::service::{AlertmanagerSinkConfig, HttpSinkConfig};
 use phiscan::metrics::metrics;
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::sink::alertmanager::AlertmanagerSink;
+use phiscan::sink::dead_letter::FileDeadLetter;
 use phiscan::sink::http::HttpSink;
-use phiscan::sink::{AlertSink, SinkError, Sinks};
+use phiscan::sink::{AlertSink, DeadLetterSink, SinkError, Sinks};
 use serde_json::{Value, json};
 
 /// Values planted in the events: none may leave through a sink.
@@ -119,6 +120,8 @@ struct ServerState {
     script: Vec<u16>,
     /// Wait this long before answering.
     delay: Duration,
+    /// Answer 413 to any body that holds this text.
+    refuse_containing: Option<String>,
 }
 
 #[derive(Clone)]
@@ -142,12 +145,21 @@ impl Server {
             let (status, delay) = {
                 let mut s = s.lock().unwrap();
                 let n = s.requests.len();
+                let refuse = s
+                    .refuse_containing
+                    .as_ref()
+                    .is_some_and(|t| String::from_utf8_lossy(&body).contains(t.as_str()));
                 s.requests.push(Recorded {
                     path: uri.path().to_string(),
                     headers,
                     body,
                 });
-                (s.script.get(n).copied().unwrap_or(200), s.delay)
+                let status = if refuse {
+                    413
+                } else {
+                    s.script.get(n).copied().unwrap_or(200)
+                };
+                (status, s.delay)
             };
             tokio::time::sleep(delay).await;
             StatusCode::from_u16(status).unwrap()
@@ -232,8 +244,28 @@ async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_h
     }
 }
 
+/// A file dead-letter output in a fresh directory, and its path.
+fn file_dead_letter() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Box<dyn DeadLetterSink>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dead.jsonl");
+    let dl = Box::new(FileDeadLetter::open(&path).unwrap());
+    (dir, path, dl)
+}
+
+fn dead_letter_lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[tokio::test]
-async fn http_sink_gives_up_on_a_400_at_once() {
+async fn http_sink_gives_up_on_a_400_at_once_and_the_alert_is_dead_lettered() {
     install_crypto();
     let server = Server::start(vec![400, 400, 400]).await;
     let sink = HttpSink::new(&http_config(&server.url, 5)).unwrap();
@@ -248,15 +280,121 @@ async fn http_sink_gives_up_on_a_400_at_once() {
     }
     assert_eq!(server.requests().len(), 1, "a 400 is not retried");
 
-    // through Sinks::deliver: dropped (counted), not retried forever
+    // through Sinks::deliver: kept in the dead-letter output with the reason, then returns
     let errors_before = metrics().sink_errors.with_label_values(&["http"]).get();
-    let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
+    let (_dir, path, dl) = file_dead_letter();
+    let mut sinks = Sinks::new(vec![Box::new(sink)], Some(dl), Duration::ZERO);
     sinks.backoff = (Duration::from_millis(1), Duration::from_millis(5));
-    tokio::time::timeout(Duration::from_secs(10), sinks.deliver(&refs, &[]))
+    let out = tokio::time::timeout(Duration::from_secs(10), sinks.deliver(&refs, &[]))
         .await
         .expect("deliver returns");
     assert_eq!(server.requests().len(), 2);
     assert!(metrics().sink_errors.with_label_values(&["http"]).get() > errors_before);
+    assert_eq!((out.alerts, out.dead_lettered_alerts), (0, alerts.len()));
+    let lines = dead_letter_lines(&path);
+    assert_eq!(lines.len(), alerts.len());
+    assert_eq!(lines[0]["kind"], "alert");
+    let error = lines[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("http sink") && error.contains("400"),
+        "{error}"
+    );
+    assert_no_planted(
+        &std::fs::read_to_string(&path).unwrap(),
+        "the dead-letter file",
+    );
+}
+
+/// Before: the chunk holding a refused alert was dropped and the chunks after it never sent,
+/// then the events were acknowledged. Now every other alert is delivered and the refused one is
+/// dead-lettered with the reason.
+#[tokio::test]
+async fn a_413_for_one_alert_loses_nothing_of_a_multi_chunk_batch() {
+    install_crypto();
+    let server = Server::start(vec![]).await;
+    let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
+    let one = sample_alerts(1).remove(0);
+    let n = phiscan::sink::http::MAX_ALERTS_PER_REQUEST + 10;
+    let mut many: Vec<Alert> = (0..n)
+        .map(|i| {
+            let mut a = one.clone();
+            a.alert_id = format!("{i:032x}");
+            a
+        })
+        .collect();
+    let bad = format!("{:032x}", 0xbad_u32);
+    many[7].alert_id = bad.clone();
+    server.state.lock().unwrap().refuse_containing = Some(bad.clone());
+    let refs: Vec<&Alert> = many.iter().collect();
+    let dead_lettered = || {
+        metrics()
+            .alert_outcomes
+            .with_label_values(&["http", "dead_lettered"])
+            .get()
+    };
+    let before = dead_lettered();
+    let (_dir, path, dl) = file_dead_letter();
+    let mut sinks = Sinks::new(vec![Box::new(sink)], Some(dl), Duration::ZERO);
+    sinks.backoff = (Duration::from_millis(1), Duration::from_millis(5));
+    let out = tokio::time::timeout(Duration::from_secs(30), sinks.deliver(&refs, &[]))
+        .await
+        .expect("deliver returns");
+    assert_eq!((out.alerts, out.dead_lettered_alerts), (n - 1, 1));
+    let mut delivered = std::collections::HashSet::new();
+    for r in server.requests() {
+        let body: Vec<Value> = serde_json::from_slice(&r.body).unwrap();
+        if !String::from_utf8_lossy(&r.body).contains(&bad) {
+            delivered.extend(
+                body.iter()
+                    .map(|a| a["alert_id"].as_str().unwrap().to_string()),
+            );
+        }
+    }
+    assert_eq!(
+        delivered.len(),
+        n - 1,
+        "every other alert reached the endpoint"
+    );
+    assert!(!delivered.contains(&bad));
+    let lines = dead_letter_lines(&path);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["kind"], "alert");
+    assert!(lines[0]["raw"].as_str().unwrap().contains(&bad));
+    assert!(lines[0]["error"].as_str().unwrap().contains("413"));
+    assert!(dead_lettered() > before, "counted as dead-lettered");
+}
+
+/// Before: a 401 dropped the alerts and acknowledged the events. Now, with no dead-letter
+/// output, they are held (`/readyz` fails) and go through once the endpoint accepts them.
+#[tokio::test]
+async fn a_401_without_a_dead_letter_output_holds_the_alerts_until_accepted() {
+    install_crypto();
+    let server = Server::start(vec![401, 401, 401]).await;
+    let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
+    let alerts = sample_alerts(1);
+    let mut sinks = Sinks::new(vec![Box::new(sink)], None, Duration::ZERO);
+    sinks.backoff = (Duration::from_millis(1), Duration::from_millis(100));
+    let sinks = Arc::new(sinks);
+    let task = {
+        let (sinks, alerts) = (sinks.clone(), alerts.clone());
+        tokio::spawn(async move {
+            let refs: Vec<&Alert> = alerts.iter().collect();
+            sinks.deliver(&refs, &[]).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        !task.is_finished(),
+        "refused alerts must not be acknowledged"
+    );
+    assert!(!sinks.ready().await, "not ready while alerts are held");
+    let out = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("delivered once the endpoint accepts")
+        .unwrap();
+    assert_eq!(out.alerts, alerts.len());
+    assert_eq!(server.requests().len(), 4, "three 401s, then accepted");
+    assert!(sinks.ready().await);
 }
 
 #[tokio::test]

@@ -101,6 +101,76 @@ async fn signed_phi_events_are_alerted_before_the_200() {
     );
 }
 
+/// Twilio discards a batch answered with any 4xx but 429. Before: one malformed item made the
+/// whole signed batch a 400, and the good events in it were never scanned. Now the good items
+/// are scanned and alerted, the bad one is dead-lettered, and the 200 comes after both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_item_does_not_cost_the_good_items_of_a_signed_batch() {
+    let dl_dir = tempfile::tempdir().unwrap();
+    let dl_path = dl_dir.path().join("dead.jsonl");
+    let mut svc = Service::start(Options {
+        extra_config: format!("\n[sinks.dead_letter]\npath = \"{}\"\n", dl_path.display()),
+        ..Options::default()
+    });
+    let client = client();
+    let (id1, mrn1) = (event_id(), planted_mrn());
+    let (id2, mrn2) = (event_id(), planted_mrn());
+    let bad_mrn = planted_mrn();
+    let body = serde_json::to_vec(&json!([
+        phi_event(&id1, &mrn1),
+        {"hello": bad_mrn},
+        phi_event(&id2, &mrn2),
+    ]))
+    .unwrap();
+    let r = post_signed(&client, &svc, PUBLIC_URL, body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        alerts_for(&svc, &id1).len(),
+        1,
+        "the first good item is alerted"
+    );
+    assert_eq!(
+        alerts_for(&svc, &id2).len(),
+        1,
+        "the item after the bad one too"
+    );
+    // durable before the 200: the bad item is already in the dead-letter file
+    let lines: Vec<Value> = std::fs::read_to_string(&dl_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["kind"], "record");
+    assert_eq!(lines[0]["source"]["kind"], "webhook");
+    assert!(lines[0]["raw"].as_str().unwrap().contains(&bad_mrn));
+    let error = lines[0]["error"].as_str().unwrap();
+    assert!(error.contains("batch item 1"), "{error}");
+    assert_no_leak("the dead-letter error", error, &[&bad_mrn]);
+
+    // a signed body that is not JSON at all is kept too (and answered 2xx, so Twilio does not
+    // count it as discarded while nothing kept it)
+    let garbage = format!("[{{\"tags\": \"{bad_mrn}\"").into_bytes();
+    let r2 = post_signed(&client, &svc, PUBLIC_URL, garbage).await;
+    assert_eq!(r2.status, 200, "{}", r2.body);
+    assert_eq!(
+        std::fs::read_to_string(&dl_path).unwrap().lines().count(),
+        2
+    );
+    let m = svc.metrics_text();
+    assert_eq!(
+        metric(
+            &m,
+            "phiscan_webhook_rejected_total",
+            &[("reason", "malformed_item")]
+        ),
+        2.0,
+        "{m}"
+    );
+    assert_outputs_clean(&svc, &[&r, &r2], &[&mrn1, &mrn2, &bad_mrn]);
+    assert!(svc.stop().success(), "{}", svc.stderr());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_are_rejected_and_counted() {
     let mut svc = Service::start(Options {
@@ -305,6 +375,136 @@ async fn bad_requests_are_rejected_and_counted() {
         );
     }
     assert!(svc.stop().success());
+}
+
+/// Resident memory of a process, in bytes (Linux).
+fn rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Reads from `conn` until it closes or `wait` passes: the bytes read, and whether it closed.
+async fn read_for(conn: &mut tokio::net::TcpStream, wait: Duration) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+/// Before: the body was read (for up to 10 s) before the signature was checked, a client could
+/// hold a connection open forever by never finishing its headers, and nothing bounded how many
+/// requests were handled at once. Now 600 hostile connections at once (slow heads, unsigned and
+/// forged uploads that never send their bodies) are turned away fast, memory stays bounded, and
+/// a signed request is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_and_unsigned_uploads_do_not_starve_signed_requests() {
+    use tokio::io::AsyncWriteExt;
+    let mut svc = Service::start(Options {
+        log: "info",
+        ..Options::default()
+    });
+    let pid = svc.child.as_ref().unwrap().id();
+    let addr = svc.webhook.trim_start_matches("http://").to_string();
+    let before = rss(pid);
+    let head = |sig: Option<&str>| {
+        let sig = sig.map_or(String::new(), |s| format!("X-Twilio-Signature: {s}\r\n"));
+        format!(
+            "POST {PATH}?bodySHA256={} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n{sig}\r\n",
+            "0".repeat(64)
+        )
+    };
+    const EACH: usize = 200;
+    let started = Instant::now();
+    let mut slow_heads = Vec::new();
+    let mut uploads = Vec::new();
+    for i in 0..EACH * 3 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        match i % 3 {
+            0 => {
+                c.write_all(format!("POST {PATH} HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+                    .await
+                    .unwrap();
+                slow_heads.push(c);
+            }
+            1 => {
+                c.write_all(head(None).as_bytes()).await.unwrap();
+                uploads.push(c);
+            }
+            _ => {
+                c.write_all(head(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA=")).as_bytes())
+                    .await
+                    .unwrap();
+                uploads.push(c);
+            }
+        }
+    }
+    // a signed request is served while all of them hang on
+    let client = client();
+    let (id, mrn) = (event_id(), planted_mrn());
+    let body = serde_json::to_vec(&json!([phi_event(&id, &mrn)])).unwrap();
+    let t = Instant::now();
+    let r = post_signed(&client, &svc, PUBLIC_URL, body).await;
+    let served = t.elapsed();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        served < Duration::from_secs(3),
+        "signed request took {served:?}"
+    );
+    assert_eq!(alerts_for(&svc, &id).len(), 1);
+
+    // uploads without a valid signature are refused without their bodies being waited for
+    let mut refused = 0;
+    for c in &mut uploads {
+        let (text, _) = read_for(c, Duration::from_secs(3)).await;
+        // 403, or 503 if it came while the concurrency limit was reached: refused either way
+        refused += (text.starts_with("HTTP/1.1 403") || text.starts_with("HTTP/1.1 503")) as usize;
+    }
+    assert_eq!(
+        refused,
+        uploads.len(),
+        "every unsigned or forged upload refused at once"
+    );
+    let during = rss(pid);
+    // slow heads are cut off once the header timeout passes
+    let mut closed = 0;
+    for c in &mut slow_heads {
+        let wait = Duration::from_secs(12).saturating_sub(started.elapsed());
+        closed += read_for(c, wait).await.1 as usize;
+    }
+    assert_eq!(
+        closed,
+        slow_heads.len(),
+        "slow-loris connections are closed"
+    );
+    println!(
+        "{} hostile connections: RSS {} MiB before, {} MiB during; signed request served in {:?}",
+        EACH * 3,
+        before >> 20,
+        during >> 20,
+        served
+    );
+    assert!(
+        during < before + (64 << 20),
+        "RSS grew from {} to {} MiB",
+        before >> 20,
+        during >> 20
+    );
+    assert_outputs_clean(&svc, &[&r], &[&mrn]);
+    assert!(svc.stop().success(), "{}", svc.stderr());
 }
 
 /// POSTs `body` with `Transfer-Encoding: chunked` over a raw connection; returns the response.

@@ -1,6 +1,12 @@
 //! `phiscan scan`: a reader thread parses records into batches, worker threads scan them, and
 //! the main thread writes alerts in input order (so two runs over the same files give the same
-//! output). Queues are bounded: a slow writer slows the reader instead of growing memory.
+//! output). Queues are bounded: a slow writer slows the reader instead of growing memory, and
+//! malformed records travel in the same batches (a file of nothing but bad lines cannot pile
+//! them up in memory).
+//!
+//! One input that cannot be opened, or that fails part-way (a truncated `.gz`, a read error),
+//! does not stop the others: what was read of it is scanned, it is listed in the summary, and
+//! the exit status is 4 ([`EXIT_INCOMPLETE`]) unless `--fail-on` asks for 3.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -23,15 +29,30 @@ use crate::ScanArgs;
 
 const BATCH: usize = 256;
 
+/// Exit status when an input was skipped or only partly read (an I/O or decompression error):
+/// interface.md's "non-zero on an I/O error", told apart from usage errors (1, 2) and
+/// `--fail-on` (3), which takes precedence.
+pub const EXIT_INCOMPLETE: u8 = 4;
+
 struct Batch {
     seq: u64,
     events: Vec<(Value, SourceRef)>,
+    malformed: Vec<(Malformed, Vec<u8>)>,
 }
 
 struct Done {
     seq: u64,
     alerts: Vec<Alert>,
     stats: Stats,
+    malformed: Vec<(Malformed, Vec<u8>)>,
+}
+
+/// An input that was skipped or only partly read, and why (never its content).
+pub struct Incomplete {
+    pub path: String,
+    /// Events read from it before the error (0: skipped).
+    pub events: u64,
+    pub error: String,
 }
 
 /// A malformed record, reported with where it was (never with its content).
@@ -77,12 +98,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     let (batch_tx, batch_rx) = sync_channel::<Batch>(jobs * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(jobs * 2);
-    let (bad_tx, bad_rx) = std::sync::mpsc::channel::<(Malformed, Vec<u8>)>();
     let batch_rx = Arc::new(Mutex::new(batch_rx));
 
     let reader = {
         let bytes_read = bytes_read.clone();
-        std::thread::spawn(move || read_all(inputs, batch_tx, bad_tx, bytes_read))
+        let max_record = args.max_record_bytes;
+        std::thread::spawn(move || read_all(inputs, batch_tx, bytes_read, max_record))
     };
     let workers: Vec<_> = (0..jobs)
         .map(|_| {
@@ -95,7 +116,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut stats = Stats::default();
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
+    // the first few are listed in the summary; all are counted
     let mut malformed = Vec::new();
+    let mut malformed_count = 0u64;
     let mut write_error = None;
     let mut last_tick = Instant::now();
     for done in done_rx {
@@ -110,9 +133,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                     write_error = Some(e);
                 }
             }
-        }
-        for (m, raw) in bad_rx.try_iter() {
-            record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
+            for (m, raw) in d.malformed {
+                malformed_count += 1;
+                record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
+            }
         }
         if let Some(pb) = &progress
             && last_tick.elapsed() > Duration::from_millis(100)
@@ -129,10 +153,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for w in workers {
         w.join().expect("scan worker panicked");
     }
-    reader.join().expect("reader thread panicked")?;
-    for (m, raw) in bad_rx.try_iter() {
-        record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
-    }
+    let incomplete = reader.join().expect("reader thread panicked");
     if let Some(e) = write_error {
         return Err(e);
     }
@@ -143,12 +164,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    stats.malformed = malformed.len() as u64;
+    stats.malformed = malformed_count;
     stats.bytes = bytes_read.load(Ordering::Relaxed);
     if !args.quiet {
         let mut err = std::io::stderr().lock();
         summary::write(&mut err, &stats, &malformed, started.elapsed())?;
     }
+    // even with --quiet: an incomplete scan must not pass unnoticed
+    summary::write_incomplete(&mut std::io::stderr().lock(), &incomplete)?;
     let failed = args.fail_on.is_some_and(|min| {
         stats
             .alerts_by_severity
@@ -157,6 +180,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     });
     Ok(if failed {
         ExitCode::from(3)
+    } else if !incomplete.is_empty() {
+        ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })
@@ -192,58 +217,117 @@ fn record_malformed(
         serde_json::to_writer(&mut *dl, &doc)?;
         dl.write_all(b"\n")?;
     }
-    list.push(m);
+    if list.len() < summary::MALFORMED_LISTED {
+        list.push(m);
+    }
     Ok(())
 }
 
+/// Read every input into batches; returns the inputs that were skipped or only partly read.
 fn read_all(
     inputs: Vec<Input>,
     batches: SyncSender<Batch>,
-    bad: std::sync::mpsc::Sender<(Malformed, Vec<u8>)>,
     bytes_read: Arc<AtomicU64>,
-) -> Result<()> {
-    let mut seq = 0u64;
-    let mut events = Vec::with_capacity(BATCH);
+    max_record: usize,
+) -> Vec<Incomplete> {
+    let mut out = Batcher {
+        seq: 0,
+        batch: Batch::empty(0),
+        tx: batches,
+        closed: false,
+    };
+    let mut incomplete = Vec::new();
     for input in inputs {
         let path = input.display();
-        let reader = files::open(&input, bytes_read.clone())?;
-        let mut send_error = false;
-        files::read_records(reader, &mut |record| match record {
+        let reader = match files::open(&input, bytes_read.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                incomplete.push(Incomplete {
+                    path,
+                    events: 0,
+                    error: format!("{e:#}"),
+                });
+                continue;
+            }
+        };
+        let mut events = 0u64;
+        let read = files::read_records_limited(reader, max_record, &mut |record| match record {
             Record::Event { event, line, index } => {
-                events.push((
-                    event,
-                    SourceRef::File {
-                        path: path.clone(),
-                        line,
-                        index,
-                    },
-                ));
-                if events.len() == BATCH && !send_error {
-                    let batch = Batch {
-                        seq,
-                        events: std::mem::replace(&mut events, Vec::with_capacity(BATCH)),
-                    };
-                    seq += 1;
-                    send_error = batches.send(batch).is_err();
-                }
+                events += 1;
+                let source = SourceRef::File {
+                    path: path.clone(),
+                    line,
+                    index,
+                };
+                out.event(event, source);
             }
             Record::Malformed { line, error, raw } => {
-                let _ = bad.send((
-                    Malformed {
-                        path: path.clone(),
-                        line,
-                        error,
-                    },
-                    raw,
-                ));
+                let m = Malformed {
+                    path: path.clone(),
+                    line,
+                    error,
+                };
+                out.malformed(m, raw);
             }
-        })
-        .with_context(|| format!("reading {path}"))?;
+        });
+        if let Err(e) = read {
+            incomplete.push(Incomplete {
+                path,
+                events,
+                error: format!("{e:#}"),
+            });
+        }
     }
-    if !events.is_empty() {
-        let _ = batches.send(Batch { seq, events });
+    out.finish();
+    incomplete
+}
+
+impl Batch {
+    fn empty(seq: u64) -> Batch {
+        Batch {
+            seq,
+            events: Vec::with_capacity(BATCH),
+            malformed: Vec::new(),
+        }
     }
-    Ok(())
+}
+
+/// Fills batches in input order and hands them to the workers.
+struct Batcher {
+    seq: u64,
+    batch: Batch,
+    tx: SyncSender<Batch>,
+    closed: bool,
+}
+
+impl Batcher {
+    fn event(&mut self, event: Value, source: SourceRef) {
+        self.batch.events.push((event, source));
+        if self.batch.events.len() == BATCH {
+            self.send();
+        }
+    }
+
+    fn malformed(&mut self, m: Malformed, raw: Vec<u8>) {
+        self.batch.malformed.push((m, raw));
+        if self.batch.malformed.len() == BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        self.seq += 1;
+        let batch = std::mem::replace(&mut self.batch, Batch::empty(self.seq));
+        if !self.closed {
+            self.closed = self.tx.send(batch).is_err();
+        }
+    }
+
+    fn finish(mut self) {
+        if !self.batch.events.is_empty() || !self.batch.malformed.is_empty() {
+            self.send();
+        }
+    }
 }
 
 fn work(scanner: &Scanner, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<Done>) {
@@ -265,6 +349,7 @@ fn work(scanner: &Scanner, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<D
                 seq: batch.seq,
                 alerts,
                 stats,
+                malformed: batch.malformed,
             })
             .is_err()
         {

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use phiscan::scan::Stats;
 
-use super::scan::Malformed;
+use super::scan::{Incomplete, Malformed};
 
 /// How many malformed records are listed by position before the rest are only counted.
-const MALFORMED_LISTED: usize = 20;
+pub const MALFORMED_LISTED: usize = 20;
 
 pub fn write(
     out: &mut dyn Write,
@@ -80,13 +80,36 @@ pub fn write(
         for m in malformed.iter().take(MALFORMED_LISTED) {
             writeln!(out, "    {}:{}: {}", m.path, m.line, m.error)?;
         }
-        if malformed.len() > MALFORMED_LISTED {
+        let listed = malformed.len().min(MALFORMED_LISTED) as u64;
+        if stats.malformed > listed {
             writeln!(
                 out,
                 "    … and {} more (use --dead-letter FILE to keep them all)",
-                malformed.len() - MALFORMED_LISTED
+                stats.malformed - listed
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Inputs skipped or only partly read: written even with `--quiet`, last, so they cannot be
+/// missed (the exit status is then 4 too).
+pub fn write_incomplete(out: &mut dyn Write, incomplete: &[Incomplete]) -> std::io::Result<()> {
+    if incomplete.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "phiscan: WARNING: {} input(s) not fully scanned (exit status 4):",
+        incomplete.len()
+    )?;
+    for i in incomplete {
+        let what = if i.events == 0 {
+            "SKIPPED".to_string()
+        } else {
+            format!("PARTLY READ ({} events scanned before the error)", i.events)
+        };
+        writeln!(out, "    {}: {what}: {}", i.path, i.error)?;
     }
     Ok(())
 }

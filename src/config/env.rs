@@ -1,7 +1,12 @@
 //! `PHISCAN_*` environment overrides: every configuration key can be set from the environment,
 //! as Kubernetes deployments expect. Sections are separated by a double underscore:
-//! `PHISCAN_SOURCES__KAFKA__GROUP_ID=phiscan-prod` sets `[sources.kafka] group_id`. Values are
-//! read as TOML when they parse (`true`, `0.6`, `["a", "b"]`) and as strings otherwise.
+//! `PHISCAN_SOURCES__KAFKA__GROUP_ID=phiscan-prod` sets `[sources.kafka] group_id`.
+//!
+//! Values are typed by the configuration's own schema, not guessed from their text: a value is
+//! first read as TOML (`true`, `0.6`, `["a", "b"]`), and where the configuration expects a
+//! string there (an all-digit auth token or password, `007`), `Config::load_with_env` puts the
+//! text back as a string (see `Override::as_text`). An error about a value from the environment
+//! names the variable and the expected type, never the value (it may be a secret).
 
 use anyhow::{Result, bail};
 use toml::{Table, Value};
@@ -10,11 +15,36 @@ use toml::{Table, Value};
 pub const PREFIX: &str = "PHISCAN_";
 const NOT_CONFIG: &[&str] = &["PHISCAN_CONFIG", "PHISCAN_FINGERPRINT_KEY", "PHISCAN_LOG"];
 
+/// One applied `PHISCAN_*` variable.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub name: String,
+    /// The config path it set (`sources.webhook.auth_token`), as the config spells it.
+    pub path: Vec<String>,
+    raw: String,
+    /// Set as text already (it did not parse as TOML, or was switched back by `as_text`).
+    pub text: bool,
+}
+
+impl Override {
+    /// The dotted path, as serde_path_to_error reports it.
+    pub fn dotted(&self) -> String {
+        self.path.join(".")
+    }
+
+    /// Put the variable's text in place of its TOML reading (the schema wants a string).
+    pub fn as_text(&mut self, table: &mut Table) -> Result<()> {
+        self.text = true;
+        let path = self.path.clone();
+        set_exact(table, &path, Value::String(self.raw.clone()), &self.name)
+    }
+}
+
 /// Apply every `PHISCAN_*` variable of `vars` to `table`.
 pub fn apply(
     table: &mut Table,
     vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Override>> {
     let mut applied = Vec::new();
     for (name, raw) in vars {
         let Some(rest) = name.strip_prefix(PREFIX) else {
@@ -32,8 +62,15 @@ pub fn apply(
                 "environment variable {name}: empty key segment (use `__` between sections, e.g. PHISCAN_SOURCES__KAFKA__GROUP_ID)"
             );
         }
-        set(table, &path, parse_value(&raw), &name)?;
-        applied.push(name);
+        let value = parse_value(&raw);
+        let text = value.is_str();
+        let path = set(table, &path, value, &name)?;
+        applied.push(Override {
+            name,
+            path,
+            raw,
+            text,
+        });
     }
     Ok(applied)
 }
@@ -48,8 +85,31 @@ fn parse_value(raw: &str) -> Value {
     }
 }
 
-fn set(table: &mut Table, path: &[String], value: Value, name: &str) -> Result<()> {
+/// Set `value` at `path`, creating sections; returns the path with the key as the config
+/// spells it.
+fn set(table: &mut Table, path: &[String], value: Value, name: &str) -> Result<Vec<String>> {
     let (last, parents) = path.split_last().expect("non-empty path");
+    let t = section(table, parents, name)?;
+    // keys with dashes (rule names, librdkafka properties) cannot be spelled in variable names:
+    // match an existing key ignoring `-`/`.` versus `_`
+    let key = t
+        .keys()
+        .find(|k| k.replace(['-', '.'], "_") == *last)
+        .cloned()
+        .unwrap_or_else(|| last.clone());
+    t.insert(key.clone(), value);
+    let mut full = parents.to_vec();
+    full.push(key);
+    Ok(full)
+}
+
+fn set_exact(table: &mut Table, path: &[String], value: Value, name: &str) -> Result<()> {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    section(table, parents, name)?.insert(last.clone(), value);
+    Ok(())
+}
+
+fn section<'t>(table: &'t mut Table, parents: &[String], name: &str) -> Result<&'t mut Table> {
     let mut t = table;
     for p in parents {
         let entry = t
@@ -60,15 +120,7 @@ fn set(table: &mut Table, path: &[String], value: Value, name: &str) -> Result<(
         };
         t = inner;
     }
-    // keys with dashes (rule names, librdkafka properties) cannot be spelled in variable names:
-    // match an existing key ignoring `-`/`.` versus `_`
-    let key = t
-        .keys()
-        .find(|k| k.replace(['-', '.'], "_") == *last)
-        .cloned()
-        .unwrap_or_else(|| last.clone());
-    t.insert(key, value);
-    Ok(())
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -91,6 +143,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()));
         let applied = apply(&mut t, vars).unwrap();
         assert_eq!(applied.len(), 4);
+        assert_eq!(applied[2].dotted(), "policy.severity.phi-in-url");
         assert_eq!(t["detect"]["threshold"].as_float(), Some(0.7));
         assert_eq!(t["policy"]["hipaa_accounts"][0].as_str(), Some("AC1"));
         assert_eq!(t["policy"]["severity"]["phi-in-url"].as_str(), Some("high"));

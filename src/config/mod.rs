@@ -143,15 +143,8 @@ impl Config {
                 .unwrap_or_else(|| "?".into());
             anyhow::anyhow!("config file {origin}, {at}: {}", e.message())
         })?;
-        let from_env = env::apply(&mut table, vars)?;
-        let config: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let hint = if from_env.is_empty() {
-                String::new()
-            } else {
-                format!(" (environment overrides: {})", from_env.join(", "))
-            };
-            anyhow::anyhow!("config ({origin}){hint}: {}", e.message())
-        })?;
+        let mut from_env = env::apply(&mut table, vars)?;
+        let config = deserialize_typed(table, &mut from_env, &origin)?;
         config.validate()?;
         Ok(config)
     }
@@ -216,6 +209,46 @@ impl Config {
             .filter(|k| !k.is_empty())
             .or_else(|| self.fingerprint.key.clone())
             .map(String::into_bytes)
+    }
+}
+
+/// Deserialize, letting the schema type the environment overrides: where one was read as a
+/// number or boolean but the config wants a string there (an all-digit token), it is put back as
+/// its text and tried again. An error at a path an override set names the variable and what was
+/// expected, never the value.
+fn deserialize_typed(
+    mut table: toml::Table,
+    overrides: &mut [env::Override],
+    origin: &str,
+) -> Result<Config> {
+    loop {
+        let value = toml::Value::Table(table.clone());
+        let e = match serde_path_to_error::deserialize::<_, Config>(value) {
+            Ok(c) => return Ok(c),
+            Err(e) => e,
+        };
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let Some(o) = overrides.iter_mut().find(|o| o.dotted() == path) else {
+            let names: Vec<&str> = overrides.iter().map(|o| o.name.as_str()).collect();
+            let hint = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" (environment overrides: {})", names.join(", "))
+            };
+            bail!("config ({origin}){hint}: {path}: {message}");
+        };
+        if !o.text && message.contains("expected a string") {
+            o.as_text(&mut table)?;
+            continue;
+        }
+        let expected = message
+            .split_once("expected ")
+            .map_or("another type", |(_, x)| x);
+        bail!(
+            "environment variable {}: not a valid value for `{path}` (expected {expected}); the value is not shown",
+            o.name
+        );
     }
 }
 
@@ -339,5 +372,44 @@ mod tests {
             [("PHISCAN_DETECT__TRESHOLD".to_string(), "1".to_string())],
         );
         assert!(format!("{:#}", bad.unwrap_err()).contains("PHISCAN_DETECT__TRESHOLD"));
+    }
+
+    /// Before: an all-digit token was read as a TOML integer and the config refused it, and a
+    /// bad value's error quoted the value.
+    #[test]
+    fn environment_values_are_typed_by_the_schema_and_errors_hide_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[sources.webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x/e\"\n[sinks.http]\nurl = \"http://x\"\n").unwrap();
+        let vars = [
+            ("PHISCAN_SOURCES__WEBHOOK__AUTH_TOKEN", "0123456789"),
+            ("PHISCAN_SOURCES__WEBHOOK__BASIC_AUTH_USER", "true"),
+            ("PHISCAN_SOURCES__WEBHOOK__BASIC_AUTH_PASSWORD", "4242"),
+            ("PHISCAN_SOURCES__WEBHOOK__MAX_BODY_BYTES", "2048"),
+            ("PHISCAN_SINKS__HTTP__HEADERS__AUTHORIZATION", "31337"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = Config::load_with_env(Some(&p), vars).unwrap();
+        let w = c.sources.webhook.as_ref().unwrap();
+        assert_eq!(w.auth_token.as_deref(), Some("0123456789"));
+        assert_eq!(w.basic_auth_user.as_deref(), Some("true"));
+        assert_eq!(w.basic_auth_password.as_deref(), Some("4242"));
+        assert_eq!(w.max_body_bytes, 2048);
+        assert_eq!(
+            c.sinks.http.as_ref().unwrap().headers["authorization"],
+            "31337"
+        );
+
+        for (name, value) in [
+            ("PHISCAN_DETECT__THRESHOLD", "s3cr3t-value"),
+            ("PHISCAN_SOURCES__WEBHOOK__MAX_BODY_BYTES", "s3cr3t-value"),
+            ("PHISCAN_SOURCES__WEBHOOK__MAX_BODY_BYTES", "-77123"),
+        ] {
+            let e = Config::load_with_env(Some(&p), [(name.to_string(), value.to_string())])
+                .unwrap_err();
+            let text = format!("{e:#}");
+            assert!(text.contains(name), "{text}");
+            assert!(!text.contains(value) && !text.contains("77123"), "{text}");
+        }
     }
 }

@@ -13,6 +13,9 @@ pub struct ServiceConfig {
     pub workers: Option<usize>,
     /// Events in flight between sources and sinks; when full, sources pause.
     pub queue_capacity: usize,
+    /// Bytes of events in flight between sources and sinks (from submission until the event is
+    /// acknowledged); when reached, sources pause. One record larger than this still passes, alone.
+    pub queue_max_bytes: usize,
     /// Address of the metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`).
     pub metrics_listen: Option<String>,
     /// Seconds to drain in-flight events on SIGTERM before giving up.
@@ -76,8 +79,14 @@ pub struct WebhookSourceConfig {
     /// Optional HTTP Basic auth (user:pass in the sink URL).
     pub basic_auth_user: Option<String>,
     pub basic_auth_password: Option<String>,
+    /// Largest request body. Twilio documents batches of at most 64 kB per request: the
+    /// default, 1 MiB, leaves a 16× margin.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Requests handled at once; more are answered 503 (Twilio retries). With
+    /// `max_body_bytes`, this bounds the memory request bodies can take.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent_requests: usize,
     /// How many recent event ids are remembered to drop Twilio's redeliveries.
     #[serde(default = "default_dedupe")]
     pub dedupe_window: usize,
@@ -181,6 +190,9 @@ fn default_commit_ms() -> u64 {
 fn default_max_body() -> usize {
     1 << 20
 }
+fn default_max_concurrent() -> usize {
+    128
+}
 fn default_dedupe() -> usize {
     100_000
 }
@@ -196,6 +208,7 @@ impl Default for ServiceConfig {
         ServiceConfig {
             workers: None,
             queue_capacity: 10_000,
+            queue_max_bytes: 256 << 20,
             metrics_listen: None,
             shutdown_timeout_secs: 30,
         }

@@ -72,8 +72,22 @@ pub fn build_sinks(config: &Config) -> Result<Sinks> {
     Ok(sinks)
 }
 
+/// Panics are caught per event by the scan workers (the event is dead-lettered); the default
+/// hook would print the panic message, which can quote the text being scanned (a bad string
+/// slice names it). Log where it happened, never the message.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(location = %at, thread = ?std::thread::current().name(), "panic (message withheld: it may quote event content)");
+    }));
+}
+
 pub async fn run(config: Config) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    install_panic_hook();
     if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
         bail!(
             "no source configured: add [sources.kafka] (brokers, topics) and/or [sources.webhook] (listen, public_url) to the config"
@@ -97,6 +111,7 @@ pub async fn run(config: Config) -> Result<()> {
         sinks.clone(),
         workers,
         config.service.queue_capacity,
+        config.service.queue_max_bytes,
     );
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -141,8 +156,9 @@ pub async fn run(config: Config) -> Result<()> {
     }
     if let Some(w) = config.sources.webhook.clone() {
         let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
+        let dead_letter = config.sinks.dead_letter.is_some();
         tasks.spawn(async move {
-            crate::source::webhook::server::run(w, sub, stop, health)
+            crate::source::webhook::server::run(w, sub, stop, health, dead_letter)
                 .await
                 .context("webhook source")
         });

@@ -4,8 +4,13 @@
 //!
 //! - `kafka_topic`: the record's bytes unchanged as the value, and headers `phiscan_error` (why;
 //!   never quotes the record) and `phiscan_source` (JSON of where it came from).
-//! - `path`: JSON Lines `{"source": …, "error": …, "raw": …}`, appended; `raw` is the record as
-//!   text when it is UTF-8, else base64 with `"raw_encoding": "base64"`.
+//! - `path`: JSON Lines `{"kind": …, "source": …, "error": …, "raw": …}`, appended and synced
+//!   to disk before the events are acknowledged; `raw` is the record as text when it is UTF-8,
+//!   else base64 with `"raw_encoding": "base64"`.
+//!
+//! `kind` is `record` (a source record that could not be decoded or scanned: raw, may hold PHI)
+//! or `alert` (an alert a sink refused for good: the alert document, masked like every alert;
+//! `error` says which sink refused it and why). Kafka dead letters carry it in `phiscan_kind`.
 //!
 //! Both may be set; each dead letter then goes to both.
 
@@ -142,6 +147,7 @@ impl DeadLetterSink for KafkaDeadLetter {
                     headers: Some(super::kafka::headers(&[
                         ("phiscan_error", d.error.as_str()),
                         ("phiscan_source", source.as_str()),
+                        ("phiscan_kind", d.kind.as_str()),
                     ])),
                 })
                 .collect();
@@ -174,7 +180,8 @@ impl FileDeadLetter {
 
 /// The JSON line for one dead letter.
 pub fn to_json(d: &DeadLetter) -> serde_json::Value {
-    let mut doc = serde_json::json!({ "source": d.source, "error": d.error });
+    let mut doc =
+        serde_json::json!({ "kind": d.kind.as_str(), "source": d.source, "error": d.error });
     match std::str::from_utf8(&d.raw) {
         Ok(text) => doc["raw"] = text.into(),
         Err(_) => {
@@ -196,7 +203,9 @@ impl DeadLetterSink for FileDeadLetter {
                     serde_json::to_writer(&mut *out, &to_json(d))?;
                     out.write_all(b"\n")?;
                 }
-                out.flush()
+                out.flush()?;
+                // durable before the events it covers are acknowledged
+                out.get_ref().sync_data()
             };
             // the io::Error names the failure (disk full, …), never the record
             write(&mut out).map_err(|e| {
@@ -209,7 +218,8 @@ impl DeadLetterSink for FileDeadLetter {
 }
 
 /// Both outputs: each batch goes to every one (the local file first). One refusing a batch for
-/// good (a record too large for the topic) does not keep it from the other; a retryable failure
+/// good (a record too large for the topic) does not keep it from the other, and the batch counts
+/// as kept when one output has it; a retryable failure
 /// retries the batch (the file may then hold it twice: at-least-once).
 struct Both(Vec<Box<dyn DeadLetterSink>>);
 
@@ -217,14 +227,22 @@ impl DeadLetterSink for Both {
     fn send<'a>(&'a self, records: &'a [&'a DeadLetter]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             let mut refused = None;
+            let mut kept = false;
             for out in &self.0 {
                 match out.send(records).await {
-                    Ok(()) => {}
+                    Ok(()) => kept = true,
                     Err(e @ SinkError::Retryable(_)) => return Err(e),
-                    Err(e @ SinkError::Permanent(_)) => refused = Some(e),
+                    Err(e) => {
+                        tracing::error!(error = %e, records = records.len(), "one dead-letter output refused dead letters");
+                        refused = Some(e)
+                    }
                 }
             }
-            refused.map_or(Ok(()), Err)
+            // kept by one output: durable
+            match refused {
+                Some(e) if !kept => Err(e),
+                _ => Ok(()),
+            }
         })
     }
 }
@@ -243,6 +261,7 @@ mod tests {
             },
             error: "not JSON: syntax error at line 1 column 1".into(),
             raw: raw.to_vec(),
+            kind: crate::sink::DeadKind::Record,
         }
     }
 

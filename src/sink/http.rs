@@ -4,8 +4,12 @@
 //! Outcome of one request:
 //! - 2xx: accepted;
 //! - 408, 429, 5xx, connection errors and timeouts: `SinkError::Retryable`;
-//! - any other status (other 4xx, and 1xx/3xx: redirects are not followed, configure the final
-//!   URL): `SinkError::Permanent`, and the batch is dropped by `Sinks::deliver` (counted, logged).
+//! - 401, 403, 404 and the like, and 3xx (redirects are not followed: configure the final URL):
+//!   `SinkError::Refused`: the endpoint refuses whatever is sent;
+//! - any other status (400, 413, 422, …): `SinkError::Permanent`: this content is refused.
+//!
+//! `Sinks::deliver` narrows a `Permanent` batch down by splitting it and dead-letters what is
+//! still refused; with nowhere to put refused alerts it holds them (see `sink/mod.rs`).
 //!
 //! Retries happen on two levels. Inside one `send`, a retryable failure is retried up to
 //! `max_retries` times with a short backoff (100 ms doubling to 1 s, or the server's
@@ -109,7 +113,8 @@ impl AlertSink for HttpSink {
                 match &r {
                     // a permanent rejection means the endpoint is up and answering
                     Ok(()) | Err(SinkError::Permanent(_)) => STATE_OK,
-                    Err(SinkError::Retryable(_)) => STATE_FAILING,
+                    // unreachable, or refusing everything (401, 404): alerts are not getting through
+                    Err(SinkError::Retryable(_) | SinkError::Refused(_)) => STATE_FAILING,
                 },
                 Ordering::Relaxed,
             );
@@ -133,6 +138,9 @@ pub(crate) struct Failure {
     pub message: String,
     /// The server's `Retry-After`, when it sent one in seconds.
     pub retry_after: Option<Duration>,
+    /// The endpoint refuses whatever is sent (401, 403, 404, redirects): splitting the batch
+    /// cannot help, unlike a 413 or 422 about this content.
+    pub refuses_everything: bool,
 }
 
 impl Failure {
@@ -141,6 +149,7 @@ impl Failure {
             retryable: false,
             message,
             retry_after: None,
+            refuses_everything: false,
         }
     }
 
@@ -158,6 +167,7 @@ impl Failure {
             retryable: true,
             message: format!("{kind}: {}", describe(e)),
             retry_after: None,
+            refuses_everything: false,
         }
     }
 
@@ -179,10 +189,16 @@ impl Failure {
         } else {
             ""
         };
+        let refuses_everything = status.is_redirection()
+            || matches!(
+                status.as_u16(),
+                401 | 402 | 403 | 404 | 405 | 407 | 410 | 426
+            );
         Err(Failure {
             retryable,
             message: format!("HTTP {status}{hint}"),
             retry_after,
+            refuses_everything,
         })
     }
 
@@ -195,6 +211,8 @@ impl Failure {
         let message = format!("{sink} sink: {}{tries}", self.message);
         if self.retryable {
             SinkError::Retryable(message)
+        } else if self.refuses_everything {
+            SinkError::Refused(message)
         } else {
             SinkError::Permanent(message)
         }
@@ -297,6 +315,8 @@ mod tests {
         for s in [400, 401, 403, 404, 413, 422, 301, 302] {
             let f = Failure::check_status(StatusCode::from_u16(s).unwrap(), &h).unwrap_err();
             assert!(!f.retryable, "{s}");
+            let whole = matches!(s, 401 | 403 | 404 | 301 | 302);
+            assert_eq!(f.refuses_everything, whole, "{s}");
         }
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("120"));

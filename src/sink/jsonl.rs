@@ -1,5 +1,7 @@
 //! JSON Lines alerts to stdout or a file: one alert a line, flushed at the end (and by the
-//! caller at checkpoints) so a crash loses at most what was not yet acknowledged.
+//! caller at checkpoints) so a crash loses at most what was not yet acknowledged. The service's
+//! file sink also syncs the file to disk (`sync_data`) before a batch counts as accepted, so an
+//! acknowledged event's alerts survive a power loss, not only a crash.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -10,12 +12,15 @@ use crate::alert::Alert;
 
 pub struct JsonlSink {
     out: BufWriter<Box<dyn Write + Send>>,
+    /// The file behind `out` (none for stdout), to sync.
+    file: Option<std::fs::File>,
 }
 
 impl JsonlSink {
     pub fn stdout() -> JsonlSink {
         JsonlSink {
             out: BufWriter::new(Box::new(io::stdout())),
+            file: None,
         }
     }
 
@@ -23,6 +28,7 @@ impl JsonlSink {
         let f = std::fs::File::create(path)
             .with_context(|| format!("cannot create output file {}", path.display()))?;
         Ok(JsonlSink {
+            file: f.try_clone().ok(),
             out: BufWriter::new(Box::new(f)),
         })
     }
@@ -35,6 +41,7 @@ impl JsonlSink {
             .open(path)
             .with_context(|| format!("cannot open alert file {}", path.display()))?;
         Ok(JsonlSink {
+            file: Some(f.try_clone().context("alert file handle")?),
             out: BufWriter::new(Box::new(f)),
         })
     }
@@ -48,7 +55,22 @@ impl JsonlSink {
     pub fn flush(&mut self) -> Result<()> {
         self.out.flush().context("writing alerts")
     }
+
+    /// Flush and sync the file's data to disk (stdout: flush only).
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
+        if let Some(f) = &self.file {
+            f.sync_data().context("syncing the alert file to disk")?;
+            #[cfg(test)]
+            SYNCS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
 }
+
+/// Syncs done (for the tests).
+#[cfg(test)]
+static SYNCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The service's JSONL sink: each batch is written and flushed before it counts as accepted.
 pub struct SharedJsonl(std::sync::Mutex<JsonlSink>);
@@ -79,8 +101,31 @@ impl super::AlertSink for SharedJsonl {
                 sink.write(a)
                     .map_err(|e| super::SinkError::Retryable(format!("{e:#}")))?;
             }
-            sink.flush()
+            // on disk before the events these alerts cover are acknowledged
+            sink.sync()
                 .map_err(|e| super::SinkError::Retryable(format!("{e:#}")))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::AlertSink;
+    use std::sync::atomic::Ordering;
+
+    #[tokio::test]
+    async fn a_batch_is_synced_to_disk_before_it_counts_as_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.jsonl");
+        let sink = SharedJsonl::open(path.to_str().unwrap()).unwrap();
+        let a = crate::sink::suppress::tests::alert("phi-in-tag", "AC1", "f1");
+        let before = SYNCS.load(Ordering::SeqCst);
+        sink.send(&[&a, &a]).await.unwrap();
+        assert!(
+            SYNCS.load(Ordering::SeqCst) > before,
+            "send returned before sync_data"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }
 }

@@ -153,9 +153,11 @@ impl Producer {
             if let Err(e) = delivered(d).await {
                 // a retryable error wins: retrying the batch may still deliver the rest
                 match (&first_error, &e) {
-                    (None, _) | (Some(SinkError::Permanent(_)), SinkError::Retryable(_)) => {
-                        first_error = Some(e)
-                    }
+                    (None, _)
+                    | (
+                        Some(SinkError::Permanent(_) | SinkError::Refused(_)),
+                        SinkError::Retryable(_),
+                    ) => first_error = Some(e),
                     _ => {}
                 }
             }
@@ -206,6 +208,16 @@ async fn delivered(d: DeliveryFuture) -> Result<(), SinkError> {
 /// Everything else (queue full, timeouts, brokers down, leader changes) is worth retrying.
 fn classify(e: &KafkaError, what: &str) -> SinkError {
     use RDKafkaErrorCode as C;
+    let refused = matches!(
+        e.rdkafka_error_code(),
+        Some(
+            C::InvalidTopic
+                | C::InvalidRequiredAcks
+                | C::TopicAuthorizationFailed
+                | C::ClusterAuthorizationFailed
+                | C::UnsupportedForMessageFormat
+        )
+    );
     let permanent = matches!(
         e.rdkafka_error_code(),
         Some(
@@ -225,7 +237,9 @@ fn classify(e: &KafkaError, what: &str) -> SinkError {
     );
     // KafkaError's text is the error code and librdkafka's reason: no record content
     let msg = format!("{what}: {e}");
-    if permanent {
+    if refused {
+        SinkError::Refused(msg)
+    } else if permanent {
         SinkError::Permanent(msg)
     } else {
         SinkError::Retryable(msg)

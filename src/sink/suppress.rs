@@ -41,19 +41,39 @@ impl Suppressor {
         )
     }
 
-    /// Whether to send this alert now.
+    /// Whether to send this alert now (and remember it as sent).
     pub fn admit(&self, alert: &Alert) -> bool {
+        match self.check(alert) {
+            Some(key) => {
+                self.remember(key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The alert's key when it is not suppressed (empty when suppression is off), without
+    /// remembering it: `Sinks::deliver` remembers it with `remember` once a sink accepted the
+    /// alert, so an alert a sink refused does not hold back its repeats.
+    pub fn check(&self, alert: &Alert) -> Option<String> {
         if self.window.is_zero() {
-            return true;
+            return Some(String::new());
+        }
+        let key = Suppressor::key(alert);
+        let seen = self.seen.lock().expect("suppression lock");
+        match seen.get(&key) {
+            Some(at) if at.elapsed() < self.window => None,
+            _ => Some(key),
+        }
+    }
+
+    /// Start the window for a key `check` returned (no-op when suppression is off).
+    pub fn remember(&self, key: String) {
+        if self.window.is_zero() || key.is_empty() {
+            return;
         }
         let now = Instant::now();
-        let key = Suppressor::key(alert);
         let mut seen = self.seen.lock().expect("suppression lock");
-        if let Some(at) = seen.get(&key)
-            && now.duration_since(*at) < self.window
-        {
-            return false;
-        }
         if seen.len() >= MAX_KEYS {
             let window = self.window;
             seen.retain(|_, at| now.duration_since(*at) < window);
@@ -66,7 +86,6 @@ impl Suppressor {
             }
         }
         seen.insert(key, now);
-        true
     }
 }
 
@@ -105,6 +124,7 @@ pub(crate) mod tests {
                 request_id: "r".into(),
             },
             note: None,
+            findings_omitted: None,
         }
     }
 

@@ -1,9 +1,12 @@
 //! Files, directories and stdin, for `phiscan scan` (audits replaying archived events).
 //!
-//! A file is either JSON Lines (one event, array or Kinesis record per line) or one JSON
-//! document (a pretty-printed event, a webhook-sink body array, a GetRecords dump). The first
-//! non-blank line decides: if it is complete JSON on its own, the file is streamed line by line,
-//! so an archive of any size runs in constant memory and a malformed line costs only that line.
+//! A file is JSON Lines (one event, array or Kinesis record per line), one JSON document (a
+//! pretty-printed event, a webhook-sink body array, a GetRecords dump), or a mix. Nothing
+//! decides the format for the whole file: each value is read where it starts, a line that is
+//! complete JSON on its own is a record, and a value that spans lines is collected until it is
+//! complete (see `read_records_limited`). Memory is bounded by the record size limit, so an
+//! archive of any size (or a decompression bomb) runs in bounded memory, and a malformed line
+//! costs only that line, wherever it is.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -155,70 +158,244 @@ pub enum Record {
     },
 }
 
-/// Read every record of an opened input.
-pub fn read_records(mut reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Record)) -> Result<()> {
+/// Largest record read by default: one JSON Lines line, or one multi-line document. Longer
+/// lines are skipped as they stream past (never held whole), so a file of one endless line, or
+/// a decompression bomb, keeps memory bounded; each is reported as a malformed record.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+/// Most bytes of an oversized record kept for the dead-letter output.
+const OVERSIZED_KEPT: usize = 64 << 10;
+/// While a pending (multi-line) value is smaller than this, it is re-parsed after every line, so
+/// a truncated or broken line is told from a document's first line at once; past it, only when
+/// a line starts with a closing bracket or the buffer doubled (linear time for big documents).
+const EAGER_PARSE: usize = 64 << 10;
+
+/// Read every record of an opened input, with the default record size limit.
+pub fn read_records(reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Record)) -> Result<()> {
+    read_records_limited(reader, DEFAULT_MAX_RECORD_BYTES, on)
+}
+
+/// Read every record of an opened input. JSON Lines and multi-line documents (pretty-printed,
+/// a webhook body array, a GetRecords dump) may be mixed: a line that is a complete JSON value
+/// is a record; a line that starts a value but does not finish it collects the following lines
+/// until the value is complete. A malformed or truncated line is reported by position and
+/// reading resumes at the next line, so no single line (the first included) can make the
+/// reader skip the rest of the file. `Err` only for an I/O or decompression error; what was
+/// read before it has been handed to `on`.
+pub fn read_records_limited(
+    mut reader: Box<dyn BufRead + Send>,
+    max_record: usize,
+    on: &mut dyn FnMut(Record),
+) -> Result<()> {
     let mut line_no = 0u64;
     let mut buf = Vec::new();
-    // find the first non-blank line
+    let mut pending = Pending::default();
     loop {
-        if !next_line(&mut reader, &mut buf, &mut line_no)? {
-            return Ok(());
-        }
-        if !buf.trim_ascii().is_empty() {
+        let line = next_line(&mut reader, &mut buf, max_record)?;
+        if let LineRead::End = line {
             break;
         }
-    }
-    if let Ok(v) = serde_json::from_slice::<Value>(buf.trim_ascii()) {
-        emit_value(v, line_no, &buf, on);
-        loop {
-            if !next_line(&mut reader, &mut buf, &mut line_no)? {
-                return Ok(());
-            }
+        line_no += 1;
+        if let LineRead::TooLong(total) = line {
+            pending.flush(true, on);
+            on(Record::Malformed {
+                line: line_no,
+                error: format!(
+                    "record of {total} bytes exceeds the {max_record}-byte limit: skipped (the dead letter holds its first {} bytes)",
+                    buf.len()
+                ),
+                raw: std::mem::take(&mut buf),
+            });
+            continue;
+        }
+        if pending.buf.is_empty() {
             let trimmed = buf.trim_ascii();
             if trimmed.is_empty() {
                 continue;
             }
             match serde_json::from_slice::<Value>(trimmed) {
                 Ok(v) => emit_value(v, line_no, &buf, on),
+                // the start of a multi-line value (or a truncated line: told apart below)
+                Err(e) if e.is_eof() => pending.start(&buf, line_no),
                 Err(e) => on(Record::Malformed {
                     line: line_no,
                     error: describe_json_error(&e),
                     raw: buf.clone(),
                 }),
             }
+            continue;
+        }
+        pending.buf.extend_from_slice(&buf);
+        if pending.buf.len() > max_record {
+            pending.oversized(max_record, on);
+        } else if pending.buf.len() < EAGER_PARSE
+            || matches!(buf.first(), Some(b'}' | b']'))
+            || pending.buf.len() >= pending.next_attempt
+        {
+            pending.next_attempt = pending.buf.len() * 2;
+            pending.flush(false, on);
         }
     }
-    // one multi-line document
-    let first_line = line_no;
-    reader.read_to_end(&mut buf).context("reading input")?;
-    match serde_json::from_slice::<Value>(&buf) {
-        Ok(v) => emit_value(v, first_line, &[], on),
-        Err(e) => {
-            let line = first_line + e.line() as u64 - 1;
-            let error = format!(
-                "not JSON Lines, and not one JSON document: {}",
-                describe_json_error(&e)
-            );
-            on(Record::Malformed {
-                line,
-                error,
-                raw: buf.clone(),
-            });
-        }
-    }
+    pending.flush(true, on);
     Ok(())
 }
 
-/// Read the next line into `buf` (replacing it); false at the end of the input.
+/// A value spanning lines, still incomplete.
+#[derive(Default)]
+struct Pending {
+    buf: Vec<u8>,
+    /// Line number of `buf`'s first line.
+    line: u64,
+    next_attempt: usize,
+}
+
+impl Pending {
+    fn start(&mut self, first: &[u8], line: u64) {
+        self.buf.clear();
+        self.buf.extend_from_slice(first);
+        self.line = line;
+        self.next_attempt = 0;
+    }
+
+    /// Emit every complete value in the buffer, report malformed stretches (resuming at the
+    /// line after the error, or at the error's own line when it is not the first), and keep an
+    /// incomplete tail, or report it too when `at_end`.
+    fn flush(&mut self, at_end: bool, on: &mut dyn FnMut(Record)) {
+        let mut offset = 0usize;
+        let mut line = self.line;
+        'outer: while offset < self.buf.len() {
+            let rest = &self.buf[offset..];
+            let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
+            loop {
+                let before = stream.byte_offset();
+                let lead = rest[before..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                let start = before + lead;
+                let start_line = line + count_lines(&rest[..start]);
+                match stream.next() {
+                    None => {
+                        offset = self.buf.len();
+                        break 'outer;
+                    }
+                    Some(Ok(v)) => {
+                        let end = stream.byte_offset();
+                        emit_value(v, start_line, &rest[start..end], on);
+                    }
+                    Some(Err(e)) if e.is_eof() && !at_end => {
+                        offset += start;
+                        line = start_line;
+                        break 'outer;
+                    }
+                    Some(Err(e)) if e.is_eof() => {
+                        on(Record::Malformed {
+                            line: start_line,
+                            error: format!("truncated: {}", describe_json_error(&e)),
+                            raw: rest[start..].to_vec(),
+                        });
+                        offset = self.buf.len();
+                        break 'outer;
+                    }
+                    Some(Err(e)) => {
+                        // the error's line, relative to the value's start
+                        let rel = (e.line() as u64).saturating_sub(1 + count_lines(&rest[..start]));
+                        let skip_lines = if rel == 0 { 1 } else { rel };
+                        let end = nth_line_end(rest, start, skip_lines);
+                        on(Record::Malformed {
+                            line: start_line,
+                            error: describe_json_error(&e),
+                            raw: rest[start..end].to_vec(),
+                        });
+                        offset += end;
+                        line = start_line + skip_lines;
+                        continue 'outer;
+                    }
+                }
+            }
+        }
+        self.buf.drain(..offset.min(self.buf.len()));
+        self.line = line;
+        if self.buf.trim_ascii().is_empty() {
+            self.buf.clear();
+        }
+    }
+
+    /// The pending value passed the record size limit: report it and drop it.
+    fn oversized(&mut self, max_record: usize, on: &mut dyn FnMut(Record)) {
+        let total = self.buf.len();
+        self.buf.truncate(OVERSIZED_KEPT);
+        on(Record::Malformed {
+            line: self.line,
+            error: format!(
+                "multi-line record passed the {max_record}-byte limit at {total} bytes: skipped up to here (the dead letter holds its first {} bytes)",
+                self.buf.len()
+            ),
+            raw: std::mem::take(&mut self.buf),
+        });
+        self.next_attempt = 0;
+    }
+}
+
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+/// The offset just past the `n`th newline at or after `from` (or the end).
+fn nth_line_end(b: &[u8], from: usize, n: u64) -> usize {
+    let mut at = from;
+    for _ in 0..n {
+        match memchr::memchr(b'\n', &b[at..]) {
+            Some(i) => at += i + 1,
+            None => return b.len(),
+        }
+    }
+    at
+}
+
+enum LineRead {
+    End,
+    Line,
+    /// Longer than the limit (total bytes): skipped; `buf` holds its first bytes.
+    TooLong(u64),
+}
+
+/// Read the next line into `buf` (replacing it), never holding more than `max` bytes of it.
 fn next_line(
     reader: &mut Box<dyn BufRead + Send>,
     buf: &mut Vec<u8>,
-    line_no: &mut u64,
-) -> Result<bool> {
+    max: usize,
+) -> Result<LineRead> {
     buf.clear();
-    let n = reader.read_until(b'\n', buf).context("reading input")?;
-    *line_no += u64::from(n > 0);
-    Ok(n > 0)
+    let n = reader
+        .by_ref()
+        .take(max as u64 + 1)
+        .read_until(b'\n', buf)
+        .context("reading input")?;
+    if n == 0 {
+        return Ok(LineRead::End);
+    }
+    if buf.len() <= max || buf.last() == Some(&b'\n') {
+        return Ok(LineRead::Line);
+    }
+    // skip the rest of the line as it streams past
+    let mut total = n as u64;
+    loop {
+        let chunk = reader.fill_buf().context("reading input")?;
+        if chunk.is_empty() {
+            break;
+        }
+        let (used, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        reader.consume(used);
+        total += used as u64;
+        if done {
+            break;
+        }
+    }
+    buf.truncate(OVERSIZED_KEPT);
+    Ok(LineRead::TooLong(total))
 }
 
 fn emit_value(v: Value, line: u64, raw: &[u8], on: &mut dyn FnMut(Record)) {
@@ -283,7 +460,70 @@ mod tests {
         let (events, bad) = read("{\n \"specversion\": \"1.0\",\n \"data\": {\n");
         assert!(events.is_empty());
         assert_eq!(bad.len(), 1);
-        assert!(bad[0].1.contains("not JSON Lines"), "{}", bad[0].1);
+        assert!(bad[0].1.contains("truncated"), "{}", bad[0].1);
+        // documents and lines mixed, one after another
+        let (events, bad) = read(&format!("{pretty}\n{EV}\n{pretty}\n"));
+        let lines = pretty.lines().count() as u64;
+        assert_eq!(events, [(1, None), (lines + 1, None), (lines + 2, None)]);
+        assert!(bad.is_empty());
+    }
+
+    /// Before: a malformed first line switched the file to "one document" mode, the document
+    /// did not parse, and not one event of the file was scanned.
+    #[test]
+    fn a_malformed_or_truncated_first_line_costs_only_that_line() {
+        let (events, bad) = read(&format!("{{\"specversion\": broken\n{EV}\n{EV}\n"));
+        assert_eq!(events, [(2, None), (3, None)]);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 1);
+        // cut off inside a string
+        let (events, bad) = read(&format!("{{\"specversion\":\"1.0\",\"da\n{EV}\n"));
+        assert_eq!(events, [(2, None)]);
+        assert_eq!(bad[0].0, 1);
+        // cut off between tokens: the next line is not swallowed
+        let (events, bad) = read(&format!(
+            "{{\"specversion\":\"1.0\",\"data\": {{\n{EV}\n{EV}\n"
+        ));
+        assert_eq!(events, [(2, None), (3, None)], "{bad:?}");
+        assert_eq!(bad.len(), 1);
+    }
+
+    #[test]
+    fn big_documents_are_read_whole_and_oversized_records_skipped() {
+        let many: Vec<Value> = (0..3000)
+            .map(|_| serde_json::from_str::<Value>(EV).unwrap())
+            .collect();
+        let pretty = serde_json::to_string_pretty(&many).unwrap();
+        assert!(pretty.len() > EAGER_PARSE);
+        let (events, bad) = read(&format!("{pretty}\n{EV}\n"));
+        assert_eq!(events.len(), 3001);
+        assert!(bad.is_empty());
+
+        let mut got = Vec::new();
+        let text = format!("{}\n{EV}\n{pretty}\n{EV}\n", "x".repeat(100_000));
+        let reader: Box<dyn BufRead + Send> = Box::new(io::Cursor::new(text.into_bytes()));
+        read_records_limited(reader, 10_000, &mut |r| match r {
+            Record::Event { line, .. } => got.push(Ok(line)),
+            Record::Malformed { line, error, raw } => {
+                assert!(raw.len() <= OVERSIZED_KEPT);
+                got.push(Err((line, error)))
+            }
+        })
+        .unwrap();
+        assert!(
+            matches!(&got[0], Err((1, e)) if e.contains("exceeds")),
+            "{got:?}"
+        );
+        assert_eq!(got[1], Ok(2));
+        assert!(
+            matches!(&got[2], Err((3, e)) if e.contains("limit")),
+            "{got:?}"
+        );
+        assert_eq!(
+            got.last(),
+            Some(&Ok(pretty.lines().count() as u64 + 3)),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -436,22 +436,21 @@ fn consume(
             })
             .unwrap_or_default();
         let token = tracker.begin(topic, partition, offset);
-        let work = Work {
-            payload: Payload::Record {
+        let work = Work::new(
+            Payload::Record {
                 value,
                 headers,
                 key: message.key().map(<[u8]>::to_vec),
             },
-            source: SourceRef::Kafka {
+            SourceRef::Kafka {
                 topic: topic.to_string(),
                 partition,
                 offset,
             },
-            source_kind: "kafka",
-            ack: Ack::Offset(tracker.clone(), token),
-            received: Instant::now(),
-            max_bytes: config.max_record_bytes,
-        };
+            "kafka",
+            Ack::Offset(tracker.clone(), token),
+            config.max_record_bytes,
+        );
         drop(message);
         if let Some(prev) = pending.take() {
             // only while paused (a partition assigned meanwhile): keep the order
@@ -685,7 +684,7 @@ mod tests {
         ));
         let scanner =
             Arc::new(crate::scan::Scanner::new(&crate::config::Config::default()).unwrap());
-        let pipeline = crate::service::pipeline::Pipeline::start(scanner, sinks, 1, 1);
+        let pipeline = crate::service::pipeline::Pipeline::start(scanner, sinks, 1, 1, 1 << 20);
         let config = KafkaSourceConfig {
             brokers: brokers.clone(),
             group_id: "mock-group".into(),

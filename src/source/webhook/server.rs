@@ -1,14 +1,20 @@
 //! The Event Streams webhook-sink receiver: the HTTP(S) endpoint Twilio's webhook sink posts to.
 //!
 //! One route: `POST` on the path of `public_url` (anything else is 404, another method 405).
-//! Every request goes through, in order:
+//! Before a request reaches it, the connection must deliver its head within `HEADER_TIMEOUT`,
+//! at most `max_concurrent_requests` are handled at once (more get 503 at once), and none is
+//! handled longer than `REQUEST_TIMEOUT` (503). Every request then goes through, in order:
 //!
 //! 1. optional HTTP Basic auth (`basic_auth_user`/`basic_auth_password`) → 401;
-//! 2. the body-size limit `max_body_bytes` → 413 (checked on `Content-Length` first, then while
-//!    reading, so an oversized body is never buffered);
+//! 2. the declared body size against `max_body_bytes` → 413;
 //! 3. `X-Twilio-Signature` over `public_url` + `?` + the query string exactly as received (it
-//!    holds Twilio's `bodySHA256`), and the body's SHA-256 → 403;
-//! 4. JSON decoding (an array of CloudEvents or a single one) → 400.
+//!    holds Twilio's `bodySHA256`) → 403, *before* any body byte is read or hashed;
+//! 4. the body, read up to `max_body_bytes` (413 past it; 408 when it stalls), against its
+//!    signed `bodySHA256` → 403;
+//! 5. JSON decoding item by item: the events are scanned and items that are not events are
+//!    dead-lettered (a signed batch is Twilio's, and Twilio discards anything answered 4xx but
+//!    429). A body that is not JSON at all is dead-lettered whole, or answered 400 when no
+//!    dead-letter output is configured.
 //!
 //! Every rejection is counted in `phiscan_webhook_rejected_total{reason}`; no response, log line
 //! or metric ever carries body content. Accepted events are de-duplicated by CloudEvent `id`
@@ -44,16 +50,34 @@ use crate::metrics::metrics;
 use crate::scan::TEST_EVENT_TYPE;
 use crate::service::pipeline::{Ack, Outcome, Payload, Submitter, Work};
 use crate::service::{Health, Shutdown};
+use crate::sink::DeadLetter;
 
 /// How long a request may wait for its alerts to be delivered before the receiver answers 503
 /// (Twilio gives up after 5 s and retries).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long reading a request body may take (a stalled client gets 408).
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send the request head (then the connection is closed).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest any request is handled (then 503): past the body and reply timeouts.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long in-flight requests get to finish once the service stops.
 const GRACE: Duration = Duration::from_secs(10);
 /// The header Twilio signs requests with.
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
+
+/// HTTP/1 connections: the head within `HEADER_TIMEOUT` and of bounded size; HTTP/2: a bounded
+/// number of streams per connection. (A macro: the builder's type is hyper-util's.)
+macro_rules! bound_connections {
+    ($server:expr) => {{
+        let builder = $server.http_builder();
+        builder
+            .http1()
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_buf_size(64 * 1024);
+        builder.http2().max_concurrent_streams(32);
+    }};
+}
 
 /// Runs the receiver until `stop` turns true, then lets in-flight requests finish.
 pub async fn run(
@@ -61,8 +85,11 @@ pub async fn run(
     submitter: Submitter,
     mut stop: Shutdown,
     health: Arc<Health>,
+    dead_letter: bool,
 ) -> Result<()> {
-    let app = Arc::new(App::new(&config, submitter)?);
+    let mut app = App::new(&config, submitter)?;
+    app.dead_letter = dead_letter;
+    let app = Arc::new(app);
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
             axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
@@ -106,17 +133,26 @@ pub async fn run(
             handle.graceful_shutdown(Some(GRACE));
         });
     }
-    let router = Router::new().fallback(receive).with_state(app);
+    let router = limits(
+        Router::new().fallback(receive).with_state(app),
+        config.max_concurrent_requests,
+    );
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         Some(tls) => {
-            axum_server::from_tcp_rustls(listener, tls)?
+            let mut server = axum_server::from_tcp_rustls(listener, tls)?;
+            bound_connections!(server);
+            server
+                .first_request_timeout(HEADER_TIMEOUT)
                 .handle(handle)
                 .serve(service)
                 .await
         }
         None => {
-            axum_server::from_tcp(listener)?
+            let mut server = axum_server::from_tcp(listener)?;
+            bound_connections!(server);
+            server
+                .first_request_timeout(HEADER_TIMEOUT)
                 .handle(handle)
                 .serve(service)
                 .await
@@ -126,6 +162,32 @@ pub async fn run(
     served.context("webhook receiver")?;
     tracing::info!("webhook receiver stopped");
     Ok(())
+}
+
+/// What no client may hold for long, whoever it is (before its signature can be checked):
+/// the request head must arrive within `HEADER_TIMEOUT` (slow-loris connections are closed),
+/// the whole request is answered within `REQUEST_TIMEOUT` (503, so Twilio retries), and at most
+/// `max_concurrent` requests are handled at once; more are answered 503 at once (load shedding)
+/// instead of queueing, so memory stays bounded by `max_concurrent` × `max_body_bytes`.
+fn limits(router: Router, max_concurrent: usize) -> Router {
+    use axum::error_handling::HandleErrorLayer;
+    use tower::ServiceBuilder;
+    router.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                metrics()
+                    .webhook_rejected
+                    .with_label_values(&["overloaded"])
+                    .inc();
+                reply(StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n")
+            }))
+            .load_shed()
+            .concurrency_limit(max_concurrent.max(1))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                REQUEST_TIMEOUT,
+            )),
+    )
 }
 
 struct App {
@@ -138,6 +200,10 @@ struct App {
     /// The expected `Authorization` header value (`Basic base64(user:pass)`).
     basic_auth: Option<String>,
     max_body: usize,
+    /// A dead-letter output is configured: a signed body that cannot be read at all is kept
+    /// there and answered 200; without one it is answered 400 (it cannot be kept anyway, and
+    /// the 400 shows in Twilio's debugger).
+    dead_letter: bool,
     submitter: Submitter,
     dedupe: Mutex<Dedupe>,
     /// Request ids: a random per-process prefix and a counter (never derived from content).
@@ -199,6 +265,7 @@ impl App {
                 )
             }),
             max_body: config.max_body_bytes,
+            dead_letter: false,
             submitter,
             dedupe: Mutex::new(Dedupe::new(config.dedupe_window)),
             id_prefix: u32::from_be_bytes(prefix),
@@ -227,24 +294,33 @@ impl App {
             return false;
         }
         let got_cred = got[6..].trim_ascii();
-        constant_eq(got_cred, &expected.as_bytes()[6..])
+        signature::constant_eq(got_cred, &expected.as_bytes()[6..])
     }
 
-    fn verify(&self, query: Option<&str>, body: &[u8], sig: Option<&str>) -> Result<(), Rejection> {
+    /// The signature over the URL (with its `bodySHA256`): checked before the body is read.
+    fn verify_url(&self, query: Option<&str>, sig: Option<&str>) -> Result<(), Rejection> {
         let mut worst = Rejection::MissingSignature;
         for base in &self.base_urls {
-            let url = match query {
-                Some(q) => format!("{base}?{q}"),
-                None => base.clone(),
-            };
-            match signature::verify_json(&self.auth_token, &url, body, sig) {
+            match signature::verify_json_url(&self.auth_token, &with_query(base, query), sig) {
                 Ok(()) => return Ok(()),
-                // a matching signature over a body that does not hash right is the telling reason
+                // a matching signature without a bodySHA256 is the telling reason
                 Err(r) if worst != Rejection::BodyHashMismatch => worst = r,
                 Err(_) => {}
             }
         }
         Err(worst)
+    }
+
+    /// The body against the signed `bodySHA256` (the query is the same for every base URL).
+    fn verify_body(&self, query: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
+        signature::verify_body_hash(&with_query(&self.base_urls[0], query), body)
+    }
+}
+
+fn with_query(base: &str, query: Option<&str>) -> String {
+    match query {
+        Some(q) => format!("{base}?{q}"),
+        None => base.to_string(),
     }
 }
 
@@ -344,10 +420,6 @@ impl Dedupe {
     }
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A short plain-text response; bodies never echo anything from the request.
 fn reply(status: StatusCode, text: &'static str) -> Response {
     (
@@ -378,6 +450,15 @@ fn reject(
         );
     }
     r
+}
+
+fn reject_signature(request_id: &str, peer: SocketAddr, r: Rejection) -> Response {
+    let text = match r {
+        Rejection::MissingSignature => "missing X-Twilio-Signature\n",
+        Rejection::BadSignature => "invalid X-Twilio-Signature\n",
+        Rejection::BodyHashMismatch => "request body does not match its signed bodySHA256\n",
+    };
+    reject(request_id, peer, r.as_str(), StatusCode::FORBIDDEN, text)
 }
 
 enum ReadError {
@@ -417,6 +498,38 @@ fn describe_decode(e: &DecodeError) -> String {
         DecodeError::NotAnEvent(what) => format!("JSON {what} is not a CloudEvent"),
         DecodeError::KinesisData(_) => "Kinesis record `Data` is not valid base64 JSON".to_string(),
     }
+}
+
+/// The items that are not events: why (never quoting them), and their bytes.
+type BadItems = Vec<(String, Vec<u8>)>;
+
+/// A webhook body's events, item by item: a JSON array's items are decoded one at a time, so a
+/// malformed item is set apart (with its bytes, for the dead-letter output) and the others kept.
+/// Anything else (one event, base64, a Kinesis dump) is decoded whole. `Err` when nothing in the
+/// body can be read as JSON items (the reason never quotes the body).
+fn decode_items(body: &[u8]) -> Result<(Vec<Value>, BadItems), String> {
+    let mut events = Vec::new();
+    let items = match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body) {
+        Ok(items) => items,
+        Err(_) => {
+            return event::decode_bytes(body, &mut events)
+                .map(|()| (events, Vec::new()))
+                .map_err(|e| describe_decode(&e));
+        }
+    };
+    let mut bad = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let raw = item.get().as_bytes();
+        let mut one = Vec::new();
+        match event::decode_bytes(raw, &mut one) {
+            Ok(()) => events.append(&mut one),
+            Err(e) => bad.push((
+                format!("batch item {i}: {}", describe_decode(&e)),
+                raw.to_vec(),
+            )),
+        }
+    }
+    Ok((events, bad))
 }
 
 async fn receive(
@@ -466,6 +579,16 @@ async fn receive(
             "request body too large\n",
         );
     }
+    // 3. the signature over the URL (it holds bodySHA256), before any body is read: an
+    //    unsigned or forged request costs neither a read nor a hash (a header that is not
+    //    visible ASCII cannot be a valid signature)
+    let sig = parts
+        .headers
+        .get(SIGNATURE_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
+    if let Err(r) = app.verify_url(parts.uri.query(), sig) {
+        return reject_signature(&request_id, peer, r);
+    }
     let body = match read_limited(body, app.max_body).await {
         Ok(b) => b,
         Err(ReadError::TooLarge) => {
@@ -501,36 +624,49 @@ async fn receive(
         .with_label_values(&["webhook"])
         .inc_by(body.len() as u64);
 
-    // 3. signature (a header that is not visible ASCII cannot be a valid signature)
-    let sig = parts
-        .headers
-        .get(SIGNATURE_HEADER)
-        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
-    if let Err(r) = app.verify(parts.uri.query(), &body, sig) {
-        let text = match r {
-            Rejection::MissingSignature => "missing X-Twilio-Signature\n",
-            Rejection::BadSignature => "invalid X-Twilio-Signature\n",
-            Rejection::BodyHashMismatch => "request body does not match its signed bodySHA256\n",
-        };
-        return reject(&request_id, peer, r.as_str(), StatusCode::FORBIDDEN, text);
+    // 4. the body against its signed hash
+    if let Err(r) = app.verify_body(parts.uri.query(), &body) {
+        return reject_signature(&request_id, peer, r);
     }
 
-    // 4. decoding
-    let mut events = Vec::new();
-    if let Err(e) = event::decode_bytes(&body, &mut events) {
-        metrics()
-            .webhook_rejected
-            .with_label_values(&["malformed"])
-            .inc();
-        let why = describe_decode(&e);
-        tracing::warn!(request_id, %peer, reason = "malformed", status = 400, error = %why, "webhook request rejected");
-        return (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("malformed body: {why}\n"),
-        )
-            .into_response();
-    }
+    // 5. decoding, item by item: a signed batch is Twilio's, and Twilio discards it on any 4xx
+    //    (but 429), so one bad item must not cost the good ones (they are scanned, it is
+    //    dead-lettered, and the reply waits until both are durable)
+    let (mut events, bad_items) = match decode_items(&body) {
+        Ok(decoded) => decoded,
+        Err(why) if !app.dead_letter => {
+            metrics()
+                .webhook_rejected
+                .with_label_values(&["malformed"])
+                .inc();
+            tracing::warn!(request_id, %peer, reason = "malformed", status = 400, error = %why, "webhook request rejected (no dead-letter output to keep it)");
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("malformed body: {why}\n"),
+            )
+                .into_response();
+        }
+        Err(why) => (Vec::new(), vec![(why, body.clone())]),
+    };
+    let dead: Vec<DeadLetter> = bad_items
+        .into_iter()
+        .map(|(why, raw)| {
+            metrics()
+                .webhook_rejected
+                .with_label_values(&["malformed_item"])
+                .inc();
+            tracing::warn!(request_id, %peer, error = %why, "webhook batch item is not an event: dead-lettering it");
+            DeadLetter::record(
+                SourceRef::Webhook {
+                    request_id: request_id.clone(),
+                },
+                why,
+                raw,
+            )
+        })
+        .collect();
+    let body_len = body.len();
     drop(body);
 
     // de-duplication against ids already delivered (and within the batch)
@@ -564,7 +700,7 @@ async fn receive(
         metrics().webhook_duplicates.inc_by(duplicates as u64);
         tracing::debug!(request_id, duplicates, "dropped redelivered events");
     }
-    if events.is_empty() {
+    if events.is_empty() && dead.is_empty() {
         tracing::debug!(
             request_id,
             events = total,
@@ -577,16 +713,19 @@ async fn receive(
     // hand over and wait until the alerts are accepted by the sinks
     let kept = events.len();
     let (tx, rx) = oneshot::channel();
-    let work = Work {
-        payload: Payload::Events(events),
-        source: SourceRef::Webhook {
+    let mut work = Work::new(
+        Payload::Events(events),
+        SourceRef::Webhook {
             request_id: request_id.clone(),
         },
-        source_kind: "webhook",
-        ack: Ack::Reply(tx),
-        received,
-        max_bytes: app.max_body,
-    };
+        "webhook",
+        Ack::Reply(tx),
+        app.max_body,
+    );
+    work.received = received;
+    work.dead = dead;
+    // parsed JSON takes a few times its text
+    work.extra_bytes = body_len * 4;
     let deadline = tokio::time::Instant::from_std(received + REPLY_TIMEOUT);
     let submitted = match tokio::time::timeout_at(deadline, app.submitter.submit(work)).await {
         Ok(Ok(())) => true,
@@ -612,7 +751,7 @@ async fn receive(
     }
     let mut rx = rx;
     match tokio::time::timeout_at(deadline, &mut rx).await {
-        Ok(Ok(Outcome::Delivered { alerts })) => {
+        Ok(Ok(Outcome::Delivered { alerts, .. })) => {
             let mut seen = app.dedupe.lock().expect("dedupe lock");
             for k in keys {
                 seen.insert(k);

@@ -5,7 +5,9 @@
 //! Twilio appends `bodySHA256=<hex sha256 of the raw body>` to the sink URL and signs the URL
 //! alone, so a JSON request is valid when the signature matches *and* the body hashes to that
 //! parameter. Twilio may sign the URL with or without the default port, so both are tried (any
-//! explicit port is also tried stripped, as the SDKs do). Every comparison is constant-time.
+//! explicit port is also tried stripped, as the SDKs do). Every comparison is constant-time
+//! (`Mac::verify_slice`, `subtle`). The URL half (`verify_json_url`) needs no body, so the
+//! receiver checks it before reading one.
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -38,15 +40,35 @@ pub fn verify_json(
     body: &[u8],
     signature: Option<&str>,
 ) -> Result<(), Rejection> {
+    verify_json_url(auth_token, url, signature)?;
+    verify_body_hash(url, body)
+}
+
+/// The first half of `verify_json`, which needs no body: the signature over the URL (whose
+/// query holds `bodySHA256`). The receiver checks it before reading a body, so an unsigned or
+/// forged request costs no body read and no hashing.
+pub fn verify_json_url(
+    auth_token: &str,
+    url: &str,
+    signature: Option<&str>,
+) -> Result<(), Rejection> {
     let signature = signature
         .filter(|s| !s.is_empty())
         .ok_or(Rejection::MissingSignature)?;
     if !url_variants(url)
         .iter()
-        .any(|u| constant_eq(sign(auth_token, u, &[]).as_bytes(), signature.as_bytes()))
+        .any(|u| signature_matches(auth_token, u, &[], signature))
     {
         return Err(Rejection::BadSignature);
     }
+    if query_param(url, "bodySHA256").is_none() {
+        return Err(Rejection::BodyHashMismatch);
+    }
+    Ok(())
+}
+
+/// The second half: the body hashes to the signed `bodySHA256` (constant-time comparison).
+pub fn verify_body_hash(url: &str, body: &[u8]) -> Result<(), Rejection> {
     match query_param(url, "bodySHA256") {
         Some(expected)
             if constant_eq(
@@ -72,7 +94,7 @@ pub fn verify_form(
         .ok_or(Rejection::MissingSignature)?;
     let ok = url_variants(url)
         .iter()
-        .any(|u| constant_eq(sign(auth_token, u, params).as_bytes(), signature.as_bytes()));
+        .any(|u| signature_matches(auth_token, u, params, signature));
     if ok {
         Ok(())
     } else {
@@ -80,9 +102,8 @@ pub fn verify_form(
     }
 }
 
-/// base64(HMAC-SHA1(token, url + name1 + value1 + …)) with names sorted and, per name, values
-/// sorted and de-duplicated (the SDKs' order).
-pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+/// The HMAC over `url` and `params`, ready to finalize or verify.
+fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Hmac<Sha1> {
     let mut mac =
         Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
     mac.update(url.as_bytes());
@@ -96,12 +117,34 @@ pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String 
         mac.update(k.as_bytes());
         mac.update(v.as_bytes());
     }
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    mac
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    // length is not secret (a signature is always 28 characters)
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `signature` (base64) is the HMAC of `url` and `params`: `Mac::verify_slice` compares
+/// in constant time.
+fn signature_matches(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+    signature: &str,
+) -> bool {
+    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+        return false;
+    };
+    mac(auth_token, url, params).verify_slice(&given).is_ok()
+}
+
+/// base64(HMAC-SHA1(token, url + name1 + value1 + …)) with names sorted and, per name, values
+/// sorted and de-duplicated (the SDKs' order).
+pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(mac(auth_token, url, params).finalize().into_bytes())
+}
+
+/// Constant-time equality (`subtle`); the length is not secret.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 /// The URL as given, without any port, and with the scheme's default port.
