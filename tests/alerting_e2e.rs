@@ -17,6 +17,7 @@
 //! minutes); the test checks that nothing else differs.
 
 mod kafka_support;
+mod leak_support;
 mod webhook_support;
 
 use std::collections::BTreeSet;
@@ -726,7 +727,7 @@ fn assert_nothing_planted(prom: &Prometheus, am: &str, run_id: &str, planted: &[
     ))
     .1;
     let text = format!("{}\n{am_text}", Value::Array(series));
-    let leaks = kafka_support::leaks(
+    let leaks = leak_support::leaks(
         "Prometheus series and Alertmanager alerts",
         text.as_bytes(),
         planted,
