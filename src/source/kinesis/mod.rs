@@ -55,13 +55,8 @@ struct Seen(HashMap<String, (u64, Instant)>);
 
 impl Seen {
     fn observe(&mut self, key: &str, value: u64, now: Instant) {
-        match self.0.get_mut(key) {
-            Some((v, at)) if *v == value => {
-                let _ = at;
-            }
-            _ => {
-                self.0.insert(key.to_string(), (value, now));
-            }
+        if self.0.get(key).is_none_or(|(v, _)| *v != value) {
+            self.0.insert(key.to_string(), (value, now));
         }
     }
     fn stale(&self, key: &str, after: Duration) -> bool {
@@ -243,8 +238,8 @@ impl Coordinator {
         if let Some(h) = self.held.remove(shard) {
             tracing::warn!(shard, "kinesis lease lost to another replica: records in flight may be read again there");
             let _ = h.stop.send(true);
-            kinesis_metrics().leases_lost.with_label_values(&[&self.readers.config.stream]).inc();
-            let _ = kinesis_metrics().lease_held.remove_label_values(&[&self.readers.config.stream, shard]);
+            kinesis_metrics().leases_lost.with_label_values(&[self.readers.config.stream.as_str()]).inc();
+            let _ = kinesis_metrics().lease_held.remove_label_values(&[self.readers.config.stream.as_str(), shard]);
         }
     }
 
@@ -290,7 +285,7 @@ impl Coordinator {
         let stream = r.config.stream.as_str();
         let m = kinesis_metrics();
         m.leases_taken.with_label_values(&[stream, how]).inc();
-        m.lease_held.with_label_values(&[stream, &lease.shard]).set(1);
+        m.lease_held.with_label_values(&[stream, lease.shard.as_str()]).set(1);
         tracing::info!(shard = %lease.shard, how, previous_owner = lease.owner.as_deref().unwrap_or(""), "kinesis lease taken");
         let (stop_tx, stop_rx) = watch::channel(false);
         let reader = tokio::spawn(shard::read(r.clone(), lease.shard.clone(), lease.checkpoint.clone(), stop_rx));
@@ -351,7 +346,7 @@ impl Coordinator {
     /// Lease and checkpoint state for /metrics and /readyz.
     fn publish(&self, leases: &[Lease], replicas: usize) {
         let r = &self.readers;
-        kinesis_metrics().leases_held.with_label_values(&[&r.config.stream]).set(self.held.len() as i64);
+        kinesis_metrics().leases_held.with_label_values(&[r.config.stream.as_str()]).set(self.held.len() as i64);
         let mut text = format!(
             "kinesis: stream {} worker {} replicas {} leases held {}/{}\n",
             r.config.stream,

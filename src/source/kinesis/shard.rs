@@ -97,15 +97,15 @@ pub async fn read(r: Arc<Readers>, shard: String, checkpoint: String, mut stop: 
         last_read: None,
         checkpointed: None,
     };
-    let end = run(&r, &shard, &checkpoint, &mut stop, &mut p).await;
-    let end = match end {
+    let end = match run(&r, &shard, &checkpoint, &mut stop, &mut p).await {
         // stopping or the shard ended: let what was read finish, then checkpoint
-        End::Stopped | End::Ended => finish(&r, &shard, &mut p, matches!(end, End::Ended)).await,
+        End::Stopped => finish(&r, &shard, &mut p, false).await,
+        End::Ended => finish(&r, &shard, &mut p, true).await,
         other => other,
     };
     r.tracker.forget(std::slice::from_ref(&p.key));
     let m = kinesis_metrics();
-    let _ = m.millis_behind.remove_label_values(&[&r.config.stream, &shard]);
+    let _ = m.millis_behind.remove_label_values(&[r.config.stream.as_str(), shard.as_str()]);
     end
 }
 
@@ -118,7 +118,7 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
     if ended && drained {
         return match r.table.checkpoint(shard, &r.me, lease::SHARD_END).await {
             Ok(Write::Done) => {
-                kinesis_metrics().checkpoints.with_label_values(&[&r.config.stream]).inc();
+                kinesis_metrics().checkpoints.with_label_values(&[r.config.stream.as_str()]).inc();
                 tracing::info!(shard, "kinesis shard read to its end: checkpointed SHARD_END");
                 End::Ended
             }
@@ -147,10 +147,10 @@ async fn checkpoint(r: &Readers, shard: &str, p: &mut Progress) -> anyhow::Resul
     match r.table.checkpoint(shard, &r.me, &seq).await? {
         Write::Done => {
             let m = kinesis_metrics();
-            m.checkpoints.with_label_values(&[&r.config.stream]).inc();
+            m.checkpoints.with_label_values(&[r.config.stream.as_str()]).inc();
             if let Some(at) = at {
                 let lag = DateTime::from(std::time::SystemTime::now()).as_secs_f64() - at.as_secs_f64();
-                m.checkpoint_lag.with_label_values(&[&r.config.stream, shard]).set(lag.max(0.0));
+                m.checkpoint_lag.with_label_values(&[r.config.stream.as_str(), shard]).set(lag.max(0.0));
             }
             tracing::debug!(shard, "kinesis checkpoint written");
             p.checkpointed = Some(seq);
@@ -181,7 +181,7 @@ async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option
         match req.clone().send().await {
             Ok(out) => return Ok(out.shard_iterator().map(str::to_string)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) => {
-                kinesis_metrics().throttled.with_label_values(&[&r.config.stream]).inc();
+                kinesis_metrics().throttled.with_label_values(&[r.config.stream.as_str()]).inc();
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
