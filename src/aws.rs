@@ -22,10 +22,7 @@ pub struct AwsTarget<'a> {
 /// SDK configuration for `target`. Fails when no region can be found (an AWS call would fail
 /// later with a far less helpful message). `what` names the config section for the error.
 pub async fn sdk_config(target: &AwsTarget<'_>, what: &str) -> Result<SdkConfig> {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-        .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
     if let Some(region) = target.region {
         loader = loader.region(Region::new(region.to_string()));
     }
@@ -42,6 +39,13 @@ pub async fn sdk_config(target: &AwsTarget<'_>, what: &str) -> Result<SdkConfig>
         );
     }
     Ok(config)
+}
+
+/// The HTTPS (and plain HTTP, for local endpoints) client every AWS client uses.
+pub fn http_client() -> aws_sdk_kinesis::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https()
 }
 
 /// `endpoint_url` for one service: its own override if set, else the shared one.

@@ -210,7 +210,8 @@ fn two_replicas_share_shards_and_survive_kill9() {
     let ok = wait_until(Duration::from_secs(30), || held(&b, &stream) == 4.0);
     assert!(ok, "replica b never took over: {}", tail(&b.stderr(), 20));
     let took = killed.elapsed();
-    assert!(took >= Duration::from_millis(lease_ms), "taken over after {took:?}, before the lease expired");
+    // expiry is judged from the last renewal a replica saw, up to a renewal period before the kill
+    assert!(took >= Duration::from_millis(lease_ms / 2), "taken over after {took:?}: before the lease expired");
     wait_all_alerted(&planted_only(&third), &both, "were missed after the kill");
     let m = b.metrics();
     assert!(metric(&m, &format!("phiscan_kinesis_leases_taken_total{{how=\"expired\",stream=\"{stream}\"}}")).is_some_and(|v| v >= 2.0), "no expired-lease takeover counted");

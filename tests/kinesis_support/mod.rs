@@ -50,25 +50,20 @@ pub fn env() -> Option<Env> {
         .enable_all()
         .build()
         .unwrap();
-    for (k, v) in AWS_ENV {
-        // SAFETY: set before any thread of this test reads the environment
-        unsafe { std::env::set_var(k, v) };
-    }
-    let (kinesis, dynamo) = rt.block_on(async {
-        let k = phiscan::aws::sdk_config(
-            &phiscan::aws::AwsTarget { region: Some("us-east-1"), endpoint_url: Some(&kinesis_url) },
-            "test",
+    let config = |url: &str| {
+        rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(phiscan::aws::http_client())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+                    "test", "test", None, None, "phiscan-tests",
+                ))
+                .endpoint_url(url)
+                .load(),
         )
-        .await
-        .unwrap();
-        let d = phiscan::aws::sdk_config(
-            &phiscan::aws::AwsTarget { region: Some("us-east-1"), endpoint_url: Some(&moto_url) },
-            "test",
-        )
-        .await
-        .unwrap();
-        (aws_sdk_kinesis::Client::new(&k), aws_sdk_dynamodb::Client::new(&d))
-    });
+    };
+    let kinesis = aws_sdk_kinesis::Client::new(&config(&kinesis_url));
+    let dynamo = aws_sdk_dynamodb::Client::new(&config(&moto_url));
     Some(Env { kinesis_url, moto_url, rt, kinesis, dynamo })
 }
 

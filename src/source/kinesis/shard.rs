@@ -71,6 +71,8 @@ struct Progress {
     /// Last sequence number read (to re-open an expired iterator after it).
     last_read: Option<String>,
     checkpointed: Option<String>,
+    /// A checkpoint whose write failed: retried with the next one.
+    unwritten: Option<(String, Option<DateTime>)>,
 }
 
 impl Progress {
@@ -96,6 +98,7 @@ pub async fn read(r: Arc<Readers>, shard: String, checkpoint: String, mut stop: 
         pending: VecDeque::new(),
         last_read: None,
         checkpointed: None,
+        unwritten: None,
     };
     let end = match run(&r, &shard, &checkpoint, &mut stop, &mut p).await {
         // stopping or the shard ended: let what was read finish, then checkpoint
@@ -138,13 +141,17 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
 
 /// Write the checkpoint if it moved. Ok(false): the lease was lost.
 async fn checkpoint(r: &Readers, shard: &str, p: &mut Progress) -> anyhow::Result<bool> {
-    let Some((seq, at)) = p.done_upto(&r.tracker) else {
+    let Some((seq, at)) = p.done_upto(&r.tracker).or_else(|| p.unwritten.take()) else {
         return Ok(true);
     };
     if p.checkpointed.as_ref() == Some(&seq) {
         return Ok(true);
     }
-    match r.table.checkpoint(shard, &r.me, &seq).await? {
+    let written = r.table.checkpoint(shard, &r.me, &seq).await;
+    if written.is_err() {
+        p.unwritten = Some((seq.clone(), at));
+    }
+    match written? {
         Write::Done => {
             let m = kinesis_metrics();
             m.checkpoints.with_label_values(&[r.config.stream.as_str()]).inc();
@@ -296,7 +303,8 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
             Some(next) => it = next.to_string(),
             None => return End::Ended,
         }
-        let wait = if got == 0 { idle } else { MIN_CALL_GAP.saturating_sub(started.elapsed()) };
+        let gap = MIN_CALL_GAP.saturating_sub(started.elapsed());
+        let wait = if got == 0 { idle.max(gap) } else { gap };
         if sleep_or_stop(wait, stop).await {
             return End::Stopped;
         }
@@ -309,9 +317,10 @@ async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
         return *stop.borrow();
     }
     tokio::select! {
-        _ = tokio::time::sleep(d) => *stop.borrow(),
-        _ = stop.wait_for(|s| *s) => true,
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.wait_for(|s| *s) => return true,
     }
+    *stop.borrow()
 }
 
 #[cfg(test)]
@@ -342,7 +351,7 @@ mod tests {
     #[test]
     fn checkpoints_cover_only_finished_records() {
         let t = OffsetTracker::new();
-        let mut p = Progress { key: ("s@0".into(), 0), next: 0, pending: VecDeque::new(), last_read: None, checkpointed: None };
+        let mut p = Progress { key: ("s@0".into(), 0), next: 0, pending: VecDeque::new(), last_read: None, checkpointed: None, unwritten: None };
         let toks: Vec<_> = (0..3)
             .map(|o| {
                 p.pending.push_back((o, format!("seq{o}"), None));
