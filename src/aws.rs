@@ -44,7 +44,9 @@ pub async fn sdk_config(target: &AwsTarget<'_>, what: &str) -> Result<SdkConfig>
 /// The HTTPS (and plain HTTP, for local endpoints) client every AWS client uses.
 pub fn http_client() -> aws_sdk_kinesis::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
         .build_https()
 }
 

@@ -413,7 +413,14 @@ pub struct Service {
 
 impl Service {
     pub fn start(config: &ServiceConfig, dir: &Path, name: &str, log_level: &str) -> Service {
-        Service::start_toml(&config.toml(), config.metrics_port, dir, name, log_level, &[])
+        Service::start_toml(
+            &config.toml(),
+            config.metrics_port,
+            dir,
+            name,
+            log_level,
+            &[],
+        )
     }
 
     /// `phiscan run` with a config written by the caller (other sources than Kafka) and extra

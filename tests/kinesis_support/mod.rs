@@ -56,7 +56,11 @@ pub fn env() -> Option<Env> {
                 .http_client(phiscan::aws::http_client())
                 .region(aws_config::Region::new("us-east-1"))
                 .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-                    "test", "test", None, None, "phiscan-tests",
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "phiscan-tests",
                 ))
                 .endpoint_url(url)
                 .load(),
@@ -64,7 +68,13 @@ pub fn env() -> Option<Env> {
     };
     let kinesis = aws_sdk_kinesis::Client::new(&config(&kinesis_url));
     let dynamo = aws_sdk_dynamodb::Client::new(&config(&moto_url));
-    Some(Env { kinesis_url, moto_url, rt, kinesis, dynamo })
+    Some(Env {
+        kinesis_url,
+        moto_url,
+        rt,
+        kinesis,
+        dynamo,
+    })
 }
 
 /// A shard lease as the service wrote it.
@@ -79,7 +89,13 @@ pub struct LeaseRow {
 impl Env {
     pub fn create_stream(&self, name: &str, shards: i32) {
         self.rt.block_on(async {
-            self.kinesis.create_stream().stream_name(name).shard_count(shards).send().await.unwrap();
+            self.kinesis
+                .create_stream()
+                .stream_name(name)
+                .shard_count(shards)
+                .send()
+                .await
+                .unwrap();
         });
         self.wait_active(name);
     }
@@ -93,7 +109,10 @@ impl Env {
                     .send()
                     .await
                     .ok()
-                    .and_then(|d| d.stream_description_summary().map(|s| s.stream_status() == &StreamStatus::Active))
+                    .and_then(|d| {
+                        d.stream_description_summary()
+                            .map(|s| s.stream_status() == &StreamStatus::Active)
+                    })
                     .unwrap_or(false)
             })
         });
@@ -112,7 +131,10 @@ impl Env {
                 .send()
                 .await
                 .unwrap();
-            (out.shard_id().to_string(), out.sequence_number().to_string())
+            (
+                out.shard_id().to_string(),
+                out.sequence_number().to_string(),
+            )
         })
     }
 
@@ -123,13 +145,29 @@ impl Env {
         for chunk in records.chunks(500) {
             let entries: Vec<PutRecordsRequestEntry> = chunk
                 .iter()
-                .map(|(k, d)| PutRecordsRequestEntry::builder().partition_key(k).data(Blob::new(d.clone())).build().unwrap())
+                .map(|(k, d)| {
+                    PutRecordsRequestEntry::builder()
+                        .partition_key(k)
+                        .data(Blob::new(d.clone()))
+                        .build()
+                        .unwrap()
+                })
                 .collect();
             let out = self
                 .rt
-                .block_on(self.kinesis.put_records().stream_name(stream).set_records(Some(entries)).send())
+                .block_on(
+                    self.kinesis
+                        .put_records()
+                        .stream_name(stream)
+                        .set_records(Some(entries))
+                        .send(),
+                )
                 .unwrap();
-            assert_eq!(out.failed_record_count(), Some(0), "PutRecords refused records");
+            assert_eq!(
+                out.failed_record_count(),
+                Some(0),
+                "PutRecords refused records"
+            );
             for r in out.records() {
                 if let (Some(shard), Some(seq)) = (r.shard_id(), r.sequence_number()) {
                     last.insert(shard.to_string(), seq.to_string());
@@ -142,13 +180,24 @@ impl Env {
     /// Open shards (no ending sequence number) and all shards with their hash-key ranges.
     pub fn shards(&self, stream: &str) -> Vec<aws_sdk_kinesis::types::Shard> {
         self.rt.block_on(async {
-            self.kinesis.list_shards().stream_name(stream).send().await.unwrap().shards().to_vec()
+            self.kinesis
+                .list_shards()
+                .stream_name(stream)
+                .send()
+                .await
+                .unwrap()
+                .shards()
+                .to_vec()
         })
     }
 
     /// Split `shard` at the middle of its hash-key range, and wait for the stream to settle.
     pub fn split(&self, stream: &str, shard: &str) {
-        let s = self.shards(stream).into_iter().find(|s| s.shard_id() == shard).expect("shard");
+        let s = self
+            .shards(stream)
+            .into_iter()
+            .find(|s| s.shard_id() == shard)
+            .expect("shard");
         let range = s.hash_key_range().expect("hash range");
         let lo: u128 = range.starting_hash_key().parse().unwrap();
         let hi: u128 = range.ending_hash_key().parse().unwrap();
@@ -168,7 +217,14 @@ impl Env {
 
     pub fn leases(&self, table: &str) -> Vec<LeaseRow> {
         self.rt.block_on(async {
-            let out = self.dynamo.scan().table_name(table).consistent_read(true).send().await.unwrap();
+            let out = self
+                .dynamo
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
             out.items()
                 .iter()
                 .filter_map(|item| {
@@ -194,12 +250,22 @@ impl Env {
     }
 
     pub fn lease_map(&self, table: &str) -> HashMap<String, LeaseRow> {
-        self.leases(table).into_iter().map(|l| (l.shard.clone(), l)).collect()
+        self.leases(table)
+            .into_iter()
+            .map(|l| (l.shard.clone(), l))
+            .collect()
     }
 
     pub fn workers(&self, table: &str) -> Vec<String> {
         self.rt.block_on(async {
-            let out = self.dynamo.scan().table_name(table).consistent_read(true).send().await.unwrap();
+            let out = self
+                .dynamo
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
             out.items()
                 .iter()
                 .filter_map(|i| i.get("leaseKey").and_then(|v| v.as_s().ok()))
@@ -209,7 +275,15 @@ impl Env {
     }
 
     /// A Kinesis-only service config (fast leases and polls for tests).
-    pub fn service_toml(&self, stream: &str, table: &str, worker: &str, alerts: &Path, metrics_port: u16, lease_ms: u64) -> String {
+    pub fn service_toml(
+        &self,
+        stream: &str,
+        table: &str,
+        worker: &str,
+        alerts: &Path,
+        metrics_port: u16,
+        lease_ms: u64,
+    ) -> String {
         let q = |s: &str| serde_json::to_string(s).unwrap();
         format!(
             "[service]\nmetrics_listen = {}\nshutdown_timeout_secs = 20\n\n\
@@ -228,7 +302,14 @@ impl Env {
     }
 
     /// `phiscan run` as replica `worker` of `stream`, alerts to `dir/<worker>.jsonl`.
-    pub fn start(&self, dir: &Path, stream: &str, table: &str, worker: &str, lease_ms: u64) -> Service {
+    pub fn start(
+        &self,
+        dir: &Path,
+        stream: &str,
+        table: &str,
+        worker: &str,
+        lease_ms: u64,
+    ) -> Service {
         let port = free_port();
         let alerts = dir.join(format!("{worker}.jsonl"));
         let toml = self.service_toml(stream, table, worker, &alerts, port, lease_ms);

@@ -156,7 +156,13 @@ mod tests {
             &HashSet::new(),
         );
         assert_eq!(p.take, vec![("s0".to_string(), 3)]);
-        let p = plan("b", &leases, &alive(&["b", "dead"]), &|_| false, &HashSet::new());
+        let p = plan(
+            "b",
+            &leases,
+            &alive(&["b", "dead"]),
+            &|_| false,
+            &HashSet::new(),
+        );
         assert!(p.take.is_empty(), "a live owner's lease is never taken");
     }
 }

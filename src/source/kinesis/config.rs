@@ -80,8 +80,7 @@ impl KinesisSourceConfig {
         if self.stream.is_empty() {
             bail!("sources.kinesis.stream is empty: name the Kinesis stream to read");
         }
-        if self.initial_position == InitialPosition::AtTimestamp
-            && self.initial_timestamp.is_none()
+        if self.initial_position == InitialPosition::AtTimestamp && self.initial_timestamp.is_none()
         {
             bail!(
                 "sources.kinesis.initial_position = \"at_timestamp\" needs initial_timestamp (RFC 3339, e.g. \"2026-05-01T00:00:00Z\")"
@@ -91,7 +90,9 @@ impl KinesisSourceConfig {
             bail!("sources.kinesis.max_records_per_call must be 1..=10000 (the GetRecords limit)");
         }
         if self.lease_duration_ms < 300 {
-            bail!("sources.kinesis.lease_duration_ms must be at least 300 (it is renewed every third of it)");
+            bail!(
+                "sources.kinesis.lease_duration_ms must be at least 300 (it is renewed every third of it)"
+            );
         }
         Ok(())
     }

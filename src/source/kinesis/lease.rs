@@ -109,9 +109,20 @@ impl LeaseTable {
 
     /// Create the table if it is missing (when allowed), and wait until it is usable.
     pub async fn ensure(&self, create: bool) -> Result<()> {
-        let exists = match self.client.describe_table().table_name(&self.table).send().await {
+        let exists = match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
             Ok(_) => true,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => false,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                false
+            }
             Err(e) => {
                 return Err(aws_error(e)).with_context(|| format!("lease table {}: cannot describe it (check the DynamoDB endpoint, region and credentials)", self.table));
             }
@@ -127,7 +138,12 @@ impl LeaseTable {
                 .client
                 .create_table()
                 .table_name(&self.table)
-                .key_schema(KeySchemaElement::builder().attribute_name(KEY).key_type(KeyType::Hash).build()?)
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(KEY)
+                        .key_type(KeyType::Hash)
+                        .build()?,
+                )
                 .attribute_definitions(
                     AttributeDefinition::builder()
                         .attribute_name(KEY)
@@ -138,14 +154,22 @@ impl LeaseTable {
                 .send()
                 .await;
             if let Err(e) = r
-                && !e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception())
+                && !e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception())
             {
-                return Err(aws_error(e)).with_context(|| format!("lease table {}: cannot create it", self.table));
+                return Err(aws_error(e))
+                    .with_context(|| format!("lease table {}: cannot create it", self.table));
             }
             tracing::info!(table = %self.table, "kinesis lease table created");
         }
         for _ in 0..120 {
-            let d = self.client.describe_table().table_name(&self.table).send().await;
+            let d = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await;
             if let Ok(d) = d
                 && d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active)
             {
@@ -153,7 +177,10 @@ impl LeaseTable {
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
-        bail!("lease table {} did not become ACTIVE within 60 s", self.table)
+        bail!(
+            "lease table {} did not become ACTIVE within 60 s",
+            self.table
+        )
     }
 
     /// Every lease and worker (a consistent scan, paged).
@@ -184,7 +211,10 @@ impl LeaseTable {
                 };
                 let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
                 if let Some(id) = key.strip_prefix(WORKER_PREFIX) {
-                    workers.push(Worker { id: id.to_string(), heartbeat: num("heartbeat") });
+                    workers.push(Worker {
+                        id: id.to_string(),
+                        heartbeat: num("heartbeat"),
+                    });
                     continue;
                 }
                 let parents = item
@@ -217,7 +247,10 @@ impl LeaseTable {
             .item(KEY, s(shard))
             .item("leaseCounter", n(0))
             .item("checkpoint", s(checkpoint))
-            .item("parentShardIds", AttributeValue::L(parents.iter().map(|p| s(p.as_str())).collect()))
+            .item(
+                "parentShardIds",
+                AttributeValue::L(parents.iter().map(|p| s(p.as_str())).collect()),
+            )
             .condition_expression("attribute_not_exists(leaseKey)")
             .send()
             .await;

@@ -83,19 +83,28 @@ pub async fn run(
 ) -> Result<()> {
     config.validate()?;
     let kinesis_sdk = sdk_config(
-        &AwsTarget { region: config.region.as_deref(), endpoint_url: config.endpoint_url.as_deref() },
+        &AwsTarget {
+            region: config.region.as_deref(),
+            endpoint_url: config.endpoint_url.as_deref(),
+        },
         "sources.kinesis",
     )
     .await?;
     let dynamo_sdk = sdk_config(
         &AwsTarget {
             region: config.region.as_deref(),
-            endpoint_url: config.dynamodb_endpoint_url.as_deref().or(config.endpoint_url.as_deref()),
+            endpoint_url: config
+                .dynamodb_endpoint_url
+                .as_deref()
+                .or(config.endpoint_url.as_deref()),
         },
         "sources.kinesis (DynamoDB lease table)",
     )
     .await?;
-    let table = LeaseTable::new(aws_sdk_dynamodb::Client::new(&dynamo_sdk), config.lease_table());
+    let table = LeaseTable::new(
+        aws_sdk_dynamodb::Client::new(&dynamo_sdk),
+        config.lease_table(),
+    );
     table.ensure(config.create_lease_table).await?;
     let at_timestamp = match &config.initial_timestamp {
         Some(t) => Some(DateTime::from_str(t, DateTimeFormat::DateTime).with_context(|| {
@@ -156,7 +165,9 @@ impl Coordinator {
                     failures += 1;
                     tracing::warn!(error = %format!("{e:#}"), failures, "kinesis lease coordination failed: retrying");
                     if failures >= 3 {
-                        self.health.kinesis_connected.store(false, Ordering::Relaxed);
+                        self.health
+                            .kinesis_connected
+                            .store(false, Ordering::Relaxed);
                     }
                 }
             }
@@ -173,7 +184,9 @@ impl Coordinator {
         r.table.heartbeat(&r.me, self.beat).await?;
         self.renew().await?;
         self.reap().await?;
-        let due = self.last_sync.is_none_or(|t| t.elapsed() >= Duration::from_millis(r.config.shard_sync_interval_ms));
+        let due = self
+            .last_sync
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(r.config.shard_sync_interval_ms));
         if due {
             self.sync_shards().await?;
             self.last_sync = Some(Instant::now());
@@ -200,7 +213,12 @@ impl Coordinator {
                 self.lost(&l.shard);
             }
         }
-        let busy: HashSet<String> = self.held.iter().filter(|(_, h)| h.releasing).map(|(s, _)| s.clone()).collect();
+        let busy: HashSet<String> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.releasing)
+            .map(|(s, _)| s.clone())
+            .collect();
         let seen = &self.seen;
         let duration = self.lease_duration;
         let expired = |l: &Lease| seen.stale(&l.shard, duration);
@@ -213,7 +231,10 @@ impl Coordinator {
             }
         }
         for (shard, counter) in &plan.take {
-            let lease = leases.iter().find(|l| &l.shard == shard).expect("planned from these leases");
+            let lease = leases
+                .iter()
+                .find(|l| &l.shard == shard)
+                .expect("planned from these leases");
             self.take(lease, *counter).await?;
         }
         self.publish(&leases, alive.len());
@@ -236,19 +257,35 @@ impl Coordinator {
     /// Another replica holds `shard` now: stop its reader (its checkpoints would be refused).
     fn lost(&mut self, shard: &str) {
         if let Some(h) = self.held.remove(shard) {
-            tracing::warn!(shard, "kinesis lease lost to another replica: records in flight may be read again there");
+            tracing::warn!(
+                shard,
+                "kinesis lease lost to another replica: records in flight may be read again there"
+            );
             let _ = h.stop.send(true);
-            kinesis_metrics().leases_lost.with_label_values(&[self.readers.config.stream.as_str()]).inc();
-            let _ = kinesis_metrics().lease_held.remove_label_values(&[self.readers.config.stream.as_str(), shard]);
+            kinesis_metrics()
+                .leases_lost
+                .with_label_values(&[self.readers.config.stream.as_str()])
+                .inc();
+            let _ = kinesis_metrics()
+                .lease_held
+                .remove_label_values(&[self.readers.config.stream.as_str(), shard]);
         }
     }
 
     /// Readers that finished: release their leases (after SHARD_END, a rebalance or a failure).
     async fn reap(&mut self) -> Result<()> {
-        let done: Vec<String> = self.held.iter().filter(|(_, h)| h.reader.is_finished()).map(|(s, _)| s.clone()).collect();
+        let done: Vec<String> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.reader.is_finished())
+            .map(|(s, _)| s.clone())
+            .collect();
         for shard in done {
             let h = self.held.remove(&shard).expect("held");
-            let end = h.reader.await.unwrap_or_else(|e| End::Failed(anyhow::anyhow!("reader panicked: {e}")));
+            let end = h
+                .reader
+                .await
+                .unwrap_or_else(|e| End::Failed(anyhow::anyhow!("reader panicked: {e}")));
             self.release(&shard, h.counter, &end).await?;
         }
         Ok(())
@@ -261,7 +298,9 @@ impl Coordinator {
         let _ = m.lease_held.remove_label_values(&[stream, shard]);
         match end {
             End::Lost => return Ok(()),
-            End::Failed(e) => tracing::warn!(shard, error = %format!("{e:#}"), "kinesis shard reader failed: releasing its lease"),
+            End::Failed(e) => {
+                tracing::warn!(shard, error = %format!("{e:#}"), "kinesis shard reader failed: releasing its lease")
+            }
             End::Ended => {
                 m.shards_ended.with_label_values(&[stream]).inc();
                 // children may start now
@@ -278,18 +317,37 @@ impl Coordinator {
 
     async fn take(&mut self, lease: &Lease, counter: u64) -> Result<()> {
         let r = self.readers.clone();
-        let how = if lease.owner.is_none() { "free" } else { "expired" };
+        let how = if lease.owner.is_none() {
+            "free"
+        } else {
+            "expired"
+        };
         if r.table.take(&lease.shard, &r.me, counter).await? != Write::Done {
             return Ok(()); // another replica was quicker
         }
         let stream = r.config.stream.as_str();
         let m = kinesis_metrics();
         m.leases_taken.with_label_values(&[stream, how]).inc();
-        m.lease_held.with_label_values(&[stream, lease.shard.as_str()]).set(1);
+        m.lease_held
+            .with_label_values(&[stream, lease.shard.as_str()])
+            .set(1);
         tracing::info!(shard = %lease.shard, how, previous_owner = lease.owner.as_deref().unwrap_or(""), "kinesis lease taken");
         let (stop_tx, stop_rx) = watch::channel(false);
-        let reader = tokio::spawn(shard::read(r.clone(), lease.shard.clone(), lease.checkpoint.clone(), stop_rx));
-        self.held.insert(lease.shard.clone(), Held { counter: counter + 1, stop: stop_tx, reader, releasing: false });
+        let reader = tokio::spawn(shard::read(
+            r.clone(),
+            lease.shard.clone(),
+            lease.checkpoint.clone(),
+            stop_rx,
+        ));
+        self.held.insert(
+            lease.shard.clone(),
+            Held {
+                counter: counter + 1,
+                stop: stop_tx,
+                reader,
+                releasing: false,
+            },
+        );
         Ok(())
     }
 
@@ -346,7 +404,10 @@ impl Coordinator {
     /// Lease and checkpoint state for /metrics and /readyz.
     fn publish(&self, leases: &[Lease], replicas: usize) {
         let r = &self.readers;
-        kinesis_metrics().leases_held.with_label_values(&[r.config.stream.as_str()]).set(self.held.len() as i64);
+        kinesis_metrics()
+            .leases_held
+            .with_label_values(&[r.config.stream.as_str()])
+            .set(self.held.len() as i64);
         let mut text = format!(
             "kinesis: stream {} worker {} replicas {} leases held {}/{}\n",
             r.config.stream,
@@ -362,7 +423,10 @@ impl Coordinator {
                 (Some(_), false) => "other",
                 (None, false) => "free",
             };
-            text += &format!("kinesis shard {} {state} checkpoint {}\n", l.shard, l.checkpoint);
+            text += &format!(
+                "kinesis shard {} {state} checkpoint {}\n",
+                l.shard, l.checkpoint
+            );
         }
         *self.health.kinesis_status.lock().expect("status lock") = text;
     }
@@ -374,7 +438,10 @@ impl Coordinator {
         }
         let held: Vec<(String, Held)> = self.held.drain().collect();
         for (shard, h) in held {
-            let end = h.reader.await.unwrap_or_else(|e| End::Failed(anyhow::anyhow!("reader panicked: {e}")));
+            let end = h
+                .reader
+                .await
+                .unwrap_or_else(|e| End::Failed(anyhow::anyhow!("reader panicked: {e}")));
             if let Err(e) = self.release(&shard, h.counter, &end).await {
                 tracing::warn!(shard, error = %format!("{e:#}"), "releasing a kinesis lease failed: it will expire instead");
             }

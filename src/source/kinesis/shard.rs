@@ -89,7 +89,12 @@ impl Progress {
 }
 
 /// Read `shard` from `checkpoint` until it ends, `stop` is set, or the lease is lost.
-pub async fn read(r: Arc<Readers>, shard: String, checkpoint: String, mut stop: watch::Receiver<bool>) -> End {
+pub async fn read(
+    r: Arc<Readers>,
+    shard: String,
+    checkpoint: String,
+    mut stop: watch::Receiver<bool>,
+) -> End {
     static SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let session = SESSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut p = Progress {
@@ -108,7 +113,9 @@ pub async fn read(r: Arc<Readers>, shard: String, checkpoint: String, mut stop: 
     };
     r.tracker.forget(std::slice::from_ref(&p.key));
     let m = kinesis_metrics();
-    let _ = m.millis_behind.remove_label_values(&[r.config.stream.as_str(), shard.as_str()]);
+    let _ = m
+        .millis_behind
+        .remove_label_values(&[r.config.stream.as_str(), shard.as_str()]);
     end
 }
 
@@ -121,8 +128,14 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
     if ended && drained {
         return match r.table.checkpoint(shard, &r.me, lease::SHARD_END).await {
             Ok(Write::Done) => {
-                kinesis_metrics().checkpoints.with_label_values(&[r.config.stream.as_str()]).inc();
-                tracing::info!(shard, "kinesis shard read to its end: checkpointed SHARD_END");
+                kinesis_metrics()
+                    .checkpoints
+                    .with_label_values(&[r.config.stream.as_str()])
+                    .inc();
+                tracing::info!(
+                    shard,
+                    "kinesis shard read to its end: checkpointed SHARD_END"
+                );
                 End::Ended
             }
             Ok(Write::Lost) => End::Lost,
@@ -130,7 +143,10 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
         };
     }
     if !drained {
-        tracing::warn!(shard, "in-flight kinesis records did not finish in time: checkpointing what finished (the rest will be read again)");
+        tracing::warn!(
+            shard,
+            "in-flight kinesis records did not finish in time: checkpointing what finished (the rest will be read again)"
+        );
     }
     match checkpoint(r, shard, p).await {
         Ok(true) => End::Stopped,
@@ -154,10 +170,15 @@ async fn checkpoint(r: &Readers, shard: &str, p: &mut Progress) -> anyhow::Resul
     match written? {
         Write::Done => {
             let m = kinesis_metrics();
-            m.checkpoints.with_label_values(&[r.config.stream.as_str()]).inc();
+            m.checkpoints
+                .with_label_values(&[r.config.stream.as_str()])
+                .inc();
             if let Some(at) = at {
-                let lag = DateTime::from(std::time::SystemTime::now()).as_secs_f64() - at.as_secs_f64();
-                m.checkpoint_lag.with_label_values(&[r.config.stream.as_str(), shard]).set(lag.max(0.0));
+                let lag =
+                    DateTime::from(std::time::SystemTime::now()).as_secs_f64() - at.as_secs_f64();
+                m.checkpoint_lag
+                    .with_label_values(&[r.config.stream.as_str(), shard])
+                    .set(lag.max(0.0));
             }
             tracing::debug!(shard, "kinesis checkpoint written");
             p.checkpointed = Some(seq);
@@ -187,8 +208,14 @@ async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option
     loop {
         match req.clone().send().await {
             Ok(out) => return Ok(out.shard_iterator().map(str::to_string)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) => {
-                kinesis_metrics().throttled.with_label_values(&[r.config.stream.as_str()]).inc();
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) =>
+            {
+                kinesis_metrics()
+                    .throttled
+                    .with_label_values(&[r.config.stream.as_str()])
+                    .inc();
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
@@ -217,7 +244,13 @@ fn unwrap_gzip(data: &[u8], max: usize) -> Vec<u8> {
     }
 }
 
-async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bool>, p: &mut Progress) -> End {
+async fn run(
+    r: &Readers,
+    shard: &str,
+    from: &str,
+    stop: &mut watch::Receiver<bool>,
+    p: &mut Progress,
+) -> End {
     let stream = r.config.stream.as_str();
     let m = kinesis_metrics();
     let mut it = match iterator(r, shard, from).await {
@@ -225,7 +258,15 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
         Ok(None) => return End::Ended,
         Err(e) => return End::Failed(e),
     };
-    tracing::info!(shard, from = if from.chars().all(|c| c.is_ascii_digit()) { "checkpoint" } else { from }, "kinesis shard reader started");
+    tracing::info!(
+        shard,
+        from = if from.chars().all(|c| c.is_ascii_digit()) {
+            "checkpoint"
+        } else {
+            from
+        },
+        "kinesis shard reader started"
+    );
     let checkpoint_every = Duration::from_millis(r.config.checkpoint_interval_ms.max(10));
     let idle = Duration::from_millis(r.config.idle_poll_ms);
     let mut last_checkpoint = Instant::now();
@@ -235,7 +276,14 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
             return End::Stopped;
         }
         let started = Instant::now();
-        let out = match r.kinesis.get_records().shard_iterator(&it).limit(r.config.max_records_per_call).send().await {
+        let out = match r
+            .kinesis
+            .get_records()
+            .shard_iterator(&it)
+            .limit(r.config.max_records_per_call)
+            .send()
+            .await
+        {
             Ok(out) => {
                 attempt = 0;
                 out
@@ -271,7 +319,11 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
             let ordinal = p.next;
             p.next += 1;
             let seq = rec.sequence_number().to_string();
-            p.pending.push_back((ordinal, seq.clone(), rec.approximate_arrival_timestamp().copied()));
+            p.pending.push_back((
+                ordinal,
+                seq.clone(),
+                rec.approximate_arrival_timestamp().copied(),
+            ));
             p.last_read = Some(seq.clone());
             let token = r.tracker.begin(&p.key.0, 0, ordinal);
             let work = Work {
@@ -280,7 +332,11 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
                     headers: Vec::new(),
                     key: Some(rec.partition_key().as_bytes().to_vec()),
                 },
-                source: SourceRef::Kinesis { stream: stream.to_string(), shard: shard.to_string(), sequence: seq },
+                source: SourceRef::Kinesis {
+                    stream: stream.to_string(),
+                    shard: shard.to_string(),
+                    sequence: seq,
+                },
                 source_kind: "kinesis",
                 ack: Ack::Offset(r.tracker.clone(), token),
                 received: Instant::now(),
@@ -295,7 +351,9 @@ async fn run(r: &Readers, shard: &str, from: &str, stop: &mut watch::Receiver<bo
             match checkpoint(r, shard, p).await {
                 Ok(true) => {}
                 Ok(false) => return End::Lost,
-                Err(e) => tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval"),
+                Err(e) => {
+                    tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval")
+                }
             }
             last_checkpoint = Instant::now();
         }
@@ -332,10 +390,18 @@ mod tests {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write as _;
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(br#"{"specversion":"1.0","type":"t","data":{}}"#).unwrap();
+        e.write_all(br#"{"specversion":"1.0","type":"t","data":{}}"#)
+            .unwrap();
         let gz = e.finish().unwrap();
-        assert_eq!(unwrap_gzip(&gz, 1 << 20), br#"{"specversion":"1.0","type":"t","data":{}}"#);
-        assert_eq!(unwrap_gzip(&gz, 10).len(), 11, "capped just above the limit");
+        assert_eq!(
+            unwrap_gzip(&gz, 1 << 20),
+            br#"{"specversion":"1.0","type":"t","data":{}}"#
+        );
+        assert_eq!(
+            unwrap_gzip(&gz, 10).len(),
+            11,
+            "capped just above the limit"
+        );
         assert_eq!(unwrap_gzip(b"{}", 10), b"{}");
     }
 
@@ -351,7 +417,14 @@ mod tests {
     #[test]
     fn checkpoints_cover_only_finished_records() {
         let t = OffsetTracker::new();
-        let mut p = Progress { key: ("s@0".into(), 0), next: 0, pending: VecDeque::new(), last_read: None, checkpointed: None, unwritten: None };
+        let mut p = Progress {
+            key: ("s@0".into(), 0),
+            next: 0,
+            pending: VecDeque::new(),
+            last_read: None,
+            checkpointed: None,
+            unwritten: None,
+        };
         let toks: Vec<_> = (0..3)
             .map(|o| {
                 p.pending.push_back((o, format!("seq{o}"), None));
