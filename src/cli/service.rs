@@ -32,7 +32,10 @@ pub fn check(path: Option<&Path>) -> Result<ExitCode> {
     phiscan::service::build_sinks(&config)
         .map(drop)
         .or_else(|e| {
-            if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
+            if config.sources.kafka.is_none()
+                && config.sources.webhook.is_none()
+                && config.sources.kinesis.is_none()
+            {
                 Ok(()) // a scan-only config needs no sinks
             } else {
                 Err(e)

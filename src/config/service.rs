@@ -27,6 +27,7 @@ pub struct ServiceConfig {
 pub struct SourcesConfig {
     pub kafka: Option<KafkaSourceConfig>,
     pub webhook: Option<WebhookSourceConfig>,
+    pub kinesis: Option<KinesisSourceConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -91,6 +92,8 @@ pub struct WebhookSourceConfig {
     #[serde(default = "default_dedupe")]
     pub dedupe_window: usize,
 }
+
+pub use crate::source::kinesis::config::KinesisSourceConfig;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]

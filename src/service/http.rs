@@ -34,14 +34,15 @@ async fn readyz(State(s): State<AppState>) -> (StatusCode, String) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        format!(
-            "sources: {}\nsinks: {}\n",
-            if sources { "ready" } else { "not ready" },
-            if sinks { "ready" } else { "not ready" }
-        ),
-    )
+    let mut body = format!(
+        "sources: {}\nsinks: {}\n",
+        if sources { "ready" } else { "not ready" },
+        if sinks { "ready" } else { "not ready" }
+    );
+    if s.health.kinesis_configured {
+        body += &s.health.kinesis_status.lock().expect("status lock");
+    }
+    (status, body)
 }
 
 pub async fn serve(

@@ -24,12 +24,18 @@ pub struct Health {
     pub kafka_connected: AtomicBool,
     pub webhook_configured: bool,
     pub webhook_listening: AtomicBool,
+    pub kinesis_configured: bool,
+    /// The lease table and stream answered on the last coordination round.
+    pub kinesis_connected: AtomicBool,
+    /// Lease and checkpoint state, for `/readyz`.
+    pub kinesis_status: std::sync::Mutex<String>,
 }
 
 impl Health {
     pub fn sources_ready(&self) -> bool {
         (!self.kafka_configured || self.kafka_connected.load(Ordering::Relaxed))
             && (!self.webhook_configured || self.webhook_listening.load(Ordering::Relaxed))
+            && (!self.kinesis_configured || self.kinesis_connected.load(Ordering::Relaxed))
     }
 }
 
@@ -88,9 +94,12 @@ fn install_panic_hook() {
 pub async fn run(config: Config) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     install_panic_hook();
-    if config.sources.kafka.is_none() && config.sources.webhook.is_none() {
+    if config.sources.kafka.is_none()
+        && config.sources.webhook.is_none()
+        && config.sources.kinesis.is_none()
+    {
         bail!(
-            "no source configured: add [sources.kafka] (brokers, topics) and/or [sources.webhook] (listen, public_url) to the config"
+            "no source configured: add [sources.kafka] (brokers, topics), [sources.kinesis] (stream) and/or [sources.webhook] (listen, public_url) to the config"
         );
     }
     let scanner = Arc::new(Scanner::new(&config)?);
@@ -128,6 +137,7 @@ pub async fn run(config: Config) -> Result<()> {
     let health = Arc::new(Health {
         kafka_configured: config.sources.kafka.is_some(),
         webhook_configured: config.sources.webhook.is_some(),
+        kinesis_configured: config.sources.kinesis.is_some(),
         ..Default::default()
     });
     if let Some(addr) = &config.service.metrics_listen {
@@ -161,6 +171,15 @@ pub async fn run(config: Config) -> Result<()> {
             crate::source::webhook::server::run(w, sub, stop, health, dead_letter)
                 .await
                 .context("webhook source")
+        });
+    }
+    if let Some(k) = config.sources.kinesis.clone() {
+        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
+        let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
+        tasks.spawn(async move {
+            crate::source::kinesis::run(k, sub, stop, health, timeout)
+                .await
+                .context("kinesis source")
         });
     }
     let mut result = Ok(());

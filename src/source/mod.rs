@@ -3,4 +3,5 @@
 
 pub mod files;
 pub mod kafka;
+pub mod kinesis;
 pub mod webhook;

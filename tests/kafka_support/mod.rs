@@ -435,8 +435,28 @@ pub struct Service {
 
 impl Service {
     pub fn start(config: &ServiceConfig, dir: &Path, name: &str, log_level: &str) -> Service {
+        Service::start_toml(
+            &config.toml(),
+            config.metrics_port,
+            dir,
+            name,
+            log_level,
+            &[],
+        )
+    }
+
+    /// `phiscan run` with a config written by the caller (other sources than Kafka) and extra
+    /// environment variables (e.g. AWS credentials for a local endpoint).
+    pub fn start_toml(
+        toml: &str,
+        metrics_port: u16,
+        dir: &Path,
+        name: &str,
+        log_level: &str,
+        envs: &[(&str, &str)],
+    ) -> Service {
         let config_path = dir.join(format!("{name}.toml"));
-        std::fs::write(&config_path, config.toml()).unwrap();
+        std::fs::write(&config_path, toml).unwrap();
         let stderr_path = dir.join(format!("{name}.stderr"));
         let stderr = File::options()
             .create(true)
@@ -452,6 +472,7 @@ impl Service {
         }
         cmd.env("PHISCAN_FINGERPRINT_KEY", "kafka-e2e-test-key")
             .env("PHISCAN_LOG", log_level)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr));
@@ -459,7 +480,7 @@ impl Service {
         Service {
             name: name.to_string(),
             child,
-            metrics_port: config.metrics_port,
+            metrics_port,
             stderr_path,
         }
     }

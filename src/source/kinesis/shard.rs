@@ -1,0 +1,441 @@
+//! One shard's reader: GetShardIterator from the lease's checkpoint, GetRecords in a loop within
+//! the shard's limits (5 calls/s; back off with jitter on throughput errors), each record handed
+//! to the pipeline with an ack, and checkpoints that only cover records whose alerts were
+//! delivered.
+//!
+//! Sequence numbers are decimal strings up to 128 bits, so the completion tracking (the same
+//! `OffsetTracker` the Kafka source uses) counts records by a per-reader ordinal, and a queue
+//! maps ordinals back to sequence numbers when a checkpoint is written.
+//!
+//! A closed shard (no next iterator) is read to its end, drained, and checkpointed as
+//! `SHARD_END`; its children become readable once all their parents have ended.
+
+use std::collections::VecDeque;
+use std::io::Read as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::DateTime;
+use aws_sdk_kinesis::types::ShardIteratorType;
+use tokio::sync::watch;
+
+use super::lease::{self, LeaseTable, Write};
+use super::metrics::kinesis_metrics;
+use crate::alert::SourceRef;
+use crate::checkpoint::{OffsetTracker, Partition};
+use crate::config::service::KinesisSourceConfig;
+use crate::service::pipeline::{Ack, Payload, Submitter, Work};
+
+/// Shared by every reader of this replica.
+pub struct Readers {
+    pub kinesis: Client,
+    pub table: LeaseTable,
+    pub me: String,
+    pub config: KinesisSourceConfig,
+    pub submitter: Submitter,
+    pub tracker: OffsetTracker,
+    pub drain_timeout: Duration,
+    /// `initial_timestamp`, parsed.
+    pub at_timestamp: Option<DateTime>,
+}
+
+/// How a reader finished.
+#[derive(Debug)]
+pub enum End {
+    /// Read to its end and checkpointed SHARD_END.
+    Ended,
+    /// Asked to stop: drained and checkpointed.
+    Stopped,
+    /// Another replica owns the lease now.
+    Lost,
+    Failed(anyhow::Error),
+}
+
+/// Fewest milliseconds between two GetRecords calls on a shard (its limit is 5 calls/s).
+const MIN_CALL_GAP: Duration = Duration::from_millis(200);
+
+/// Exponential backoff with full jitter: 100 ms · 2^attempt, at most 5 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let cap = (100u64 << attempt.min(6)).min(5_000);
+    let mut b = [0u8; 8];
+    let r = getrandom::fill(&mut b).map_or(cap / 2, |_| u64::from_le_bytes(b) % (cap + 1));
+    Duration::from_millis(r.max(10))
+}
+
+/// Records of one reader session: ordinal → sequence number, for checkpoints.
+struct Progress {
+    key: Partition,
+    next: i64,
+    pending: VecDeque<(i64, String, Option<DateTime>)>,
+    /// Last sequence number read (to re-open an expired iterator after it).
+    last_read: Option<String>,
+    checkpointed: Option<String>,
+    /// A checkpoint whose write failed: retried with the next one.
+    unwritten: Option<(String, Option<DateTime>)>,
+}
+
+impl Progress {
+    /// The newest sequence number whose record and every one before it are done.
+    fn done_upto(&mut self, tracker: &OffsetTracker) -> Option<(String, Option<DateTime>)> {
+        let pos = tracker.positions().get(&self.key).copied()?;
+        let mut last = None;
+        while self.pending.front().is_some_and(|(o, _, _)| *o < pos) {
+            let (_, seq, at) = self.pending.pop_front().expect("front");
+            last = Some((seq, at));
+        }
+        last
+    }
+}
+
+/// Read `shard` from `checkpoint` until it ends, `stop` is set, or the lease is lost.
+pub async fn read(
+    r: Arc<Readers>,
+    shard: String,
+    checkpoint: String,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    static SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let session = SESSION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut p = Progress {
+        key: (format!("{shard}@{session}"), 0),
+        next: 0,
+        pending: VecDeque::new(),
+        last_read: None,
+        checkpointed: None,
+        unwritten: None,
+    };
+    let end = match run(&r, &shard, &checkpoint, &mut stop, &mut p).await {
+        // stopping or the shard ended: let what was read finish, then checkpoint
+        End::Stopped => finish(&r, &shard, &mut p, false).await,
+        End::Ended => finish(&r, &shard, &mut p, true).await,
+        other => other,
+    };
+    r.tracker.forget(std::slice::from_ref(&p.key));
+    let m = kinesis_metrics();
+    let _ = m
+        .millis_behind
+        .remove_label_values(&[r.config.stream.as_str(), shard.as_str()]);
+    end
+}
+
+async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End {
+    let deadline = Instant::now() + r.drain_timeout;
+    while r.tracker.in_flight(std::slice::from_ref(&p.key)) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drained = r.tracker.in_flight(std::slice::from_ref(&p.key)) == 0;
+    if ended && drained {
+        return match r.table.checkpoint(shard, &r.me, lease::SHARD_END).await {
+            Ok(Write::Done) => {
+                kinesis_metrics()
+                    .checkpoints
+                    .with_label_values(&[r.config.stream.as_str()])
+                    .inc();
+                tracing::info!(
+                    shard,
+                    "kinesis shard read to its end: checkpointed SHARD_END"
+                );
+                End::Ended
+            }
+            Ok(Write::Lost) => End::Lost,
+            Err(e) => End::Failed(e),
+        };
+    }
+    if !drained {
+        tracing::warn!(
+            shard,
+            "in-flight kinesis records did not finish in time: checkpointing what finished (the rest will be read again)"
+        );
+    }
+    match checkpoint(r, shard, p).await {
+        Ok(true) => End::Stopped,
+        Ok(false) => End::Lost,
+        Err(e) => End::Failed(e),
+    }
+}
+
+/// Write the checkpoint if it moved. Ok(false): the lease was lost.
+async fn checkpoint(r: &Readers, shard: &str, p: &mut Progress) -> anyhow::Result<bool> {
+    let Some((seq, at)) = p.done_upto(&r.tracker).or_else(|| p.unwritten.take()) else {
+        return Ok(true);
+    };
+    if p.checkpointed.as_ref() == Some(&seq) {
+        return Ok(true);
+    }
+    let written = r.table.checkpoint(shard, &r.me, &seq).await;
+    if written.is_err() {
+        p.unwritten = Some((seq.clone(), at));
+    }
+    match written? {
+        Write::Done => {
+            let m = kinesis_metrics();
+            m.checkpoints
+                .with_label_values(&[r.config.stream.as_str()])
+                .inc();
+            if let Some(at) = at {
+                let lag =
+                    DateTime::from(std::time::SystemTime::now()).as_secs_f64() - at.as_secs_f64();
+                m.checkpoint_lag
+                    .with_label_values(&[r.config.stream.as_str(), shard])
+                    .set(lag.max(0.0));
+            }
+            tracing::debug!(shard, "kinesis checkpoint written");
+            p.checkpointed = Some(seq);
+            Ok(true)
+        }
+        Write::Lost => Ok(false),
+    }
+}
+
+async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option<String>> {
+    let mut req = r
+        .kinesis
+        .get_shard_iterator()
+        .stream_name(&r.config.stream)
+        .shard_id(shard);
+    req = match from {
+        lease::TRIM_HORIZON => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        lease::LATEST => req.shard_iterator_type(ShardIteratorType::Latest),
+        lease::AT_TIMESTAMP => req
+            .shard_iterator_type(ShardIteratorType::AtTimestamp)
+            .set_timestamp(r.at_timestamp),
+        seq => req
+            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+            .starting_sequence_number(seq),
+    };
+    let mut attempt = 0;
+    loop {
+        match req.clone().send().await {
+            Ok(out) => return Ok(out.shard_iterator().map(str::to_string)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) =>
+            {
+                kinesis_metrics()
+                    .throttled
+                    .with_label_values(&[r.config.stream.as_str()])
+                    .inc();
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => {
+                return Err(lease::aws_error(e).context(format!(
+                    "kinesis: GetShardIterator for shard {shard} of stream {} failed",
+                    r.config.stream
+                )));
+            }
+        }
+    }
+}
+
+/// Records are one CloudEvent JSON each as Twilio writes them; gzip is unwrapped here (JSON
+/// arrays and base64 text are the pipeline's decoder's job). Output is capped just above the
+/// record limit so a compression bomb is dead-lettered as too large instead of filling memory.
+fn unwrap_gzip(data: &[u8], max: usize) -> Vec<u8> {
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        return data.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(data).take(max as u64 + 1);
+    match dec.read_to_end(&mut out) {
+        Ok(_) => out,
+        Err(_) => data.to_vec(), // not gzip after all: the decoder reports it as malformed
+    }
+}
+
+async fn run(
+    r: &Readers,
+    shard: &str,
+    from: &str,
+    stop: &mut watch::Receiver<bool>,
+    p: &mut Progress,
+) -> End {
+    let stream = r.config.stream.as_str();
+    let m = kinesis_metrics();
+    let mut it = match iterator(r, shard, from).await {
+        Ok(Some(it)) => it,
+        Ok(None) => return End::Ended,
+        Err(e) => return End::Failed(e),
+    };
+    tracing::info!(
+        shard,
+        from = if from.chars().all(|c| c.is_ascii_digit()) {
+            "checkpoint"
+        } else {
+            from
+        },
+        "kinesis shard reader started"
+    );
+    let checkpoint_every = Duration::from_millis(r.config.checkpoint_interval_ms.max(10));
+    let idle = Duration::from_millis(r.config.idle_poll_ms);
+    let mut last_checkpoint = Instant::now();
+    let mut attempt = 0;
+    loop {
+        if *stop.borrow() {
+            return End::Stopped;
+        }
+        let started = Instant::now();
+        let out = match r
+            .kinesis
+            .get_records()
+            .shard_iterator(&it)
+            .limit(r.config.max_records_per_call)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                attempt = 0;
+                out
+            }
+            Err(e) => {
+                let service = e.as_service_error();
+                if service.is_some_and(|s| s.is_expired_iterator_exception()) {
+                    let from = p.last_read.clone().unwrap_or_else(|| from.to_string());
+                    match iterator(r, shard, &from).await {
+                        Ok(Some(next)) => it = next,
+                        Ok(None) => return End::Ended,
+                        Err(e) => return End::Failed(e),
+                    }
+                    continue;
+                }
+                if service.is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) {
+                    m.throttled.with_label_values(&[stream]).inc();
+                } else {
+                    tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
+                }
+                if sleep_or_stop(backoff(attempt), stop).await {
+                    return End::Stopped;
+                }
+                attempt += 1;
+                continue;
+            }
+        };
+        if let Some(ms) = out.millis_behind_latest() {
+            m.millis_behind.with_label_values(&[stream, shard]).set(ms);
+        }
+        let got = out.records().len();
+        for rec in out.records() {
+            let ordinal = p.next;
+            p.next += 1;
+            let seq = rec.sequence_number().to_string();
+            p.pending.push_back((
+                ordinal,
+                seq.clone(),
+                rec.approximate_arrival_timestamp().copied(),
+            ));
+            p.last_read = Some(seq.clone());
+            let token = r.tracker.begin(&p.key.0, 0, ordinal);
+            let work = Work::new(
+                Payload::Record {
+                    value: unwrap_gzip(rec.data().as_ref(), r.config.max_record_bytes),
+                    headers: Vec::new(),
+                    key: Some(rec.partition_key().as_bytes().to_vec()),
+                },
+                SourceRef::Kinesis {
+                    stream: stream.to_string(),
+                    shard: shard.to_string(),
+                    sequence: seq,
+                },
+                "kinesis",
+                Ack::Offset(r.tracker.clone(), token),
+                r.config.max_record_bytes,
+            );
+            if r.submitter.submit(work).await.is_err() {
+                return End::Failed(anyhow::anyhow!("the pipeline stopped accepting events"));
+            }
+        }
+        m.records.with_label_values(&[stream]).inc_by(got as u64);
+        if last_checkpoint.elapsed() >= checkpoint_every {
+            match checkpoint(r, shard, p).await {
+                Ok(true) => {}
+                Ok(false) => return End::Lost,
+                Err(e) => {
+                    tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval")
+                }
+            }
+            last_checkpoint = Instant::now();
+        }
+        match out.next_shard_iterator() {
+            Some(next) => it = next.to_string(),
+            None => return End::Ended,
+        }
+        let gap = MIN_CALL_GAP.saturating_sub(started.elapsed());
+        let wait = if got == 0 { idle.max(gap) } else { gap };
+        if sleep_or_stop(wait, stop).await {
+            return End::Stopped;
+        }
+    }
+}
+
+/// Sleep, waking early when `stop` is set. True when stopping.
+async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if d.is_zero() {
+        return *stop.borrow();
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.wait_for(|s| *s) => return true,
+    }
+    *stop.borrow()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_records_are_unwrapped_and_capped() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write as _;
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(br#"{"specversion":"1.0","type":"t","data":{}}"#)
+            .unwrap();
+        let gz = e.finish().unwrap();
+        assert_eq!(
+            unwrap_gzip(&gz, 1 << 20),
+            br#"{"specversion":"1.0","type":"t","data":{}}"#
+        );
+        assert_eq!(
+            unwrap_gzip(&gz, 10).len(),
+            11,
+            "capped just above the limit"
+        );
+        assert_eq!(unwrap_gzip(b"{}", 10), b"{}");
+    }
+
+    #[test]
+    fn backoff_is_jittered_and_capped() {
+        for a in 0..20 {
+            assert!(backoff(a) <= Duration::from_millis(5_000));
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| backoff(5)).collect();
+        assert!(spread.len() > 1);
+    }
+
+    #[test]
+    fn checkpoints_cover_only_finished_records() {
+        let t = OffsetTracker::new();
+        let mut p = Progress {
+            key: ("s@0".into(), 0),
+            next: 0,
+            pending: VecDeque::new(),
+            last_read: None,
+            checkpointed: None,
+            unwritten: None,
+        };
+        let toks: Vec<_> = (0..3)
+            .map(|o| {
+                p.pending.push_back((o, format!("seq{o}"), None));
+                t.begin("s@0", 0, o)
+            })
+            .collect();
+        t.finish(&toks[1]);
+        assert_eq!(p.done_upto(&t), None, "record 0 is still in flight");
+        t.finish(&toks[0]);
+        assert_eq!(p.done_upto(&t).map(|x| x.0), Some("seq1".into()));
+        t.finish(&toks[2]);
+        assert_eq!(p.done_upto(&t).map(|x| x.0), Some("seq2".into()));
+        assert_eq!(p.done_upto(&t), None);
+    }
+}
