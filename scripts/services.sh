@@ -8,7 +8,8 @@
 #   scripts/services.sh status             show what is running
 #   scripts/services.sh env                print `export` lines for the tests
 #
-# NAMEs: kafka (the tansu broker), alertmanager, python (the test venv; install only).
+# NAMEs: kafka (the tansu broker), alertmanager, moto (S3 and friends), python (the test venv;
+# install only), chromium (headless browser for the report test; install only).
 # Everything it makes lives in .services/ (gitignored). See scripts/README-services.md.
 set -euo pipefail
 
@@ -35,6 +36,13 @@ APT_PKGS=(prometheus-alertmanager prometheus)   # prometheus ships promtool
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 PROMTOOL_BIN=/usr/bin/promtool
 
+# ---- moto (S3 for the replay tests): moto_server from PyPI in the test venv; chromium for the
+# report test (Debian package). Block owned by the replay tests.
+MOTO_PORT="${PHISCAN_MOTO_PORT:-5000}"
+MOTO_REQ="moto[server]==5.2.5"
+CHROMIUM_BIN=/usr/bin/chromium
+case "$MOTO_PORT" in ''|*[!0-9]*) printf '%s\n' "services: ERROR: '$MOTO_PORT' is not a number (check PHISCAN_MOTO_PORT)" >&2; exit 1 ;; esac
+
 for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT" "$READY_TIMEOUT"; do
   case "$_p" in ''|*[!0-9]*) printf '%s\n' "services: ERROR: '$_p' is not a number (check PHISCAN_KAFKA_PORT, PHISCAN_ALERTMANAGER_PORT, PHISCAN_SERVICES_TIMEOUT)" >&2; exit 1 ;; esac
 done
@@ -45,8 +53,8 @@ for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT"; do
 done
 [ "$KAFKA_PORT" != "$ALERTMANAGER_PORT" ] || { printf '%s\n' "services: ERROR: kafka and alertmanager both set to port $KAFKA_PORT" >&2; exit 1; }
 
-ALL_SERVICES=(kafka alertmanager)
-ALL_INSTALLS=(python kafka alertmanager)
+ALL_SERVICES=(kafka alertmanager moto)
+ALL_INSTALLS=(python kafka alertmanager moto chromium)
 
 say()  { printf '%s\n' "services: $*" >&2; }
 warn() { printf '%s\n' "services: WARNING: $*" >&2; }
@@ -95,6 +103,7 @@ service_bin() {
   case "$1" in
     kafka) printf '%s' "$TANSU" ;;
     alertmanager) printf '%s' "$ALERTMANAGER_BIN" ;;
+    moto) printf '%s' "$VENV/bin/python" ;;   # moto runs as `python -m moto.server`
   esac
 }
 portfile() { printf '%s/%s/%s.port' "$SVC" "$1" "$1"; }
@@ -107,6 +116,7 @@ service_port() {
   case "$1" in
     kafka) override=${PHISCAN_KAFKA_PORT:-}; port=$KAFKA_PORT ;;
     alertmanager) override=${PHISCAN_ALERTMANAGER_PORT:-}; port=$ALERTMANAGER_PORT ;;
+    moto) override=${PHISCAN_MOTO_PORT:-}; port=$MOTO_PORT ;;
   esac
   if [ -z "$override" ] && [ -f "$(pidfile "$1")" ] && [ -f "$(portfile "$1")" ]; then
     port=$(cat "$(portfile "$1")")
@@ -289,8 +299,35 @@ install_alertmanager() {
   say "alertmanager: installed ($("$ALERTMANAGER_BIN" --version 2>&1 | head -n1))"
 }
 
+# ---- moto + chromium install (replay tests)
+moto_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import moto.server, flask' >/dev/null 2>&1; }
+
+install_moto() {
+  if moto_ok; then say "moto: already installed in $VENV"; return 0; fi
+  installed python || install_python
+  say "moto: pip install $MOTO_REQ into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_REQ" \
+    || die "moto: pip install '$MOTO_REQ' failed (see pip output above). Is PyPI reachable?"
+  moto_ok || die "moto: installed, but 'import moto.server' fails in $VENV"
+  say "moto: installed ($MOTO_REQ)"
+}
+
+install_chromium() {
+  if [ -x "$CHROMIUM_BIN" ]; then say "chromium: already installed ($CHROMIUM_BIN)"; return 0; fi
+  command -v apt-get >/dev/null 2>&1 || die "chromium: apt-get not found; install Debian's chromium package by hand"
+  say "chromium: apt-get install chromium"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q)
+  as_root "${apt[@]}" update >/dev/null || die "chromium: 'apt-get update' failed. Is the Debian mirror reachable?"
+  as_root "${apt[@]}" install -y --no-install-recommends chromium fonts-dejavu-core \
+    || die "chromium: 'apt-get install chromium' failed (see apt output above)"
+  [ -x "$CHROMIUM_BIN" ] || die "chromium: installed, but $CHROMIUM_BIN is missing"
+  say "chromium: installed ($("$CHROMIUM_BIN" --version 2>/dev/null | head -n1))"
+}
+
 installed() {
   case "$1" in
+    moto) moto_ok ;;
+    chromium) [ -x "$CHROMIUM_BIN" ] ;;
     python) python_ok ;;
     kafka) tansu_ok ;;
     alertmanager) [ -x "$ALERTMANAGER_BIN" ] && [ -x "$PROMTOOL_BIN" ] && command -v curl >/dev/null 2>&1 ;;
@@ -304,6 +341,8 @@ do_install() {
       python) install_python ;;
       kafka) install_kafka ;;
       alertmanager) install_alertmanager ;;
+      moto) install_moto ;;
+      chromium) install_chromium ;;
     esac
   done
 }
@@ -335,6 +374,10 @@ probe() { # name port
     alertmanager)
       curl -fsS --max-time 2 "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1
       ;;
+    moto)
+      # an S3 ListBuckets answer (moto serves every AWS service on one port)
+      curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null
+      ;;
   esac
 }
 
@@ -360,6 +403,10 @@ launch() { # name -> starts the process, writes its pid file
           --storage.path="$dir/data" \
           --web.listen-address="127.0.0.1:$port" \
           --cluster.listen-address= \
+          >>"$log" 2>&1 </dev/null ) &
+      ;;
+    moto)
+      ( exec 9>&- && exec setsid "$VENV/bin/python" -m moto.server -H 127.0.0.1 -p "$port" \
           >>"$log" 2>&1 </dev/null ) &
       ;;
   esac
@@ -471,6 +518,12 @@ cmd_env() {
   if tansu_ok; then
     printf 'export PHISCAN_TEST_TANSU=%q\n' "$TANSU"
   fi
+  # moto + chromium (replay tests)
+  if live_pid moto >/dev/null; then :; else warn "moto is not running: run scripts/services.sh start"; fi
+  printf 'export PHISCAN_TEST_MOTO=%q\n' "http://127.0.0.1:$(service_port moto)"
+  if [ -x "$CHROMIUM_BIN" ]; then
+    printf 'export PHISCAN_TEST_CHROMIUM=%q\n' "$CHROMIUM_BIN"
+  else warn "chromium not installed (PHISCAN_TEST_CHROMIUM not set): run scripts/services.sh install chromium"; fi
 }
 
 cmd_status() {
