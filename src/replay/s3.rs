@@ -52,11 +52,15 @@ impl S3 {
             ))
             .build_https();
         let client = rt.block_on(async {
-            let region = aws_config::meta::region::RegionProviderChain::first_try(
-                opts.region.clone().map(aws_sdk_s3::config::Region::new),
-            )
-            .or_default_provider()
-            .or_else("us-east-1");
+            // the option, else the environment, else us-east-1 (the SDK's default region chain
+            // builds its own HTTP client for instance metadata, which this build does not have)
+            let region = opts
+                .region
+                .clone()
+                .or_else(|| std::env::var("AWS_REGION").ok())
+                .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+                .unwrap_or_else(|| "us-east-1".to_string());
+            let region = aws_sdk_s3::config::Region::new(region);
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .http_client(http)
                 .region(region);
