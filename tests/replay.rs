@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kafka_support::{leaks, planted, read_alerts, seed, unique, wait_until, Planted};
+use kafka_support::{Planted, leaks, planted, read_alerts, seed, unique, wait_until};
 use serde_json::Value;
 
 const KEY: &str = "replay-test-fingerprint-key";
@@ -31,8 +31,13 @@ fn service(var: &str) -> Option<String> {
         Err(_) => {
             let must = std::env::var("CI").is_ok_and(|v| v == "true")
                 || std::env::var("PHISCAN_SERVICES_RUNNING").is_ok_and(|v| v == "1");
-            assert!(!must, "{var} is not set, but the services are supposed to be running (eval \"$(scripts/services.sh env)\")");
-            println!("skipped: {var} not set (run scripts/services.sh start; eval \"$(scripts/services.sh env)\")");
+            assert!(
+                !must,
+                "{var} is not set, but the services are supposed to be running (eval \"$(scripts/services.sh env)\")"
+            );
+            println!(
+                "skipped: {var} not set (run scripts/services.sh start; eval \"$(scripts/services.sh env)\")"
+            );
             None
         }
     }
@@ -66,20 +71,34 @@ fn events(n: u64, days: u64) -> (Vec<Vec<u8>>, Vec<String>) {
     let mut out = Vec::new();
     let mut secrets = Vec::new();
     for i in 0..n {
-        let Planted { json, secrets: sec, .. } = planted(s, i);
+        let Planted {
+            json, secrets: sec, ..
+        } = planted(s, i);
         let mut v: Value = serde_json::from_slice(&json).unwrap();
         let hour = (i * 7) % (days * 24).max(1);
         v["time"] = format!("2026-05-{:02}T{:02}:17:00.000Z", 1 + hour / 24, hour % 24).into();
         out.push(serde_json::to_vec(&v).unwrap());
         secrets.extend(sec);
     }
-    let examples = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/events.jsonl")).unwrap();
-    out.extend(examples.lines().filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()));
+    let examples = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/events.jsonl"
+    ))
+    .unwrap();
+    out.extend(
+        examples
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.as_bytes().to_vec()),
+    );
     (out, secrets)
 }
 
 fn jsonl(events: &[Vec<u8>]) -> Vec<u8> {
-    events.iter().flat_map(|e| e.iter().copied().chain([b'\n'])).collect()
+    events
+        .iter()
+        .flat_map(|e| e.iter().copied().chain([b'\n']))
+        .collect()
 }
 
 /// Kinesis Data Firehose: records back to back, no separator.
@@ -98,7 +117,13 @@ fn scan_alerts(dir: &Path, events: &[Vec<u8>]) -> Vec<Value> {
     let input = dir.join("reference.jsonl");
     std::fs::write(&input, jsonl(events)).unwrap();
     let out = dir.join("reference-alerts.jsonl");
-    phiscan(&["scan", "-q", "-o", out.to_str().unwrap(), input.to_str().unwrap()]);
+    phiscan(&[
+        "scan",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
     read_alerts(&out)
 }
 
@@ -131,13 +156,21 @@ fn local_archives_give_the_same_alerts_as_scan() {
     let dir = tempfile::tempdir().unwrap();
     let (events, _) = events(300, 3);
     let reference = scan_alerts(dir.path(), &events);
-    assert!(reference.len() >= 300, "the planted events alert: {}", reference.len());
+    assert!(
+        reference.len() >= 300,
+        "the planted events alert: {}",
+        reference.len()
+    );
     let archive = dir.path().join("archive");
     std::fs::create_dir_all(archive.join("2026/05")).unwrap();
     let third = events.len() / 3;
     let gz = archive.join("2026/05/a.jsonl.gz");
     std::fs::write(&gz, gzip(&jsonl(&events[..third]))).unwrap();
-    std::fs::write(archive.join("2026/05/b.json"), firehose(&events[third..2 * third])).unwrap();
+    std::fs::write(
+        archive.join("2026/05/b.json"),
+        firehose(&events[third..2 * third]),
+    )
+    .unwrap();
     std::fs::write(
         archive.join("2026/05/c.jsonl.zst"),
         zstd::encode_all(&jsonl(&events[2 * third..])[..], 1).unwrap(),
@@ -149,10 +182,16 @@ fn local_archives_give_the_same_alerts_as_scan() {
     assert_eq!(without_source(&replayed), without_source(&reference));
 
     // one gzip file: exactly scan's alerts, source and all
-    let (scan_out, replay_out) = (dir.path().join("scan-a.jsonl"), dir.path().join("replay-a.jsonl"));
+    let (scan_out, replay_out) = (
+        dir.path().join("scan-a.jsonl"),
+        dir.path().join("replay-a.jsonl"),
+    );
     phiscan(&["scan", "-q", "-o", s(&scan_out), s(&gz)]);
     phiscan(&["replay", "-q", "-o", s(&replay_out), s(&gz)]);
-    assert_eq!(sorted(&read_alerts(&replay_out)), sorted(&read_alerts(&scan_out)));
+    assert_eq!(
+        sorted(&read_alerts(&replay_out)),
+        sorted(&read_alerts(&scan_out))
+    );
     assert!(!read_alerts(&scan_out).is_empty());
 }
 
@@ -165,20 +204,34 @@ fn since_and_until_select_events_by_their_own_time() {
     let out = dir.path().join("alerts.jsonl");
     let report = dir.path().join("report.json");
     phiscan(&[
-        "replay", "-q", "--since", "2026-05-02", "--until", "2026-05-03T00:00:00Z", "-o", s(&out),
-        "--report-json", s(&report), s(&input),
+        "replay",
+        "-q",
+        "--since",
+        "2026-05-02",
+        "--until",
+        "2026-05-03T00:00:00Z",
+        "-o",
+        s(&out),
+        "--report-json",
+        s(&report),
+        s(&input),
     ]);
     let alerts = read_alerts(&out);
     assert!(!alerts.is_empty());
     for a in &alerts {
         let t = a["event"]["time"].as_str().unwrap();
-        assert!(t.starts_with("2026-05-02"), "alert for an event outside the range: {t}");
+        assert!(
+            t.starts_with("2026-05-02"),
+            "alert for an event outside the range: {t}"
+        );
     }
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let t = &r["totals"];
     let total = events.len() as u64;
     assert_eq!(
-        t["events"].as_u64().unwrap() + t["outside_time_range"].as_u64().unwrap() + t["without_time"].as_u64().unwrap(),
+        t["events"].as_u64().unwrap()
+            + t["outside_time_range"].as_u64().unwrap()
+            + t["without_time"].as_u64().unwrap(),
         total,
         "every event is scanned or counted as outside: {t}"
     );
@@ -196,10 +249,27 @@ fn a_replay_interrupted_by_max_objects_resumes_where_it_stopped() {
     for (i, chunk) in events.chunks(events.len().div_ceil(5)).enumerate() {
         std::fs::write(archive.join(format!("part-{i}.jsonl")), jsonl(chunk)).unwrap();
     }
-    let (out, state, report) = (dir.path().join("alerts.jsonl"), dir.path().join("state.json"), dir.path().join("r.json"));
+    let (out, state, report) = (
+        dir.path().join("alerts.jsonl"),
+        dir.path().join("state.json"),
+        dir.path().join("r.json"),
+    );
     let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = ["replay", "-q", "-j", "2", "--state", s(&state), "-o", s(&out), "--report-json", s(&report)]
-            .iter().map(|x| x.to_string()).collect();
+        let mut a: Vec<String> = [
+            "replay",
+            "-q",
+            "-j",
+            "2",
+            "--state",
+            s(&state),
+            "-o",
+            s(&out),
+            "--report-json",
+            s(&report),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
         a.extend(extra.iter().map(|x| x.to_string()));
         a.push(s(&archive).to_string());
         a
@@ -220,10 +290,18 @@ fn a_replay_interrupted_by_max_objects_resumes_where_it_stopped() {
     let all = read_alerts(&out);
     assert!(all.len() > partial && partial > 0);
     let reference = scan_dir_alerts(dir.path(), &archive);
-    assert_eq!(sorted(&all), sorted(&reference), "each object's alerts exactly once");
+    assert_eq!(
+        sorted(&all),
+        sorted(&reference),
+        "each object's alerts exactly once"
+    );
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["totals"]["objects"], 5);
-    assert_eq!(r["totals"]["events"].as_u64().unwrap(), events.len() as u64, "each event scanned once over both runs");
+    assert_eq!(
+        r["totals"]["events"].as_u64().unwrap(),
+        events.len() as u64,
+        "each event scanned once over both runs"
+    );
     assert_eq!(r["totals"]["alerts"].as_u64().unwrap(), all.len() as u64);
     // a third run has nothing left to do and changes nothing
     run(&[]);
@@ -251,15 +329,30 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
     let sd = seed();
     let per_file = 1500u64;
     for f in 0..40u64 {
-        let lines: Vec<Vec<u8>> = (0..per_file).map(|i| planted(sd, f * per_file + i).json).collect();
+        let lines: Vec<Vec<u8>> = (0..per_file)
+            .map(|i| planted(sd, f * per_file + i).json)
+            .collect();
         std::fs::write(archive.join(format!("part-{f:03}.jsonl")), jsonl(&lines)).unwrap();
     }
-    let (out, state) = (dir.path().join("alerts.jsonl"), dir.path().join("state.json"));
+    let (out, state) = (
+        dir.path().join("alerts.jsonl"),
+        dir.path().join("state.json"),
+    );
     let cmd = || {
         let mut c = Command::new(bin());
-        c.args(["replay", "-q", "-j", "1", "--state", s(&state), "-o", s(&out), s(&archive)])
-            .env("PHISCAN_FINGERPRINT_KEY", KEY)
-            .stdin(Stdio::null());
+        c.args([
+            "replay",
+            "-q",
+            "-j",
+            "1",
+            "--state",
+            s(&state),
+            "-o",
+            s(&out),
+            s(&archive),
+        ])
+        .env("PHISCAN_FINGERPRINT_KEY", KEY)
+        .stdin(Stdio::null());
         c
     };
     let mut child = cmd().spawn().unwrap();
@@ -271,7 +364,10 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
     });
     assert!(saved, "the replay saved no state");
     std::thread::sleep(Duration::from_millis(300)); // mid-object, alerts written past the state
-    assert!(child.try_wait().unwrap().is_none(), "the replay finished before it could be killed: make the archive larger");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the replay finished before it could be killed: make the archive larger"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let st: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
@@ -281,29 +377,48 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
     assert!(status.success());
     let reference = scan_dir_alerts(dir.path(), &archive);
     let replayed = read_alerts(&out);
-    assert_eq!(replayed.len(), reference.len(), "no alert lost or written twice");
+    assert_eq!(
+        replayed.len(),
+        reference.len(),
+        "no alert lost or written twice"
+    );
     assert_eq!(sorted(&replayed), sorted(&reference));
     let st: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(st["done"].as_object().unwrap().len(), 40);
-    println!("killed after {done_before} of 40 objects; resumed to {} alerts", replayed.len());
+    println!(
+        "killed after {done_before} of 40 objects; resumed to {} alerts",
+        replayed.len()
+    );
 }
 
 // ------------------------------------------------------------------------------------ S3
 
 fn s3_client(endpoint: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     (rt, aws_sdk_s3::Client::from_conf(conf))
 }
 
-fn put(rt: &tokio::runtime::Runtime, c: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>, encoding: Option<&str>) {
+fn put(
+    rt: &tokio::runtime::Runtime,
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    encoding: Option<&str>,
+) {
     rt.block_on(
         c.put_object()
             .bucket(bucket)
@@ -317,25 +432,72 @@ fn put(rt: &tokio::runtime::Runtime, c: &aws_sdk_s3::Client, bucket: &str, key: 
 
 #[test]
 fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
-    let Some(moto) = service("PHISCAN_TEST_MOTO") else { return };
+    let Some(moto) = service("PHISCAN_TEST_MOTO") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let (events, _) = events(240, 2);
     let reference = scan_alerts(dir.path(), &events);
     let (rt, c) = s3_client(&moto);
     let bucket = unique("replay").to_lowercase().replace('_', "-");
-    rt.block_on(c.create_bucket().bucket(&bucket).send()).expect("create bucket");
+    rt.block_on(c.create_bucket().bucket(&bucket).send())
+        .expect("create bucket");
     let q = events.len() / 4;
-    put(&rt, &c, &bucket, "firehose/2026/05/01/part-0.jsonl.gz", gzip(&jsonl(&events[..q])), None);
+    put(
+        &rt,
+        &c,
+        &bucket,
+        "firehose/2026/05/01/part-0.jsonl.gz",
+        gzip(&jsonl(&events[..q])),
+        None,
+    );
     // Firehose delivery streams: records back to back, no suffix
-    put(&rt, &c, &bucket, "firehose/2026/05/01/stream-1-2026-05-01-00-00-00-abc", firehose(&events[q..2 * q]), None);
+    put(
+        &rt,
+        &c,
+        &bucket,
+        "firehose/2026/05/01/stream-1-2026-05-01-00-00-00-abc",
+        firehose(&events[q..2 * q]),
+        None,
+    );
     // …and compressed, labelled only by Content-Encoding
-    put(&rt, &c, &bucket, "firehose/2026/05/02/stream-1-2026-05-02-00-00-00-def", gzip(&firehose(&events[2 * q..3 * q])), Some("gzip"));
-    put(&rt, &c, &bucket, "firehose/2026/05/02/part-3.jsonl.zst", zstd::encode_all(&jsonl(&events[3 * q..])[..], 1).unwrap(), None);
-    put(&rt, &c, &bucket, "elsewhere/not-in-the-prefix.jsonl", jsonl(&events[..10]), None);
+    put(
+        &rt,
+        &c,
+        &bucket,
+        "firehose/2026/05/02/stream-1-2026-05-02-00-00-00-def",
+        gzip(&firehose(&events[2 * q..3 * q])),
+        Some("gzip"),
+    );
+    put(
+        &rt,
+        &c,
+        &bucket,
+        "firehose/2026/05/02/part-3.jsonl.zst",
+        zstd::encode_all(&jsonl(&events[3 * q..])[..], 1).unwrap(),
+        None,
+    );
+    put(
+        &rt,
+        &c,
+        &bucket,
+        "elsewhere/not-in-the-prefix.jsonl",
+        jsonl(&events[..10]),
+        None,
+    );
 
     let out = dir.path().join("alerts.jsonl");
     let url = format!("s3://{bucket}/firehose/");
-    phiscan(&["replay", "-q", "--s3-endpoint", &moto, "--s3-path-style", "-o", s(&out), &url]);
+    phiscan(&[
+        "replay",
+        "-q",
+        "--s3-endpoint",
+        &moto,
+        "--s3-path-style",
+        "-o",
+        s(&out),
+        &url,
+    ]);
     let replayed = read_alerts(&out);
     assert_eq!(without_source(&replayed), without_source(&reference));
     let mut keys = BTreeMap::new();
@@ -344,15 +506,45 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
         assert_eq!(src["kind"], "s3", "{src}");
         assert_eq!(src["bucket"], bucket.as_str());
         assert!(src["line"].as_u64().unwrap() >= 1);
-        *keys.entry(src["key"].as_str().unwrap().to_string()).or_insert(0) += 1;
+        *keys
+            .entry(src["key"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
     }
-    assert_eq!(keys.len(), 4, "alerts from every object under the prefix, none outside: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        4,
+        "alerts from every object under the prefix, none outside: {keys:?}"
+    );
 
     // resumable from S3 as well: a second run with the state file replays nothing
     let state = dir.path().join("state.json");
     let out2 = dir.path().join("alerts2.jsonl");
-    phiscan(&["replay", "-q", "--s3-endpoint", &moto, "--s3-path-style", "--state", s(&state), "--max-objects", "1", "-o", s(&out2), &url]);
-    phiscan(&["replay", "-q", "--s3-endpoint", &moto, "--s3-path-style", "--state", s(&state), "-o", s(&out2), &url]);
+    phiscan(&[
+        "replay",
+        "-q",
+        "--s3-endpoint",
+        &moto,
+        "--s3-path-style",
+        "--state",
+        s(&state),
+        "--max-objects",
+        "1",
+        "-o",
+        s(&out2),
+        &url,
+    ]);
+    phiscan(&[
+        "replay",
+        "-q",
+        "--s3-endpoint",
+        &moto,
+        "--s3-path-style",
+        "--state",
+        s(&state),
+        "-o",
+        s(&out2),
+        &url,
+    ]);
     assert_eq!(sorted(&read_alerts(&out2)), sorted(&replayed));
 }
 
@@ -366,8 +558,22 @@ fn the_html_report_renders_in_headless_chromium_and_leaks_nothing() {
     let mut bytes = jsonl(&events);
     bytes.extend_from_slice(b"{\"specversion\": broken\n");
     std::fs::write(&input, bytes).unwrap();
-    let (html, json, out) = (dir.path().join("report.html"), dir.path().join("report.json"), dir.path().join("a.jsonl"));
-    phiscan(&["replay", "-q", "--report", s(&html), "--report-json", s(&json), "-o", s(&out), s(&input)]);
+    let (html, json, out) = (
+        dir.path().join("report.html"),
+        dir.path().join("report.json"),
+        dir.path().join("a.jsonl"),
+    );
+    phiscan(&[
+        "replay",
+        "-q",
+        "--report",
+        s(&html),
+        "--report-json",
+        s(&json),
+        "-o",
+        s(&out),
+        s(&input),
+    ]);
     let html_text = std::fs::read(&html).unwrap();
     let json_text = std::fs::read(&json).unwrap();
     let found: Vec<String> = leaks("report.html", &html_text, &secrets)
@@ -380,21 +586,45 @@ fn the_html_report_renders_in_headless_chromium_and_leaks_nothing() {
     let alerts = read_alerts(&out);
     assert_eq!(r["totals"]["alerts"].as_u64().unwrap(), alerts.len() as u64);
     assert_eq!(r["totals"]["malformed"], 1);
-    let by_rule: u64 = r["alerts_by_rule"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let by_rule: u64 = r["alerts_by_rule"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(by_rule, alerts.len() as u64);
-    let over_time: u64 = r["alerts_by_hour"].as_object().unwrap().values()
-        .flat_map(|m| m.as_object().unwrap().values().map(|v| v.as_u64().unwrap())).sum();
-    assert_eq!(over_time, alerts.iter().filter(|a| a["event"]["time"].is_string()).count() as u64);
+    let over_time: u64 = r["alerts_by_hour"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|m| m.as_object().unwrap().values().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(
+        over_time,
+        alerts
+            .iter()
+            .filter(|a| a["event"]["time"].is_string())
+            .count() as u64
+    );
     assert!(r["examples"].as_array().is_some_and(|e| !e.is_empty()));
 
     // self-contained: nothing fetched (the SVG namespace is a name, not a request)
     let page = String::from_utf8_lossy(&html_text);
     for needle in ["src=", "href=", "url(", "@import", "<script", "<link"] {
-        assert!(!page.contains(needle), "the report must not load anything: found `{needle}`");
+        assert!(
+            !page.contains(needle),
+            "the report must not load anything: found `{needle}`"
+        );
     }
-    let Some(chromium) = service("PHISCAN_TEST_CHROMIUM") else { return };
+    let Some(chromium) = service("PHISCAN_TEST_CHROMIUM") else {
+        return;
+    };
     let (dom, shot) = render_in_chromium(&chromium, dir.path(), &html);
-    assert!(dom.contains("PHI audit report"), "the page did not load: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("PHI audit report"),
+        "the page did not load: {}",
+        &dom[..dom.len().min(500)]
+    );
     let svgs = dom.matches("<svg").count();
     assert!(svgs >= 6, "charts drawn: {svgs}");
     assert!(dom.contains("<rect"), "charts have bars");
@@ -410,8 +640,13 @@ fn render_in_chromium(chromium: &str, dir: &Path, html: &Path) -> (String, PathB
         let profile = dir.join(format!("profile-{tag}"));
         std::fs::create_dir_all(&profile).unwrap();
         let mut args: Vec<String> = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
             "--window-size=1200,1600",
         ]
         .iter()
@@ -420,8 +655,16 @@ fn render_in_chromium(chromium: &str, dir: &Path, html: &Path) -> (String, PathB
         args.push(format!("--user-data-dir={}", profile.display()));
         args.extend(extra.iter().cloned());
         args.push(url.clone());
-        let out = Command::new(chromium).args(&args).stdin(Stdio::null()).output().expect("run chromium");
-        assert!(out.status.success(), "chromium {tag}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(chromium)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run chromium");
+        assert!(
+            out.status.success(),
+            "chromium {tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     let dom = run(&["--dump-dom".to_string()], "dom");
@@ -430,7 +673,9 @@ fn render_in_chromium(chromium: &str, dir: &Path, html: &Path) -> (String, PathB
 }
 
 fn distinct_colours(png_path: &Path) -> usize {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).expect("screenshot written")));
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).expect("screenshot written"),
+    ));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
@@ -468,7 +713,17 @@ fn a_kafka_offset_range_replays_exactly_those_records() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("alerts.jsonl");
     let url = format!("kafka://{}/{topic}", env.brokers);
-    phiscan(&["replay", "-q", "--kafka-from", "5", "--kafka-to", "20", "-o", s(&out), &url]);
+    phiscan(&[
+        "replay",
+        "-q",
+        "--kafka-from",
+        "5",
+        "--kafka-to",
+        "20",
+        "-o",
+        s(&out),
+        &url,
+    ]);
     let alerts = read_alerts(&out);
     let mut got: Vec<(i32, i64, String)> = alerts
         .iter()
@@ -487,7 +742,10 @@ fn a_kafka_offset_range_replays_exactly_those_records() {
         .filter(|((_, off), _)| (5..20).contains(off))
         .map(|((p, off), id)| (*p, *off, id.clone()))
         .collect();
-    assert_eq!(got, want, "one alert per record in offsets 5..20 of each partition");
+    assert_eq!(
+        got, want,
+        "one alert per record in offsets 5..20 of each partition"
+    );
 }
 
 // ----------------------------------------------------------------------------- benchmark
@@ -498,12 +756,18 @@ fn a_kafka_offset_range_replays_exactly_those_records() {
 #[test]
 #[ignore]
 fn replay_benchmark_from_s3() {
-    let Some(moto) = service("PHISCAN_TEST_MOTO") else { return };
-    let mb: usize = std::env::var("PHISCAN_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let Some(moto) = service("PHISCAN_TEST_MOTO") else {
+        return;
+    };
+    let mb: usize = std::env::var("PHISCAN_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let (base, _) = events(2000, 30);
     let (rt, c) = s3_client(&moto);
     let bucket = unique("bench").to_lowercase().replace('_', "-");
-    rt.block_on(c.create_bucket().bucket(&bucket).send()).expect("create bucket");
+    rt.block_on(c.create_bucket().bucket(&bucket).send())
+        .expect("create bucket");
     let object_bytes = 8 << 20;
     let (mut raw, mut compressed, mut objects, mut events_total) = (0usize, 0usize, 0usize, 0u64);
     let mut i = 0usize;
@@ -518,13 +782,29 @@ fn replay_benchmark_from_s3() {
         raw += body.len();
         let gz = gzip(&body);
         compressed += gz.len();
-        put(&rt, &c, &bucket, &format!("bench/part-{objects:05}.jsonl.gz"), gz, None);
+        put(
+            &rt,
+            &c,
+            &bucket,
+            &format!("bench/part-{objects:05}.jsonl.gz"),
+            gz,
+            None,
+        );
         objects += 1;
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("alerts.jsonl");
     let started = std::time::Instant::now();
-    phiscan(&["replay", "-q", "--s3-endpoint", &moto, "--s3-path-style", "-o", s(&out), &format!("s3://{bucket}/bench/")]);
+    phiscan(&[
+        "replay",
+        "-q",
+        "--s3-endpoint",
+        &moto,
+        "--s3-path-style",
+        "-o",
+        s(&out),
+        &format!("s3://{bucket}/bench/"),
+    ]);
     let secs = started.elapsed().as_secs_f64();
     println!(
         "replay from S3 (moto): {objects} objects, {events_total} events, {:.0} MiB JSON ({:.0} MiB gzip) in {secs:.1}s: {:.0} events/s, {:.1} MiB/s JSON, {:.1} MiB/s downloaded",

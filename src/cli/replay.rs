@@ -132,7 +132,10 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let mut ranges = kafka_ranges(&args, &state)?;
     let all = replay::list_objects(&sources, s3.as_ref(), &mut ranges)?;
     state.kafka_ranges = ranges.plan;
-    let already = all.iter().filter(|o| state.done.contains_key(&o.id)).count();
+    let already = all
+        .iter()
+        .filter(|o| state.done.contains_key(&o.id))
+        .count();
     let mut todo: VecDeque<Object> = all
         .into_iter()
         .filter(|o| !state.done.contains_key(&o.id))
@@ -164,7 +167,16 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
             scope.spawn(move || work(ctx, queue, tx));
         }
         drop(tx);
-        let r = collect(rx, &mut out, &mut state, &args, &mut totals, &progress, &ctx, total_objects);
+        let r = collect(
+            rx,
+            &mut out,
+            &mut state,
+            &args,
+            &mut totals,
+            &progress,
+            &ctx,
+            total_objects,
+        );
         if r.is_err() {
             queue.lock().expect("queue lock").clear(); // let the workers stop early
         }
@@ -207,7 +219,11 @@ fn kafka_ranges(args: &ReplayArgs, state: &State) -> Result<RangeArgs> {
     })
 }
 
-fn work(ctx: &Context, queue: &Mutex<VecDeque<Object>>, tx: SyncSender<(Object, Result<ObjectResult>)>) {
+fn work(
+    ctx: &Context,
+    queue: &Mutex<VecDeque<Object>>,
+    tx: SyncSender<(Object, Result<ObjectResult>)>,
+) {
     let mut scratch = ScanScratch::default();
     loop {
         let Some(obj) = queue.lock().expect("queue lock").pop_front() else {
@@ -265,7 +281,13 @@ fn collect(
     }
 }
 
-fn finished(obj: Object, r: ObjectResult, out: &mut Output, state: &mut State, totals: &mut RunTotals) -> Result<()> {
+fn finished(
+    obj: Object,
+    r: ObjectResult,
+    out: &mut Output,
+    state: &mut State,
+    totals: &mut RunTotals,
+) -> Result<()> {
     for a in &r.alerts {
         out.sink.write(a)?;
     }
@@ -284,11 +306,13 @@ fn finished(obj: Object, r: ObjectResult, out: &mut Output, state: &mut State, t
     );
     totals.stats.merge(&r.stats);
     totals.objects += 1;
-    totals.malformed.extend(r.malformed.into_iter().map(|m| Malformed {
-        path: obj.id.clone(),
-        line: m.line,
-        error: m.error,
-    }));
+    totals
+        .malformed
+        .extend(r.malformed.into_iter().map(|m| Malformed {
+            path: obj.id.clone(),
+            line: m.line,
+            error: m.error,
+        }));
     out.dirty = true;
     Ok(())
 }
@@ -354,7 +378,11 @@ impl Output {
             dl.flush().context("writing dead letters")?;
         }
         if let Some(p) = &self.path {
-            state.output_len = Some(std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?.len());
+            state.output_len = Some(
+                std::fs::metadata(p)
+                    .with_context(|| format!("reading {}", p.display()))?
+                    .len(),
+            );
         }
         if let Some(sp) = state_path {
             state.save(sp)?;
@@ -374,7 +402,8 @@ fn truncate(path: &Path, len: u64) -> Result<()> {
     };
     let now = f.metadata()?.len();
     if now > len {
-        f.set_len(len).with_context(|| format!("truncating {}", path.display()))?;
+        f.set_len(len)
+            .with_context(|| format!("truncating {}", path.display()))?;
     }
     Ok(())
 }
@@ -405,12 +434,18 @@ fn write_reports(args: &ReplayArgs, state: &State) -> Result<()> {
         std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;
     }
     if let Some(p) = &args.report {
-        std::fs::write(p, html::render(&state.report)).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, html::render(&state.report))
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(())
 }
 
-fn finish(args: &ReplayArgs, totals: &RunTotals, already: usize, elapsed: Duration) -> Result<ExitCode> {
+fn finish(
+    args: &ReplayArgs,
+    totals: &RunTotals,
+    already: usize,
+    elapsed: Duration,
+) -> Result<ExitCode> {
     if !args.quiet {
         let mut err = std::io::stderr().lock();
         let mut stats = totals.stats.clone();
@@ -445,5 +480,9 @@ fn finish(args: &ReplayArgs, totals: &RunTotals, already: usize, elapsed: Durati
             .iter()
             .any(|(s, n)| *s >= min && *n > 0)
     });
-    Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -33,10 +33,30 @@ pub fn render(d: &ReportData) -> String {
         .collect();
     h.push_str(&time_chart(&events, &[("events".to_string(), PALETTE[1])]));
     section_bars(&mut h, "Alerts by rule", &d.alerts_by_rule, PALETTE[0]);
-    section_bars(&mut h, "Alerts by severity", &d.alerts_by_severity, PALETTE[2]);
-    section_bars(&mut h, "Alerts by event type", &d.alerts_by_event_type, PALETTE[1]);
-    section_bars(&mut h, "Alerts by account", &d.alerts_by_account, PALETTE[4]);
-    section_bars(&mut h, "Counted, not alerted", &d.counted_not_alerted, PALETTE[7]);
+    section_bars(
+        &mut h,
+        "Alerts by severity",
+        &d.alerts_by_severity,
+        PALETTE[2],
+    );
+    section_bars(
+        &mut h,
+        "Alerts by event type",
+        &d.alerts_by_event_type,
+        PALETTE[1],
+    );
+    section_bars(
+        &mut h,
+        "Alerts by account",
+        &d.alerts_by_account,
+        PALETTE[4],
+    );
+    section_bars(
+        &mut h,
+        "Counted, not alerted",
+        &d.counted_not_alerted,
+        PALETTE[7],
+    );
     category_location(&mut h, d);
     examples(&mut h, d);
     scanned(&mut h, d);
@@ -145,7 +165,10 @@ fn rule_colors(d: &ReportData) -> Vec<(String, &'static str)> {
 }
 
 /// Stacked vertical bars over time: buckets keyed by the hour's start (RFC 3339), series by name.
-fn time_chart(hours: &BTreeMap<String, BTreeMap<String, u64>>, series: &[(String, &str)]) -> String {
+fn time_chart(
+    hours: &BTreeMap<String, BTreeMap<String, u64>>,
+    series: &[(String, &str)],
+) -> String {
     let parsed: Vec<(i64, &BTreeMap<String, u64>)> = hours
         .iter()
         .filter_map(|(k, v)| time::parse_millis(k).map(|ms| (ms, v)))
@@ -164,7 +187,12 @@ fn time_chart(hours: &BTreeMap<String, BTreeMap<String, u64>>, series: &[(String
         }
     }
     let (left, plot_w, plot_h, top) = (60.0, 780.0, 220.0, 10.0);
-    let max = buckets.iter().map(|b| b.values().sum::<u64>()).max().unwrap_or(1).max(1) as f64;
+    let max = buckets
+        .iter()
+        .map(|b| b.values().sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let bw = plot_w / n as f64;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" class=\"chart\">",
@@ -223,7 +251,11 @@ fn time_labels(s: &mut String, start: i64, step: i64, n: usize, left: f64, bw: f
     let every = n.div_ceil(6).max(1);
     for i in (0..n).step_by(every) {
         let t = time::format_millis(start + i as i64 * step);
-        let label = if step < 24 * 3_600_000 { &t[..16] } else { &t[..10] };
+        let label = if step < 24 * 3_600_000 {
+            &t[..16]
+        } else {
+            &t[..10]
+        };
         let _ = write!(
             s,
             "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{}</text>",
@@ -277,7 +309,11 @@ fn category_location(h: &mut String, d: &ReportData) {
     for (cat, m) in &d.findings_by_category_location {
         let _ = write!(h, "<tr><td>{}</td>", esc(cat));
         for l in &locations {
-            let _ = write!(h, "<td class=\"n\">{}</td>", m.get(*l).copied().unwrap_or(0));
+            let _ = write!(
+                h,
+                "<td class=\"n\">{}</td>",
+                m.get(*l).copied().unwrap_or(0)
+            );
         }
         h.push_str("</tr>\n");
     }
@@ -328,16 +364,24 @@ fn scanned(h: &mut String, d: &ReportData) {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     };
     row(h, "sources", &d.sources.join(", "));
-    row(h, "requested time range", &format!(
-        "{} to {}",
-        d.since.as_deref().unwrap_or("(start)"),
-        d.until.as_deref().unwrap_or("(end)")
-    ));
-    row(h, "event times seen", &format!(
-        "{} to {}",
-        d.first_event_time.as_deref().unwrap_or("-"),
-        d.last_event_time.as_deref().unwrap_or("-")
-    ));
+    row(
+        h,
+        "requested time range",
+        &format!(
+            "{} to {}",
+            d.since.as_deref().unwrap_or("(start)"),
+            d.until.as_deref().unwrap_or("(end)")
+        ),
+    );
+    row(
+        h,
+        "event times seen",
+        &format!(
+            "{} to {}",
+            d.first_event_time.as_deref().unwrap_or("-"),
+            d.last_event_time.as_deref().unwrap_or("-")
+        ),
+    );
     let t = &d.totals;
     row(h, "objects", &t.objects.to_string());
     row(h, "bytes read", &human_bytes(t.bytes));
@@ -376,13 +420,20 @@ mod tests {
 
     #[test]
     fn escapes_and_draws_buckets() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         let mut hours = BTreeMap::new();
         for h in ["2026-05-01T00:00:00.000Z", "2026-05-01T05:00:00.000Z"] {
             hours.insert(h.to_string(), BTreeMap::from([("r".to_string(), 2u64)]));
         }
         let svg = time_chart(&hours, &[("r".to_string(), "#000")]);
-        assert_eq!(svg.matches("<rect").count(), 2 + 1, "two bars and a legend swatch");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            2 + 1,
+            "two bars and a legend swatch"
+        );
         assert_eq!(bucket_ms(0, 200 * 3_600_000), 6 * 3_600_000);
     }
 }

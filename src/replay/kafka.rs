@@ -109,7 +109,12 @@ pub fn partition_ranges(src: &KafkaSource, args: &mut RangeArgs) -> Result<Vec<P
     let c = consumer(&src.brokers)?;
     let md = c
         .fetch_metadata(Some(&src.topic), TIMEOUT)
-        .with_context(|| format!("reading metadata of topic {} from {}", src.topic, src.brokers))?;
+        .with_context(|| {
+            format!(
+                "reading metadata of topic {} from {}",
+                src.topic, src.brokers
+            )
+        })?;
     let topic = md
         .topics()
         .first()
@@ -142,7 +147,13 @@ pub fn partition_ranges(src: &KafkaSource, args: &mut RangeArgs) -> Result<Vec<P
     Ok(out)
 }
 
-fn resolve(c: &BaseConsumer, topic: &str, partition: i32, from: Option<Position>, to: Option<Position>) -> Result<(i64, i64)> {
+fn resolve(
+    c: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    from: Option<Position>,
+    to: Option<Position>,
+) -> Result<(i64, i64)> {
     let (low, high) = c
         .fetch_watermarks(topic, partition, TIMEOUT)
         .with_context(|| format!("reading offsets of {topic}/{partition}"))?;
@@ -168,7 +179,12 @@ fn resolve(c: &BaseConsumer, topic: &str, partition: i32, from: Option<Position>
 }
 
 /// Read and scan offsets `start..end` of one partition; returns the next offset.
-pub fn scan_range(ctx: &Context, r: &PartitionRange, scratch: &mut ScanScratch, out: &mut ObjectResult) -> Result<i64> {
+pub fn scan_range(
+    ctx: &Context,
+    r: &PartitionRange,
+    scratch: &mut ScanScratch,
+    out: &mut ObjectResult,
+) -> Result<i64> {
     let c = consumer(&r.brokers)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&r.topic, r.partition, Offset::Offset(r.start))?;
@@ -179,7 +195,11 @@ pub fn scan_range(ctx: &Context, r: &PartitionRange, scratch: &mut ScanScratch, 
     while next < r.end {
         let Some(msg) = c.poll(Duration::from_millis(500)) else {
             if last_progress.elapsed() > TIMEOUT {
-                bail!("{}: no message for {}s at offset {next} (broker down, or the range was deleted by retention?)", r.id(), TIMEOUT.as_secs());
+                bail!(
+                    "{}: no message for {}s at offset {next} (broker down, or the range was deleted by retention?)",
+                    r.id(),
+                    TIMEOUT.as_secs()
+                );
             }
             continue;
         };
@@ -192,7 +212,8 @@ pub fn scan_range(ctx: &Context, r: &PartitionRange, scratch: &mut ScanScratch, 
         next = offset + 1;
         let payload = msg.payload().unwrap_or_default();
         out.counts.bytes += payload.len() as u64;
-        ctx.bytes.fetch_add(payload.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        ctx.bytes
+            .fetch_add(payload.len() as u64, std::sync::atomic::Ordering::Relaxed);
         events.clear();
         if let Err(e) = decode_bytes(payload, &mut events) {
             out.malformed.push(Malformed {
@@ -223,10 +244,16 @@ mod tests {
     #[test]
     fn urls_and_positions() {
         let k = KafkaSource::parse("kafka://a:9092,b:9092/events").unwrap();
-        assert_eq!((k.brokers.as_str(), k.topic.as_str()), ("a:9092,b:9092", "events"));
+        assert_eq!(
+            (k.brokers.as_str(), k.topic.as_str()),
+            ("a:9092,b:9092", "events")
+        );
         assert!(KafkaSource::parse("kafka://a:9092").is_err());
         assert_eq!(Position::parse("42").unwrap(), Position::Offset(42));
-        assert_eq!(Position::parse("1970-01-01T00:00:01Z").unwrap(), Position::Time(1000));
+        assert_eq!(
+            Position::parse("1970-01-01T00:00:01Z").unwrap(),
+            Position::Time(1000)
+        );
         assert!(Position::parse("soon").is_err());
     }
 }

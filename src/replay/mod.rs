@@ -245,8 +245,17 @@ pub fn scan_object(ctx: &Context, obj: &Object, scratch: &mut ScanScratch) -> Re
 }
 
 /// Filter one event by time, then scan it as `scan` does.
-pub fn scan_one(ctx: &Context, event: Value, source: SourceRef, scratch: &mut ScanScratch, out: &mut ObjectResult) {
-    let ms = event.get("time").and_then(Value::as_str).and_then(time::parse_millis);
+pub fn scan_one(
+    ctx: &Context,
+    event: Value,
+    source: SourceRef,
+    scratch: &mut ScanScratch,
+    out: &mut ObjectResult,
+) {
+    let ms = event
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(time::parse_millis);
     match ms {
         Some(ms) if !ctx.window.contains(ms) => {
             out.counts.outside_time_range += 1;
@@ -262,7 +271,9 @@ pub fn scan_one(ctx: &Context, event: Value, source: SourceRef, scratch: &mut Sc
     }
     let alerts = &mut out.alerts;
     ctx.scanner
-        .scan_event(event, source, scratch, &mut out.stats, &mut |a| alerts.push(a));
+        .scan_event(event, source, scratch, &mut out.stats, &mut |a| {
+            alerts.push(a)
+        });
 }
 
 /// Moves an object's byte count into the shared progress total as it grows.
@@ -310,6 +321,11 @@ mod tests {
         assert!(w.contains(time::parse_millis("2026-05-01T23:59:59.999Z").unwrap()));
         assert!(!w.contains(time::parse_millis("2026-05-02T00:00:00Z").unwrap()));
         assert!(Window::parse(Some("2026-05-02"), Some("2026-05-01")).is_err());
-        assert!(Window::parse(Some("May 1"), None).unwrap_err().to_string().contains("RFC 3339"));
+        assert!(
+            Window::parse(Some("May 1"), None)
+                .unwrap_err()
+                .to_string()
+                .contains("RFC 3339")
+        );
     }
 }

@@ -22,7 +22,9 @@ pub fn read_records(mut reader: impl BufRead, on: &mut dyn FnMut(Record)) -> Res
     let mut first = true;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).context("reading input")?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .context("reading input")?;
         if n == 0 {
             return Ok(());
         }
@@ -204,7 +206,13 @@ mod tests {
         assert_eq!(ids, [(Some(0), "a"), (Some(1), "b"), (Some(2), "c")]);
         assert!(bad.is_empty());
         // several such lines, and a truncated record at the end
-        let text = format!("{}{}\n{}{}{{\"specversion\":", ev("a"), ev("b"), ev("c"), ev("d"));
+        let text = format!(
+            "{}{}\n{}{}{{\"specversion\":",
+            ev("a"),
+            ev("b"),
+            ev("c"),
+            ev("d")
+        );
         let (events, bad) = read(&text);
         assert_eq!(events.len(), 4);
         assert_eq!(events[3].0, 2);
@@ -221,7 +229,10 @@ mod tests {
         assert!(bad.is_empty());
         let (events, bad) = read(&format!("{}{}\n", pretty("a"), pretty("b")));
         assert_eq!(events.len(), 2);
-        assert_eq!(events[1].0, 6, "record b starts on line 6, after the closing brace of a");
+        assert_eq!(
+            events[1].0, 6,
+            "record b starts on line 6, after the closing brace of a"
+        );
         assert!(bad.is_empty());
         let (events, bad) = read("{\n \"specversion\": \"1.0\",\n \"data\": {\n");
         assert!(events.is_empty());

@@ -142,7 +142,10 @@ impl ReportData {
         t.outside_time_range += counts.outside_time_range;
         t.without_time += counts.without_time;
         for (rule, n) in &stats.counted_not_alerted {
-            *self.counted_not_alerted.entry(rule.to_string()).or_default() += n;
+            *self
+                .counted_not_alerted
+                .entry(rule.to_string())
+                .or_default() += n;
         }
         for ((category, location), n) in &stats.findings_by_category_location {
             *self
@@ -153,7 +156,10 @@ impl ReportData {
                 .or_default() += n;
         }
         for (hour, n) in &counts.events_by_hour {
-            *self.events_by_hour.entry(time::format_millis(*hour)).or_default() += n;
+            *self
+                .events_by_hour
+                .entry(time::format_millis(*hour))
+                .or_default() += n;
         }
         let first = counts.first_ms.map(time::format_millis);
         let last = counts.last_ms.map(time::format_millis);
@@ -170,7 +176,8 @@ impl ReportData {
 
     fn add_alert(&mut self, a: &Alert) {
         self.totals.alerts += 1;
-        let bump = |m: &mut BTreeMap<String, u64>, k: &str| *m.entry(k.to_string()).or_default() += 1;
+        let bump =
+            |m: &mut BTreeMap<String, u64>, k: &str| *m.entry(k.to_string()).or_default() += 1;
         bump(&mut self.alerts_by_rule, a.rule);
         bump(&mut self.alerts_by_severity, a.severity.as_str());
         bump(&mut self.alerts_by_event_type, &a.event.event_type);

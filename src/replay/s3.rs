@@ -112,7 +112,12 @@ impl S3 {
 
     /// Stream one object, decompressed by its key's suffix, its Content-Encoding or its magic
     /// bytes. `count` grows by the bytes downloaded.
-    pub fn open(&self, bucket: &str, key: &str, count: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
+    pub fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        count: Arc<AtomicU64>,
+    ) -> Result<Box<dyn BufRead + Send>> {
         let out = self
             .rt
             .block_on(self.client.get_object().bucket(bucket).key(key).send())
@@ -148,7 +153,11 @@ impl S3 {
 }
 
 /// Wrap `raw` in a decoder chosen by name suffix, Content-Encoding or magic bytes.
-pub fn decompress(raw: Box<dyn Read + Send>, name: &str, encoding: &str) -> Result<Box<dyn BufRead + Send>> {
+pub fn decompress(
+    raw: Box<dyn Read + Send>,
+    name: &str,
+    encoding: &str,
+) -> Result<Box<dyn BufRead + Send>> {
     let mut buffered = BufReader::with_capacity(1 << 16, raw);
     let magic = buffered
         .fill_buf()
@@ -167,7 +176,9 @@ pub fn decompress(raw: Box<dyn Read + Send>, name: &str, encoding: &str) -> Resu
     } else if gz || zst {
         // named or labelled compressed, but the bytes are not: some clients decompress
         // transparently on Content-Encoding; read what is there rather than fail
-        if !magic.is_empty() && (magic[0] == b'{' || magic[0] == b'[' || magic[0].is_ascii_whitespace()) {
+        if !magic.is_empty()
+            && (magic[0] == b'{' || magic[0] == b'[' || magic[0].is_ascii_whitespace())
+        {
             Box::new(buffered)
         } else {
             bail!("named or labelled as compressed, but the content is neither gzip nor zstd");

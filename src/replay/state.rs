@@ -66,7 +66,9 @@ impl State {
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading state file {}", path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading state file {}", path.display()));
+            }
         };
         let state: State = serde_json::from_slice(&text).with_context(|| {
             format!(
@@ -101,8 +103,14 @@ impl State {
 
     /// Write atomically: temp file in the same directory, fsync, rename.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
@@ -144,6 +152,11 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
         std::fs::write(&path, "nonsense").unwrap();
-        assert!(State::load(&path).unwrap_err().to_string().contains("delete it"));
+        assert!(
+            State::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("delete it")
+        );
     }
 }

@@ -127,8 +127,20 @@ mod tests {
         assert_eq!(format_millis(t), "2026-05-01T14:03:11.512Z");
         assert_eq!(parse_millis("2026-05-01T16:03:11.512+02:00"), Some(t));
         assert_eq!(parse_millis("2026-05-01T14:03:11.5123456Z"), Some(t));
-        assert_eq!(parse_millis("2024-02-29T00:00:00Z").map(format_millis).unwrap(), "2024-02-29T00:00:00.000Z");
-        for bad in ["", "2026-13-01", "2026-02-30T00:00:00Z", "2026-05-01T14:03Z", "yesterday", "2026-05-01T14:03:11"] {
+        assert_eq!(
+            parse_millis("2024-02-29T00:00:00Z")
+                .map(format_millis)
+                .unwrap(),
+            "2024-02-29T00:00:00.000Z"
+        );
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-02-30T00:00:00Z",
+            "2026-05-01T14:03Z",
+            "yesterday",
+            "2026-05-01T14:03:11",
+        ] {
             assert_eq!(parse_millis(bad), None, "{bad}");
         }
         assert_eq!(format_millis(hour_of(t)), "2026-05-01T14:00:00.000Z");
