@@ -10,7 +10,8 @@
 #
 # NAMEs: kafka (the tansu broker), alertmanager, kinesis (kinesis-local), moto (moto_server:
 #        DynamoDB and S3), python (the test venv; install only),
-#        deploytools (kubernetes-validate, hadolint, PyYAML in the test venv; install only).
+#        deploytools (kubernetes-validate, hadolint, PyYAML in the test venv; install only),
+#        chromium (headless browser for the replay report test; install only).
 # Everything it makes lives in .services/ (gitignored). See scripts/README-services.md.
 set -euo pipefail
 
@@ -45,6 +46,7 @@ APT_PKGS=(prometheus-alertmanager prometheus)   # prometheus ships promtool
 ALERTMANAGER_BIN=/usr/bin/prometheus-alertmanager
 PROMTOOL_BIN=/usr/bin/promtool
 
+CHROMIUM_BIN=/usr/bin/chromium   # Debian's chromium: renders the replay report in tests
 for _p in "$KAFKA_PORT" "$ALERTMANAGER_PORT" "$KINESIS_PORT" "$MOTO_PORT" "$READY_TIMEOUT"; do
   case "$_p" in ''|*[!0-9]*) printf '%s\n' "services: ERROR: '$_p' is not a number (check PHISCAN_KAFKA_PORT, PHISCAN_ALERTMANAGER_PORT, PHISCAN_SERVICES_TIMEOUT)" >&2; exit 1 ;; esac
 done
@@ -56,7 +58,7 @@ done
 [ "$KAFKA_PORT" != "$ALERTMANAGER_PORT" ] || { printf '%s\n' "services: ERROR: kafka and alertmanager both set to port $KAFKA_PORT" >&2; exit 1; }
 
 ALL_SERVICES=(kafka alertmanager kinesis moto)
-ALL_INSTALLS=(python kafka alertmanager kinesis moto deploytools)
+ALL_INSTALLS=(python kafka alertmanager kinesis moto deploytools chromium)
 
 say()  { printf '%s\n' "services: $*" >&2; }
 warn() { printf '%s\n' "services: WARNING: $*" >&2; }
@@ -329,8 +331,22 @@ install_moto() {
   printf '%s\n' "$MOTO_REQ" > "$MOTO_STAMP"
 }
 
+install_chromium() {
+  if [ -x "$CHROMIUM_BIN" ]; then say "chromium: already installed ($CHROMIUM_BIN)"; return 0; fi
+  command -v apt-get >/dev/null 2>&1 || die "chromium: apt-get not found; install Debian's chromium package by hand"
+  say "chromium: apt-get install chromium"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q)
+  as_root "${apt[@]}" update >/dev/null || die "chromium: 'apt-get update' failed. Is the Debian mirror reachable?"
+  as_root "${apt[@]}" install -y --no-install-recommends chromium fonts-dejavu-core \
+    || die "chromium: 'apt-get install chromium' failed (see apt output above)"
+  [ -x "$CHROMIUM_BIN" ] || die "chromium: installed, but $CHROMIUM_BIN is missing"
+  say "chromium: installed ($("$CHROMIUM_BIN" --version 2>/dev/null | head -n1))"
+}
+
 installed() {
   case "$1" in
+    moto) moto_ok ;;
+    chromium) [ -x "$CHROMIUM_BIN" ] ;;
     python) python_ok ;;
     kafka) tansu_ok ;;
     alertmanager) [ -x "$ALERTMANAGER_BIN" ] && [ -x "$PROMTOOL_BIN" ] && command -v curl >/dev/null 2>&1 ;;
@@ -350,6 +366,7 @@ do_install() {
       deploytools) install_deploytools ;;
       kinesis) install_kinesis ;;
       moto) install_moto ;;
+      chromium) install_chromium ;;
     esac
   done
 }
@@ -588,6 +605,9 @@ cmd_env() {
   if live_pid moto >/dev/null; then
     printf 'export PHISCAN_TEST_MOTO=%q\n' "http://127.0.0.1:$(service_port moto)"
   else warn "moto is not running (PHISCAN_TEST_MOTO not set): run scripts/services.sh start moto"; fi
+  if [ -x "$CHROMIUM_BIN" ]; then
+    printf 'export PHISCAN_TEST_CHROMIUM=%q\n' "$CHROMIUM_BIN"
+  else warn "chromium not installed (PHISCAN_TEST_CHROMIUM not set): run scripts/services.sh install chromium"; fi
 }
 
 cmd_status() {

@@ -17,6 +17,7 @@ pub mod detect;
 pub mod event;
 pub mod metrics;
 pub mod policy;
+pub mod replay;
 pub mod scan;
 pub mod service;
 pub mod sink;

@@ -14,6 +14,7 @@ mod cli;
 #[command(after_help = "Examples:\n  \
     phiscan scan examples/                      scan the shipped sample events\n  \
     phiscan scan --fail-on high archive.jsonl.gz  exit 3 if any high/critical alert (CI gate)\n  \
+    phiscan replay --state st.json --report r.html s3://archive/2026/   resumable audit replay\n  \
     echo 'DOB 04/12/1961' | phiscan detect -     plain detection on text\n  \
     phiscan rules check                         run every detector's own examples")]
 struct Cli {
@@ -30,6 +31,13 @@ enum Command {
     /// *.jsonl, *.ndjson and their .gz/.zst), or `-` for standard input. Malformed records are
     /// counted and reported with file:line; they never stop the scan. A summary goes to stderr.
     Scan(ScanArgs),
+    /// Replay archives for an audit: files, S3 prefixes, Kafka offset or time ranges.
+    ///
+    /// The same alerts as `scan` for the same events (S3 objects as `source.kind = "s3"`), with
+    /// --since/--until on event time, objects spread over all cores, a resumable --state file,
+    /// and --report/--report-json audit reports. Gzip and zstd by name, Content-Encoding or
+    /// content; Kinesis Firehose objects (records concatenated without newlines) are read as is.
+    Replay(cli::replay::ReplayArgs),
     /// Plain detection on text, no policy: one JSON line of findings per input line.
     ///
     /// Input lines are JSON `{"id": ..., "text": "..."}` or plain text (id = line number).
@@ -137,6 +145,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => cli::scan::run(args),
+        Command::Replay(args) => cli::replay::run(args),
         Command::Detect(args) => cli::detect::run(args),
         Command::Rules {
             command: RulesCommand::Check { detectors },

@@ -2,6 +2,7 @@
 //! in the library.
 
 pub mod detect;
+pub mod replay;
 pub mod rules;
 pub mod scan;
 pub mod service;
