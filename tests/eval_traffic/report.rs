@@ -403,10 +403,10 @@ pub fn dump(dir: &Path, events: &[Event], generator: &Gen) {
         let p = dir.join(name);
         std::fs::write(&p, body).unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot write {}: {e}", p.display()));
     }
+    let d = dir.display();
     println!(
-        "dumped {} events to {} (phiscan scan --config {0}/config.toml {0}/events.jsonl)",
-        events.len(),
-        dir.display()
+        "dumped {} events to {d} (phiscan scan --config {d}/config.toml {d}/events.jsonl)",
+        events.len()
     );
 }
 
