@@ -119,9 +119,13 @@ fn scan_all(scanner: &Scanner, events: &[Event]) -> Vec<Vec<Alert>> {
                 line: i as u64 + 1,
                 index: None,
             };
-            scanner.scan_event(e.value.clone(), source, &mut scratch, &mut stats, &mut |a| {
-                alerts.push(a)
-            });
+            scanner.scan_event(
+                e.value.clone(),
+                source,
+                &mut scratch,
+                &mut stats,
+                &mut |a| alerts.push(a),
+            );
             alerts
         })
         .collect()
@@ -169,7 +173,9 @@ fn score(scanner: &Scanner, events: &[Event], alerts: &[Vec<Alert>]) -> Outcome 
                     kind: plant.map_or("non-hipaa:derived", |p| p.kind),
                     field: plant.map(|p| p.field.clone()).unwrap_or_default(),
                     text: plant.map(|p| p.text.clone()).unwrap_or_default(),
-                    found: plant.map(|p| report::found_in(scanner, p)).unwrap_or_default(),
+                    found: plant
+                        .map(|p| report::found_in(scanner, p))
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -214,7 +220,10 @@ fn traffic_recall_and_false_alerts() {
     );
     for (rule, floor) in FLOOR_RULE_RECALL {
         let r = o.rule_recall(rule);
-        assert!(r >= *floor, "{rule} recall {r:.3} fell below its floor {floor}");
+        assert!(
+            r >= *floor,
+            "{rule} recall {r:.3} fell below its floor {floor}"
+        );
     }
     assert!(
         fa <= CEILING_FALSE_ALERTS,
@@ -260,7 +269,9 @@ fn generator_covers_every_family_and_rule() {
     let a = Gen::new(1).generate(1500, VIOLATION_RATE);
     let b = Gen::new(1).generate(1500, VIOLATION_RATE);
     assert!(
-        a.iter().zip(&b).all(|(x, y)| x.value == y.value && x.expect == y.expect),
+        a.iter()
+            .zip(&b)
+            .all(|(x, y)| x.value == y.value && x.expect == y.expect),
         "the same seed must generate the same traffic"
     );
     let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
@@ -274,13 +285,28 @@ fn generator_covers_every_family_and_rule() {
             *rules.entry(r).or_default() += 1;
         }
         let id = e.value["id"].as_str().unwrap();
-        assert!(id.len() == 34 && id[2..].bytes().all(|b| b.is_ascii_hexdigit()), "bad event id {id}");
+        assert!(
+            id.len() == 34 && id[2..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "bad event id {id}"
+        );
     }
     for r in RULES {
-        assert!(rules.get(r).copied().unwrap_or(0) >= 10, "rule {r} planted only {:?} times", rules.get(r));
+        assert!(
+            rules.get(r).copied().unwrap_or(0) >= 10,
+            "rule {r} planted only {:?} times",
+            rules.get(r)
+        );
     }
     assert_eq!(families.len(), 12, "families: {families:?}");
     assert!(types.len() >= 45, "only {} event types", types.len());
-    let clean_kinds: BTreeSet<&str> = a.iter().filter(|e| e.expect.is_empty()).map(|e| e.family).collect();
-    assert_eq!(clean_kinds.len(), 12, "every family has clean events: {clean_kinds:?}");
+    let clean_kinds: BTreeSet<&str> = a
+        .iter()
+        .filter(|e| e.expect.is_empty())
+        .map(|e| e.family)
+        .collect();
+    assert_eq!(
+        clean_kinds.len(),
+        12,
+        "every family has clean events: {clean_kinds:?}"
+    );
 }

@@ -23,7 +23,9 @@ pub const URL: &str = "phi-in-url";
 pub const CREDENTIAL: &str = "credential-exposed";
 
 /// Every alerting rule of policy.md, in its order.
-pub const RULES: &[&str] = &[TAG, LOG, CHANNEL, OUTSIDE_US, NON_HIPAA, ATTRIBUTES, URL, CREDENTIAL];
+pub const RULES: &[&str] = &[
+    TAG, LOG, CHANNEL, OUTSIDE_US, NON_HIPAA, ATTRIBUTES, URL, CREDENTIAL,
+];
 
 pub struct Account {
     pub sid: String,
@@ -82,14 +84,26 @@ pub struct Gen {
 
 /// Families: name, weight, the rules a violation of that family can plant.
 const FAMILIES: &[(&str, u32, &[&str])] = &[
-    ("messaging-outbound", 28, &[TAG, CHANNEL, OUTSIDE_US, NON_HIPAA, URL, CREDENTIAL]),
+    (
+        "messaging-outbound",
+        28,
+        &[TAG, CHANNEL, OUTSIDE_US, NON_HIPAA, URL, CREDENTIAL],
+    ),
     ("messaging-inbound", 12, &[CHANNEL, OUTSIDE_US, NON_HIPAA]),
     ("error-logs", 14, &[LOG, LOG, LOG, CREDENTIAL, CREDENTIAL]),
     ("voice", 12, &[OUTSIDE_US, NON_HIPAA, URL, CREDENTIAL]),
     ("voice-insights", 4, &[]),
     ("studio", 5, &[]),
-    ("taskrouter", 10, &[ATTRIBUTES, ATTRIBUTES, ATTRIBUTES, CREDENTIAL]),
-    ("conversations", 10, &[ATTRIBUTES, CHANNEL, NON_HIPAA, URL, CREDENTIAL]),
+    (
+        "taskrouter",
+        10,
+        &[ATTRIBUTES, ATTRIBUTES, ATTRIBUTES, CREDENTIAL],
+    ),
+    (
+        "conversations",
+        10,
+        &[ATTRIBUTES, CHANNEL, NON_HIPAA, URL, CREDENTIAL],
+    ),
     ("verify", 6, &[TAG, TAG, CHANNEL]),
     ("link-shortening", 2, &[URL]),
     ("other-products", 3, &[]),
@@ -122,7 +136,11 @@ impl Gen {
     }
 
     pub fn hipaa_sids(&self) -> Vec<String> {
-        self.accounts.iter().filter(|a| a.hipaa).map(|a| a.sid.clone()).collect()
+        self.accounts
+            .iter()
+            .filter(|a| a.hipaa)
+            .map(|a| a.sid.clone())
+            .collect()
     }
 
     pub fn generate(&mut self, n: usize, violation_rate: f64) -> Vec<Event> {
@@ -132,8 +150,8 @@ impl Gen {
     fn one(&mut self, violation_rate: f64) -> Event {
         let weights: Vec<u32> = FAMILIES.iter().map(|f| f.1).collect();
         let (family, _, rules) = FAMILIES[self.r.weighted(&weights)];
-        let rule = (!rules.is_empty() && self.r.chance(violation_rate))
-            .then(|| self.r.pick_copy(rules));
+        let rule =
+            (!rules.is_empty() && self.r.chance(violation_rate)).then(|| self.r.pick_copy(rules));
         let account = match rule {
             Some(NON_HIPAA) => self.r.range(3, 4) as usize,
             _ if self.r.chance(0.8) => self.r.below(3),
@@ -190,7 +208,14 @@ impl Gen {
         iso(self.now, self.r.below(1000) as u64)
     }
 
-    fn envelope(&mut self, ty: &str, source: String, id: String, schema: &str, data: Value) -> Value {
+    fn envelope(
+        &mut self,
+        ty: &str,
+        source: String,
+        id: String,
+        schema: &str,
+        data: Value,
+    ) -> Value {
         json!({
             "specversion": "1.0",
             "type": ty,
@@ -208,7 +233,11 @@ impl Gen {
         if self.r.chance(0.2) {
             ev.clean_kind = "body:name-only";
             let greet = ["Hi", "Hello", "Hey"][self.r.below(3)];
-            format!("{greet} {}, {}", first_name(&mut self.r), lower_first(&sms::clean(&mut self.r)))
+            format!(
+                "{greet} {}, {}",
+                first_name(&mut self.r),
+                lower_first(&sms::clean(&mut self.r))
+            )
         } else {
             ev.clean_kind = "body:clean";
             sms::clean(&mut self.r)
@@ -230,16 +259,54 @@ impl Gen {
         let mut m = Map::new();
         let options: Vec<(&str, String)> = vec![
             ("campaign", r.pick(CLEAN_CAMPAIGNS).to_string()),
-            ("send_date", format!("2026-{:02}-{:02}", r.range(3, 6), r.range(1, 28))),
-            ("template", ["appt_reminder_v4", "otp_login", "bill_ready", "survey_nps_2", "portal_invite"][r.below(5)].to_string()),
-            ("batch", format!("2026-{:02}-{:02}-{}", r.range(3, 6), r.range(1, 28), ["am", "pm"][r.below(2)])),
-            ("locale", ["en-US", "es-US", "vi-VN", "zh-CN"][r.below(4)].to_string()),
-            ("dept", ["billing", "scheduling", "marketing", "it-ops"][r.below(4)].to_string()),
+            (
+                "send_date",
+                format!("2026-{:02}-{:02}", r.range(3, 6), r.range(1, 28)),
+            ),
+            (
+                "template",
+                [
+                    "appt_reminder_v4",
+                    "otp_login",
+                    "bill_ready",
+                    "survey_nps_2",
+                    "portal_invite",
+                ][r.below(5)]
+                .to_string(),
+            ),
+            (
+                "batch",
+                format!(
+                    "2026-{:02}-{:02}-{}",
+                    r.range(3, 6),
+                    r.range(1, 28),
+                    ["am", "pm"][r.below(2)]
+                ),
+            ),
+            (
+                "locale",
+                ["en-US", "es-US", "vi-VN", "zh-CN"][r.below(4)].to_string(),
+            ),
+            (
+                "dept",
+                ["billing", "scheduling", "marketing", "it-ops"][r.below(4)].to_string(),
+            ),
             ("cohort", format!("q{}-2026", r.range(1, 4))),
-            ("scheduled_for", format!("2026-{:02}-{:02}T{:02}:00:00Z", r.range(3, 6), r.range(1, 28), r.range(8, 18))),
+            (
+                "scheduled_for",
+                format!(
+                    "2026-{:02}-{:02}T{:02}:00:00Z",
+                    r.range(3, 6),
+                    r.range(1, 28),
+                    r.range(8, 18)
+                ),
+            ),
             ("year", "2026".to_string()),
             ("ab_variant", ["A", "B", "control"][r.below(3)].to_string()),
-            ("source", ["scheduler", "crm-sync", "manual", "bulk-upload"][r.below(4)].to_string()),
+            (
+                "source",
+                ["scheduler", "crm-sync", "manual", "bulk-upload"][r.below(4)].to_string(),
+            ),
             ("campaign_id", format!("cmp_{}", r.hex(8))),
         ];
         for _ in 0..r.range(1, 3) {
@@ -251,23 +318,68 @@ impl Gen {
 
     /// Tags with PHI the way teams put it there.
     fn phi_tags(&mut self, ev: &mut Ev, field_prefix: &str) -> Map<String, Value> {
-        let mut m = if self.r.chance(0.5) { self.clean_tags() } else { Map::new() };
+        let mut m = if self.r.chance(0.5) {
+            self.clean_tags()
+        } else {
+            Map::new()
+        };
         let r = &mut self.r;
         let (key, value, kind): (&str, String, &'static str) = match r.below(14) {
             0 => ("patient_mrn", mrn_value(r), "tag:mrn"),
-            1 => (["patient", "recipient_name", "pt_name"][r.below(3)], full_name(r), "tag:name"),
-            2 => (["dob", "patient_dob"][r.below(2)], date_value(r, true), "tag:dob"),
+            1 => (
+                ["patient", "recipient_name", "pt_name"][r.below(3)],
+                full_name(r),
+                "tag:name",
+            ),
+            2 => (
+                ["dob", "patient_dob"][r.below(2)],
+                date_value(r, true),
+                "tag:dob",
+            ),
             3 => ("campaign", condition_campaign(r), "tag:condition-campaign"),
-            4 => ("program", format!("{}-refill-program", slug(&medication(r, false))), "tag:drug-program"),
-            5 => (["member_id", "insurance_id"][r.below(2)], member_value(r), "tag:member-id"),
-            6 => (["clinic", "location", "dept"][r.below(3)], care_setting(r), "tag:care-setting"),
-            7 => (["dx", "icd10"][r.below(2)], r.pick(ICD).to_string(), "tag:icd-code"),
+            4 => (
+                "program",
+                format!("{}-refill-program", slug(&medication(r, false))),
+                "tag:drug-program",
+            ),
+            5 => (
+                ["member_id", "insurance_id"][r.below(2)],
+                member_value(r),
+                "tag:member-id",
+            ),
+            6 => (
+                ["clinic", "location", "dept"][r.below(3)],
+                care_setting(r),
+                "tag:care-setting",
+            ),
+            7 => (
+                ["dx", "icd10"][r.below(2)],
+                r.pick(ICD).to_string(),
+                "tag:icd-code",
+            ),
             8 => ("zip", r.digits(5), "tag:zip"),
-            9 => (["email", "patient_email"][r.below(2)], email(r), "tag:email"),
-            10 => (["appt_date", "appointment"][r.below(2)], format!("2026-{:02}-{:02} {:02}:30", r.range(3, 6), r.range(1, 28), r.range(8, 16)), "tag:appt-date"),
+            9 => (
+                ["email", "patient_email"][r.below(2)],
+                email(r),
+                "tag:email",
+            ),
+            10 => (
+                ["appt_date", "appointment"][r.below(2)],
+                format!(
+                    "2026-{:02}-{:02} {:02}:30",
+                    r.range(3, 6),
+                    r.range(1, 28),
+                    r.range(8, 16)
+                ),
+                "tag:appt-date",
+            ),
             11 => ("procedure", r.pick(PROCEDURES).to_string(), "tag:procedure"),
             12 => ("facility", facility(r), "tag:facility"),
-            _ => ("campaign", format!("post-{}-followup", slug(r.pick(PROCEDURES))), "tag:procedure-campaign"),
+            _ => (
+                "campaign",
+                format!("post-{}-followup", slug(r.pick(PROCEDURES))),
+                "tag:procedure-campaign",
+            ),
         };
         ev.plant(TAG, kind, &format!("{field_prefix}/{key}"), &value);
         m.insert(key.to_string(), Value::String(value));
@@ -297,23 +409,56 @@ impl Gen {
             "https://app.northside-rx.example/notify",
         ][r.below(4)];
         let (plain, kind): (Vec<(String, String)>, &'static str) = match r.below(9) {
-            0 => (vec![("patient".into(), full_name(r)), ("dob".into(), date_value(r, true))], "url:name+dob"),
+            0 => (
+                vec![
+                    ("patient".into(), full_name(r)),
+                    ("dob".into(), date_value(r, true)),
+                ],
+                "url:name+dob",
+            ),
             1 => (vec![("mrn".into(), mrn_value(r))], "url:mrn"),
             2 => (vec![("member_id".into(), member_value(r))], "url:member-id"),
             3 => (vec![("email".into(), email(r))], "url:email"),
-            4 => (vec![("name".into(), full_name(r)), ("appt".into(), date_value(r, false))], "url:name+appt"),
-            5 => (vec![("reason".into(), r.pick(PROCEDURES).to_string())], "url:procedure"),
-            6 => (vec![("campaign".into(), condition_campaign(r))], "url:condition-campaign"),
-            7 => (vec![("pt".into(), first_name(r)), ("phone".into(), phone_text(r))], "url:first-name+phone"),
+            4 => (
+                vec![
+                    ("name".into(), full_name(r)),
+                    ("appt".into(), date_value(r, false)),
+                ],
+                "url:name+appt",
+            ),
+            5 => (
+                vec![("reason".into(), r.pick(PROCEDURES).to_string())],
+                "url:procedure",
+            ),
+            6 => (
+                vec![("campaign".into(), condition_campaign(r))],
+                "url:condition-campaign",
+            ),
+            7 => (
+                vec![
+                    ("pt".into(), first_name(r)),
+                    ("phone".into(), phone_text(r)),
+                ],
+                "url:first-name+phone",
+            ),
             _ => {
                 let path = slug(&care_setting(r));
-                let url = format!("{}/{path}/intake?ref={}", host.rsplit_once('/').unwrap().0, r.alnum(10));
+                let url = format!(
+                    "{}/{path}/intake?ref={}",
+                    host.rsplit_once('/').unwrap().0,
+                    r.alnum(10)
+                );
                 return (url.clone(), path, "url:care-setting-path");
             }
         };
         if kind == "url:procedure" && r.chance(0.4) {
             let med = medication(r, false);
-            let url = format!("{}/refills/{}/confirm?rx={}", host.rsplit_once('/').unwrap().0, slug(&med), r.digits(7));
+            let url = format!(
+                "{}/refills/{}/confirm?rx={}",
+                host.rsplit_once('/').unwrap().0,
+                slug(&med),
+                r.digits(7)
+            );
             return (url, med, "url:medication-path");
         }
         let plus = r.chance(0.5);
@@ -321,7 +466,11 @@ impl Gen {
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v, plus)))
             .collect();
-        let text = plain.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let text = plain
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         (format!("{host}?{}", q.join("&")), text, kind)
     }
 
@@ -332,16 +481,44 @@ impl Gen {
         let sk = r.sid("SK");
         let ac = r.sid("AC");
         match r.below(10) {
-            0 => (format!("here is my auth token for the test account: {tok}"), "cred:auth-token-prose"),
-            1 => (format!("twilio creds for staging -> sid {ac} token {tok} (rotate after demo)"), "cred:sid+token"),
-            2 => (format!("created API key {sk} with secret {secret}"), "cred:sk+secret"),
+            0 => (
+                format!("here is my auth token for the test account: {tok}"),
+                "cred:auth-token-prose",
+            ),
+            1 => (
+                format!("twilio creds for staging -> sid {ac} token {tok} (rotate after demo)"),
+                "cred:sid+token",
+            ),
+            2 => (
+                format!("created API key {sk} with secret {secret}"),
+                "cred:sk+secret",
+            ),
             3 => (format!("key={sk} secret={secret}"), "cred:sk+secret-kv"),
             4 => (format!("init client({ac}, '{tok}')"), "cred:code-call"),
-            5 => (format!("authToken is {tok}, do not share"), "cred:auth-token-prose"),
+            5 => (
+                format!("authToken is {tok}, do not share"),
+                "cred:auth-token-prose",
+            ),
             6 => (format!("the secret for {sk} is {secret}"), "cred:sk+secret"),
-            7 => (format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ac}:{tok}"))), "cred:basic-auth-header"),
-            8 => (format!("portal admin password: {}{}!", ["Spring", "Harbor", "Maple"][r.below(3)], r.range(2020, 2026)), "cred:password"),
-            _ => (format!("Using primary token {tok} because the api key expired"), "cred:auth-token-prose"),
+            7 => (
+                format!(
+                    "Authorization: Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{ac}:{tok}"))
+                ),
+                "cred:basic-auth-header",
+            ),
+            8 => (
+                format!(
+                    "portal admin password: {}{}!",
+                    ["Spring", "Harbor", "Maple"][r.below(3)],
+                    r.range(2020, 2026)
+                ),
+                "cred:password",
+            ),
+            _ => (
+                format!("Using primary token {tok} because the api key expired"),
+                "cred:auth-token-prose",
+            ),
         }
     }
 
@@ -349,7 +526,14 @@ impl Gen {
     // Messaging
 
     fn outbound(&mut self, ev: &mut Ev) -> Value {
-        let status = ["queued", "sent", "delivered", "failed", "undelivered", "read"][self.r.below(6)];
+        let status = [
+            "queued",
+            "sent",
+            "delivered",
+            "failed",
+            "undelivered",
+            "read",
+        ][self.r.below(6)];
         let (from, to, channel) = self.outbound_route(ev);
         let sm = self.r.sid("SM");
         let acct = self.acct(ev);
@@ -371,7 +555,14 @@ impl Gen {
         if ev.wants(URL) {
             let (url, text, kind) = self.phi_url();
             if self.r.chance(0.4) {
-                body = format!("{} {url}", ["Complete your form:", "Details here:", "Confirm your visit:"][self.r.below(3)]);
+                body = format!(
+                    "{} {url}",
+                    [
+                        "Complete your form:",
+                        "Details here:",
+                        "Confirm your visit:"
+                    ][self.r.below(3)]
+                );
                 ev.clean_kind = "body:link";
                 ev.content_phi = false;
                 ev.plant(URL, kind, "/data/body", &text);
@@ -383,8 +574,16 @@ impl Gen {
         if ev.wants(CREDENTIAL) {
             if self.r.chance(0.5) {
                 let tok = self.r.hex(32);
-                let url = format!("https://{}:{tok}@hooks.lakeshorehealth.example/twilio/status", self.acct(ev));
-                ev.plant(CREDENTIAL, "cred:url-userinfo", "/data/statusCallBackUrl", &format!("{}:{tok}@", self.acct(ev)));
+                let url = format!(
+                    "https://{}:{tok}@hooks.lakeshorehealth.example/twilio/status",
+                    self.acct(ev)
+                );
+                ev.plant(
+                    CREDENTIAL,
+                    "cred:url-userinfo",
+                    "/data/statusCallBackUrl",
+                    &format!("{}:{tok}@", self.acct(ev)),
+                );
                 callback = Some(url);
             } else {
                 // a developer texting themselves the sandbox credentials
@@ -428,7 +627,13 @@ impl Gen {
         }
         let source = format!("/2010-04-01/Accounts/{acct}/Messages/{sm}.json");
         let id = self.r.sid("EZ");
-        self.envelope(&format!("com.twilio.messaging.message.{status}"), source, id, "Messaging.MessageStatus/7", data)
+        self.envelope(
+            &format!("com.twilio.messaging.message.{status}"),
+            source,
+            id,
+            "Messaging.MessageStatus/7",
+            data,
+        )
     }
 
     /// (from, to, channel) for an outbound message, honouring the planted rule.
@@ -442,9 +647,28 @@ impl Gen {
         };
         match pick {
             0 => (ours, us_number(&mut self.r), "sms"),
-            1 => (format!("whatsapp:{ours}"), format!("whatsapp:{}", if self.r.chance(0.7) { us_number(&mut self.r) } else { non_us_number(&mut self.r) }), "whatsapp"),
-            2 => ("rcs:lakeshore_health_agent".into(), format!("rcs:{}", us_number(&mut self.r)), "rcs"),
-            3 => (format!("messenger:{}", self.r.digits(15)), format!("messenger:{}", self.r.digits(16)), "messenger"),
+            1 => (
+                format!("whatsapp:{ours}"),
+                format!(
+                    "whatsapp:{}",
+                    if self.r.chance(0.7) {
+                        us_number(&mut self.r)
+                    } else {
+                        non_us_number(&mut self.r)
+                    }
+                ),
+                "whatsapp",
+            ),
+            2 => (
+                "rcs:lakeshore_health_agent".into(),
+                format!("rcs:{}", us_number(&mut self.r)),
+                "rcs",
+            ),
+            3 => (
+                format!("messenger:{}", self.r.digits(15)),
+                format!("messenger:{}", self.r.digits(16)),
+                "messenger",
+            ),
             _ => (ours, non_us_number(&mut self.r), "sms-non-us"),
         }
     }
@@ -460,9 +684,21 @@ impl Gen {
         };
         let (from, to, channel) = match pick {
             0 => (us_number(&mut self.r), ours, "sms"),
-            1 => (format!("whatsapp:{}", us_number(&mut self.r)), format!("whatsapp:{ours}"), "whatsapp"),
-            2 => (format!("messenger:{}", self.r.digits(16)), format!("messenger:{}", self.r.digits(15)), "messenger"),
-            3 => (format!("rcs:{}", us_number(&mut self.r)), "rcs:lakeshore_health_agent".into(), "rcs"),
+            1 => (
+                format!("whatsapp:{}", us_number(&mut self.r)),
+                format!("whatsapp:{ours}"),
+                "whatsapp",
+            ),
+            2 => (
+                format!("messenger:{}", self.r.digits(16)),
+                format!("messenger:{}", self.r.digits(15)),
+                "messenger",
+            ),
+            3 => (
+                format!("rcs:{}", us_number(&mut self.r)),
+                "rcs:lakeshore_health_agent".into(),
+                "rcs",
+            ),
             _ => (non_us_number(&mut self.r), ours, "sms-non-us"),
         };
         let body = match ev.rule {
@@ -508,7 +744,13 @@ impl Gen {
         });
         let source = format!("/2010-04-01/Accounts/{acct}/Messages/{sm}.json");
         let id = self.r.sid("EZ");
-        self.envelope("com.twilio.messaging.inbound-message.received", source, id, "Messaging.InboundMessageV1/6", data)
+        self.envelope(
+            "com.twilio.messaging.inbound-message.received",
+            source,
+            id,
+            "Messaging.InboundMessageV1/6",
+            data,
+        )
     }
 }
 
@@ -523,17 +765,37 @@ fn channel_kind(channel: &str) -> &'static str {
 
 fn inbound_clean(r: &mut Rng) -> String {
     [
-        "YES", "C", "Confirm", "STOP", "what time do you open tomorrow?", "running 10 min late sorry",
-        "ok thanks", "Can I reschedule to next week?", "wrong number", "Is parking free?",
-        "How do I log into the portal", "cancel please", "Y", "Thank you!", "2",
+        "YES",
+        "C",
+        "Confirm",
+        "STOP",
+        "what time do you open tomorrow?",
+        "running 10 min late sorry",
+        "ok thanks",
+        "Can I reschedule to next week?",
+        "wrong number",
+        "Is parking free?",
+        "How do I log into the portal",
+        "cancel please",
+        "Y",
+        "Thank you!",
+        "2",
     ][r.below(15)]
     .to_string()
 }
 
 const CLEAN_CAMPAIGNS: &[&str] = &[
-    "flu-shot-drive-2026", "annual-wellness-reminder", "spring-newsletter", "appt-reminders",
-    "portal-signup", "covid-booster-fall", "back-to-school-physicals", "holiday-hours",
-    "patient-satisfaction-survey", "new-app-launch", "open-enrollment-2026",
+    "flu-shot-drive-2026",
+    "annual-wellness-reminder",
+    "spring-newsletter",
+    "appt-reminders",
+    "portal-signup",
+    "covid-booster-fall",
+    "back-to-school-physicals",
+    "holiday-hours",
+    "patient-satisfaction-survey",
+    "new-app-launch",
+    "open-enrollment-2026",
 ];
 
 fn condition_campaign(r: &mut Rng) -> String {
@@ -562,7 +824,9 @@ fn encode(v: &str, plus: bool) -> String {
     let mut out = String::new();
     for b in v.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' if plus => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -572,7 +836,9 @@ fn encode(v: &str, plus: bool) -> String {
 
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 pub fn is_non_us(number: &str) -> bool {
@@ -584,7 +850,12 @@ pub fn is_non_us(number: &str) -> bool {
 pub fn iso(secs: u64, ms: u64) -> String {
     let (y, m, d) = civil(secs / 86_400);
     let s = secs % 86_400;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// RFC 2822 date as Twilio's voice webhooks write it.
@@ -593,8 +864,15 @@ pub fn rfc2822(secs: u64) -> String {
     let (y, m, d) = civil(days);
     let s = secs % 86_400;
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m as usize - 1];
-    format!("{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} +0000", s / 3600, s / 60 % 60, s % 60)
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][m as usize - 1];
+    format!(
+        "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} +0000",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
@@ -626,7 +904,12 @@ impl Gen {
             Some(_) => {
                 let (line, kind) = self.credential();
                 ev.plant(CREDENTIAL, kind, "/data/payload/message", &line);
-                ("82005", "Serverless", "INFO", json!({"message": line, "level": "INFO", "function": "/send-reminder"}))
+                (
+                    "82005",
+                    "Serverless",
+                    "INFO",
+                    json!({"message": line, "level": "INFO", "function": "/send-reminder"}),
+                )
             }
             None => self.log_clean(ev),
         };
@@ -644,7 +927,13 @@ impl Gen {
             "error_code": code,
             "payload": payload.to_string(),
         });
-        self.envelope("com.twilio.error-logs.error.logged", format!("/v1/Alerts/{no}"), no.clone(), "ErrorLogs.Error/2", data)
+        self.envelope(
+            "com.twilio.error-logs.error.logged",
+            format!("/v1/Alerts/{no}"),
+            no.clone(),
+            "ErrorLogs.Error/2",
+            data,
+        )
     }
 
     /// Webhook request parameters as Twilio posts them for an inbound SMS.
@@ -662,7 +951,9 @@ impl Gen {
     fn webhook_11200(&mut self, ev: &Ev, body: &str) -> Value {
         let url = "https://app.lakeshorehealth.example/sms/inbound";
         let status = [502, 500, 504, 404][self.r.below(4)];
-        let msg = format!("An attempt to retrieve content from {url} returned the HTTP status code {status}");
+        let msg = format!(
+            "An attempt to retrieve content from {url} returned the HTTP status code {status}"
+        );
         json!({
             "resource_sid": self.r.sid("SM"), "service_sid": null, "error_code": "11200",
             "more_info": {"msg": msg, "Msg": msg, "sourceComponent": "14100", "ErrorCode": "11200", "httpResponse": status.to_string(), "url": url, "LogLevel": "ERROR"},
@@ -675,13 +966,28 @@ impl Gen {
         match self.r.below(5) {
             0 => {
                 let t = sms::patient_phi(&mut self.r);
-                ev.plant(LOG, "log:webhook-params-body", "/data/payload/webhook/request/parameters/Body", &t.s);
-                ("11200", "Programmable SMS", "ERROR", self.webhook_11200(ev, &t.s))
+                ev.plant(
+                    LOG,
+                    "log:webhook-params-body",
+                    "/data/payload/webhook/request/parameters/Body",
+                    &t.s,
+                );
+                (
+                    "11200",
+                    "Programmable SMS",
+                    "ERROR",
+                    self.webhook_11200(ev, &t.s),
+                )
             }
             1 | 2 => {
                 let (line, kind) = self.console_phi();
                 ev.plant(LOG, kind, "/data/payload/message", &line);
-                ("82005", "Serverless", "INFO", json!({"message": line, "level": (["INFO", "WARN", "ERROR"][self.r.below(3)]), "function": (["/send-reminder", "/intake", "/refill-webhook"][self.r.below(3)])}))
+                (
+                    "82005",
+                    "Serverless",
+                    "INFO",
+                    json!({"message": line, "level": (["INFO", "WARN", "ERROR"][self.r.below(3)]), "function": (["/send-reminder", "/intake", "/refill-webhook"][self.r.below(3)])}),
+                )
             }
             3 => {
                 let mut t = Text::new();
@@ -690,16 +996,32 @@ impl Gen {
                 t.lit("\",\"reason\":\"");
                 health_term(&mut self.r, &mut t);
                 t.lit("\"}");
-                ev.plant(LOG, "log:studio-http-body", "/data/payload/more_info/request_body", &t.s);
+                ev.plant(
+                    LOG,
+                    "log:studio-http-body",
+                    "/data/payload/more_info/request_body",
+                    &t.s,
+                );
                 let p = json!({"error_code": "81022", "flow_sid": self.r.sid("FW"), "execution_sid": self.r.sid("FN"),
                     "more_info": {"widget": "http_post_to_ehr", "msg": "HTTP request widget failed: 500", "request_url": "https://ehr-bridge.lakeshorehealth.example/api/tasks", "request_body": t.s}});
                 ("81022", "Studio", "ERROR", p)
             }
             _ => {
                 let mut t = Text::new();
-                t.lit(["I need to talk to someone about my ", "yeah I'm calling about my ", "refill for "][self.r.below(3)]);
+                t.lit(
+                    [
+                        "I need to talk to someone about my ",
+                        "yeah I'm calling about my ",
+                        "refill for ",
+                    ][self.r.below(3)],
+                );
                 health_term(&mut self.r, &mut t);
-                ev.plant(LOG, "log:voice-speech-params", "/data/payload/webhook/request/parameters/SpeechResult", &t.s);
+                ev.plant(
+                    LOG,
+                    "log:voice-speech-params",
+                    "/data/payload/webhook/request/parameters/SpeechResult",
+                    &t.s,
+                );
                 let p = json!({"resource_sid": self.r.sid("CA"), "error_code": "11205",
                     "more_info": {"msg": "HTTP connection failure", "url": "https://ivr.lakeshorehealth.example/voice/gather"},
                     "webhook": {"request": {"url": "https://ivr.lakeshorehealth.example/voice/gather", "method": "POST",
@@ -729,7 +1051,11 @@ impl Gen {
                 "log:console-reminder-name+health"
             }
             2 => {
-                t.lit(&format!("intake parsed {{first: '{}', last: '{}', ", r.pick(FIRST).to_lowercase(), r.pick(LAST).to_lowercase()));
+                t.lit(&format!(
+                    "intake parsed {{first: '{}', last: '{}', ",
+                    r.pick(FIRST).to_lowercase(),
+                    r.pick(LAST).to_lowercase()
+                ));
                 t.lit("dob: '");
                 t.span(&date_value(r, true), "dob");
                 t.lit("', reason: '");
@@ -770,39 +1096,81 @@ impl Gen {
         match r.below(7) {
             0 => {
                 ev.clean_kind = "log:event-streams-93101";
-                ("93101", "Event Streams", "ERROR", json!({"error_code": 93101, "message": "Error delivering event to webhook: 500 Internal Server Error"}))
+                (
+                    "93101",
+                    "Event Streams",
+                    "ERROR",
+                    json!({"error_code": 93101, "message": "Error delivering event to webhook: 500 Internal Server Error"}),
+                )
             }
             1 | 2 => {
                 ev.clean_kind = "log:webhook-params-clean-body";
                 let body = inbound_clean(&mut self.r);
-                ("11200", "Programmable SMS", "ERROR", self.webhook_11200(ev, &body))
+                (
+                    "11200",
+                    "Programmable SMS",
+                    "ERROR",
+                    self.webhook_11200(ev, &body),
+                )
             }
             3 => {
                 ev.clean_kind = "log:console-clean";
                 let lines = [
-                    format!("Scheduled {} reminders for 2026-{:02}-{:02} (batch am)", r.range(200, 4000), r.range(3, 6), r.range(1, 28)),
+                    format!(
+                        "Scheduled {} reminders for 2026-{:02}-{:02} (batch am)",
+                        r.range(200, 4000),
+                        r.range(3, 6),
+                        r.range(1, 28)
+                    ),
                     format!("function completed in {}ms", r.range(40, 2000)),
                     format!("Sent OTP to {}", us_number(r)),
                     format!("webhook retry {}/5 for {}", r.range(1, 4), r.sid("SM")),
                     "cache miss key=template:appt_reminder_v4".to_string(),
                     format!("Got inbound message from {}: \"YES\"", us_number(r)),
-                    format!("rate limited by downstream, backing off {}s", r.range(1, 30)),
-                    format!("loaded config v{}.{}, env=production", r.range(1, 9), r.range(0, 20)),
+                    format!(
+                        "rate limited by downstream, backing off {}s",
+                        r.range(1, 30)
+                    ),
+                    format!(
+                        "loaded config v{}.{}, env=production",
+                        r.range(1, 9),
+                        r.range(0, 20)
+                    ),
                 ];
                 let line = lines[r.below(lines.len())].clone();
-                ("82005", "Serverless", "INFO", json!({"message": line, "level": "INFO", "function": "/send-reminder"}))
+                (
+                    "82005",
+                    "Serverless",
+                    "INFO",
+                    json!({"message": line, "level": "INFO", "function": "/send-reminder"}),
+                )
             }
             4 => {
                 ev.clean_kind = "log:unsubscribed-21610";
-                ("21610", "Programmable SMS", "WARNING", json!({"error_code": "21610", "message": "Attempt to send to unsubscribed recipient", "to": us_number(r), "resource_sid": r.sid("SM")}))
+                (
+                    "21610",
+                    "Programmable SMS",
+                    "WARNING",
+                    json!({"error_code": "21610", "message": "Attempt to send to unsubscribed recipient", "to": us_number(r), "resource_sid": r.sid("SM")}),
+                )
             }
             5 => {
                 ev.clean_kind = "log:carrier-30007";
-                ("30007", "Programmable SMS", "WARNING", json!({"error_code": "30007", "message": "Message filtered by carrier", "messaging_service_sid": r.sid("MG"), "resource_sid": r.sid("SM")}))
+                (
+                    "30007",
+                    "Programmable SMS",
+                    "WARNING",
+                    json!({"error_code": "30007", "message": "Message filtered by carrier", "messaging_service_sid": r.sid("MG"), "resource_sid": r.sid("SM")}),
+                )
             }
             _ => {
                 ev.clean_kind = "log:studio-clean";
-                ("81016", "Studio", "WARNING", json!({"error_code": "81016", "flow_sid": r.sid("FW"), "execution_sid": r.sid("FN"), "more_info": {"widget": "split_on_reply", "msg": "No matching transition for input 'maybe'"}}))
+                (
+                    "81016",
+                    "Studio",
+                    "WARNING",
+                    json!({"error_code": "81016", "flow_sid": r.sid("FW"), "execution_sid": r.sid("FN"), "more_info": {"widget": "split_on_reply", "msg": "No matching transition for input 'maybe'"}}),
+                )
             }
         }
     }
@@ -811,21 +1179,47 @@ impl Gen {
         let acct = self.acct(ev);
         let ca = self.r.sid("CA");
         let outside = ev.wants(OUTSIDE_US) || (ev.rule.is_none() && self.r.chance(0.1));
-        let caller = if outside { non_us_number(&mut self.r) } else { us_number(&mut self.r) };
+        let caller = if outside {
+            non_us_number(&mut self.r)
+        } else {
+            us_number(&mut self.r)
+        };
         let called = us_number(&mut self.r);
         let content = matches!(ev.rule, Some(OUTSIDE_US) | Some(NON_HIPAA));
         let ty = if content {
-            ["twiml.gather.finished", "status-callback.transcription.processed", "twiml.gather.finished", "api-request.call.created"][self.r.below(4)]
+            [
+                "twiml.gather.finished",
+                "status-callback.transcription.processed",
+                "twiml.gather.finished",
+                "api-request.call.created",
+            ][self.r.below(4)]
         } else {
-            ["status-callback.call.initiated", "status-callback.call.ringing", "status-callback.call.answered",
-             "status-callback.call.completed", "status-callback.amd.detected", "twiml.gather.finished",
-             "status-callback.recording.processed", "twiml.call.redirected"][self.r.below(8)]
+            [
+                "status-callback.call.initiated",
+                "status-callback.call.ringing",
+                "status-callback.call.answered",
+                "status-callback.call.completed",
+                "status-callback.amd.detected",
+                "twiml.gather.finished",
+                "status-callback.recording.processed",
+                "twiml.call.redirected",
+            ][self.r.below(8)]
         };
         let mut params = Map::new();
-        for (k, v) in [("AccountSid", acct.clone()), ("CallSid", ca.clone()), ("From", caller.clone()), ("Caller", caller.clone()),
-                       ("To", called.clone()), ("Called", called.clone()), ("Direction", "inbound".into()), ("ApiVersion", "2010-04-01".into()),
-                       ("CallerCity", self.r.pick(CITIES).to_uppercase()), ("CallerState", self.r.pick(STATES).to_string()), ("CallerZip", self.r.digits(5)),
-                       ("CallStatus", "in-progress".into())] {
+        for (k, v) in [
+            ("AccountSid", acct.clone()),
+            ("CallSid", ca.clone()),
+            ("From", caller.clone()),
+            ("Caller", caller.clone()),
+            ("To", called.clone()),
+            ("Called", called.clone()),
+            ("Direction", "inbound".into()),
+            ("ApiVersion", "2010-04-01".into()),
+            ("CallerCity", self.r.pick(CITIES).to_uppercase()),
+            ("CallerState", self.r.pick(STATES).to_string()),
+            ("CallerZip", self.r.digits(5)),
+            ("CallStatus", "in-progress".into()),
+        ] {
             params.insert(k.into(), Value::String(v));
         }
         let mut say = self.say_clean();
@@ -834,11 +1228,24 @@ impl Gen {
             (Some(rule), "api-request.call.created") => {
                 let t = sms::labelled(&mut self.r);
                 say = t.s.clone();
-                ev.plant(rule, if rule == OUTSIDE_US { "outside-us:twiml-say" } else { "non-hipaa:twiml-say" }, "/data/response/responseBody", &t.s);
+                ev.plant(
+                    rule,
+                    if rule == OUTSIDE_US {
+                        "outside-us:twiml-say"
+                    } else {
+                        "non-hipaa:twiml-say"
+                    },
+                    "/data/response/responseBody",
+                    &t.s,
+                );
             }
             (Some(rule), _) if content => {
                 let t = sms::patient_phi(&mut self.r);
-                let key = if ty.contains("transcription") { "TranscriptionText" } else { "SpeechResult" };
+                let key = if ty.contains("transcription") {
+                    "TranscriptionText"
+                } else {
+                    "SpeechResult"
+                };
                 params.insert(key.into(), t.s.clone().into());
                 let kind = match (rule, key) {
                     (OUTSIDE_US, "SpeechResult") => "outside-us:speech",
@@ -852,22 +1259,48 @@ impl Gen {
                 if eligible_us && self.r.chance(0.4) {
                     ev.clean_kind = "voice:allowed-phi-speech";
                     ev.content_phi = true;
-                    params.insert("SpeechResult".into(), sms::patient_phi(&mut self.r).s.into());
+                    params.insert(
+                        "SpeechResult".into(),
+                        sms::patient_phi(&mut self.r).s.into(),
+                    );
                 } else {
                     ev.clean_kind = "voice:speech-clean";
-                    let s = ["billing question", "I'd like to reschedule", "yes", "representative", "pharmacy hours", "make a payment", "Spanish"][self.r.below(7)];
+                    let s = [
+                        "billing question",
+                        "I'd like to reschedule",
+                        "yes",
+                        "representative",
+                        "pharmacy hours",
+                        "make a payment",
+                        "Spanish",
+                    ][self.r.below(7)];
                     params.insert("SpeechResult".into(), s.into());
                 }
                 params.insert("Confidence".into(), "0.87".into());
             }
             (_, "status-callback.recording.processed") => {
                 ev.clean_kind = "voice:recording-url";
-                params.insert("RecordingUrl".into(), format!("https://api.twilio.com/2010-04-01/Accounts/{acct}/Recordings/{}", self.r.sid("RE")).into());
-                params.insert("RecordingDuration".into(), self.r.range(5, 600).to_string().into());
+                params.insert(
+                    "RecordingUrl".into(),
+                    format!(
+                        "https://api.twilio.com/2010-04-01/Accounts/{acct}/Recordings/{}",
+                        self.r.sid("RE")
+                    )
+                    .into(),
+                );
+                params.insert(
+                    "RecordingDuration".into(),
+                    self.r.range(5, 600).to_string().into(),
+                );
             }
             _ => ev.clean_kind = "voice:status-callback",
         }
-        let mut url = ["https://ivr.lakeshorehealth.example/voice/status", "https://ivr.lakeshorehealth.example/voice/gather", "https://handler.twilio.example/ivr/menu"][self.r.below(3)].to_string();
+        let mut url = [
+            "https://ivr.lakeshorehealth.example/voice/status",
+            "https://ivr.lakeshorehealth.example/voice/gather",
+            "https://handler.twilio.example/ivr/menu",
+        ][self.r.below(3)]
+        .to_string();
         if ev.wants(URL) {
             let (u, text, kind) = self.phi_url();
             url = u;
@@ -876,9 +1309,17 @@ impl Gen {
         if ev.wants(CREDENTIAL) {
             let tok = self.r.hex(32);
             url = format!("https://twilio:{tok}@ivr.lakeshorehealth.example/voice/status");
-            ev.plant(CREDENTIAL, "cred:url-userinfo", "/data/request/url", &format!("twilio:{tok}@"));
+            ev.plant(
+                CREDENTIAL,
+                "cred:url-userinfo",
+                "/data/request/url",
+                &format!("twilio:{tok}@"),
+            );
         }
-        let twiml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say voice=\"Polly.Joanna\">{}</Say><Gather input=\"speech\" action=\"/voice/next\"/></Response>", xml_escape(&say));
+        let twiml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say voice=\"Polly.Joanna\">{}</Say><Gather input=\"speech\" action=\"/voice/next\"/></Response>",
+            xml_escape(&say)
+        );
         let when = rfc2822(self.now);
         let vw = self.r.sid("VW");
         let data = json!({
@@ -890,8 +1331,17 @@ impl Gen {
             "response": {"responseCode": 200, "requestDuration": self.r.range(20, 900), "contentType": "application/xml;charset=UTF-8",
                          "responseBody": b64(&twiml), "dateCreated": when},
         });
-        let source = format!("/2010-04-01/Accounts/{acct}/Calls/{}.json", data["sid"].as_str().unwrap());
-        self.envelope(&format!("com.twilio.voice.{ty}"), source, vw, "Voice.WebhookEvent/2", data)
+        let source = format!(
+            "/2010-04-01/Accounts/{acct}/Calls/{}.json",
+            data["sid"].as_str().unwrap()
+        );
+        self.envelope(
+            &format!("com.twilio.voice.{ty}"),
+            source,
+            vw,
+            "Voice.WebhookEvent/2",
+            data,
+        )
     }
 
     fn say_clean(&mut self) -> String {
@@ -910,9 +1360,21 @@ impl Gen {
         let acct = self.acct(ev);
         let ca = self.r.sid("CA");
         let foreign = self.r.chance(0.2);
-        let caller = if foreign { non_us_number(&mut self.r) } else { us_number(&mut self.r) };
-        let ty = ["call-summary.complete", "call-summary.partial", "call-summary.predicted-complete"][self.r.below(3)];
-        let city = if foreign { "Toronto".to_string() } else { self.r.pick(CITIES).to_string() };
+        let caller = if foreign {
+            non_us_number(&mut self.r)
+        } else {
+            us_number(&mut self.r)
+        };
+        let ty = [
+            "call-summary.complete",
+            "call-summary.partial",
+            "call-summary.predicted-complete",
+        ][self.r.below(3)];
+        let city = if foreign {
+            "Toronto".to_string()
+        } else {
+            self.r.pick(CITIES).to_string()
+        };
         let data = json!({
             "call_sid": ca, "account_sid": acct, "parent_call_sid": "", "parent_account_sid": "",
             "start_time": iso(self.now - 300, 0), "end_time": iso(self.now, 0), "duration": 300, "connect_duration": 291,
@@ -928,7 +1390,13 @@ impl Gen {
             "properties": {"direction": "inbound", "disconnected_by": "caller", "last_sip_response_num": 200, "pdd_ms": self.r.range(800, 4000), "queue_time": 0},
         });
         let id = self.r.sid("EZ");
-        self.envelope(&format!("com.twilio.voice.insights.{ty}"), format!("/v1/Voice/{ca}/Summary"), id, "VoiceInsights.CallSummary/2", data)
+        self.envelope(
+            &format!("com.twilio.voice.insights.{ty}"),
+            format!("/v1/Voice/{ca}/Summary"),
+            id,
+            "VoiceInsights.CallSummary/2",
+            data,
+        )
     }
 
     fn studio(&mut self, ev: &mut Ev) -> Value {
@@ -937,23 +1405,51 @@ impl Gen {
         let id = self.r.sid("EZ");
         if self.r.chance(0.5) {
             ev.clean_kind = "studio:step";
-            let names = ["send_and_reply_1", "split_on_reply", "http_check_slots", "set_variables_lang", "gather_dob_menu", "say_play_hours"];
+            let names = [
+                "send_and_reply_1",
+                "split_on_reply",
+                "http_check_slots",
+                "set_variables_lang",
+                "gather_dob_menu",
+                "say_play_hours",
+            ];
             let data = json!({"account_sid": acct, "flow_sid": fw, "execution_sid": fn_, "step_sid": self.r.sid("FT"), "parent_step_sid": null,
                 "name": names[self.r.below(names.len())], "transitioned_from": "Trigger", "transitioned_to": names[self.r.below(names.len())], "date_created": self.iso()});
-            return self.envelope("com.twilio.studio.flow.step.ended", format!("/v2/Flows/{fw}/Executions/{fn_}/Steps/{}", data["step_sid"].as_str().unwrap()), id, "Studio.FlowStepEvent/1", data);
+            return self.envelope(
+                "com.twilio.studio.flow.step.ended",
+                format!(
+                    "/v2/Flows/{fw}/Executions/{fn_}/Steps/{}",
+                    data["step_sid"].as_str().unwrap()
+                ),
+                id,
+                "Studio.FlowStepEvent/1",
+                data,
+            );
         }
         ev.clean_kind = "studio:execution";
         let started = self.r.chance(0.5);
         let data = json!({"execution_sid": fn_, "account_sid": acct, "flow_sid": fw, "contact_channel_address": us_number(&mut self.r),
             "status": if started { "active" } else { "ended" }, "ended_reason": if started { Value::Null } else { "FLOW_END".into() },
             "date_created": self.iso(), "date_updated": self.iso(), "started_by": self.r.sid("CA"), "flow_revision": self.r.range(1, 1400)});
-        let ty = if started { "com.twilio.studio.flow.execution.started" } else { "com.twilio.studio.flow.execution.ended" };
-        self.envelope(ty, format!("/v2/Flows/{fw}/Executions/{fn_}"), id, "Studio.FlowExecutionEvent/2", data)
+        let ty = if started {
+            "com.twilio.studio.flow.execution.started"
+        } else {
+            "com.twilio.studio.flow.execution.ended"
+        };
+        self.envelope(
+            ty,
+            format!("/v2/Flows/{fw}/Executions/{fn_}"),
+            id,
+            "Studio.FlowExecutionEvent/2",
+            data,
+        )
     }
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -973,17 +1469,34 @@ impl Gen {
         };
         let extras = [
             ("language", json!(["en-US", "es-US"][self.r.below(2)])),
-            ("skill_needed", json!(["billing", "scheduling", "pharmacy", "general"][self.r.below(4)])),
-            ("ivr_path", json!(format!("main>{}>{}", ["billing", "scheduling", "refills"][self.r.below(3)], self.r.range(1, 4)))),
+            (
+                "skill_needed",
+                json!(["billing", "scheduling", "pharmacy", "general"][self.r.below(4)]),
+            ),
+            (
+                "ivr_path",
+                json!(format!(
+                    "main>{}>{}",
+                    ["billing", "scheduling", "refills"][self.r.below(3)],
+                    self.r.range(1, 4)
+                )),
+            ),
             ("callback_requested", json!(self.r.chance(0.3))),
-            ("conversations", json!({"conversation_id": self.r.sid("WT"), "virtual": "Yes", "abandoned": "No", "queue_time": self.r.range(3, 400)})),
+            (
+                "conversations",
+                json!({"conversation_id": self.r.sid("WT"), "virtual": "Yes", "abandoned": "No", "queue_time": self.r.range(3, 400)}),
+            ),
             ("priority_reason", json!("vip-callback")),
         ];
         for _ in 0..self.r.range(1, 3) {
             let (k, v) = extras[self.r.below(extras.len())].clone();
             a[k] = v;
         }
-        ev.clean_kind = if voice { "attributes:flex-voice-routing" } else { "attributes:flex-messaging-routing" };
+        ev.clean_kind = if voice {
+            "attributes:flex-voice-routing"
+        } else {
+            "attributes:flex-messaging-routing"
+        };
         if ev.wants(ATTRIBUTES) {
             self.plant_attributes(ev, &mut a, field);
         } else if ev.wants(CREDENTIAL) {
@@ -998,26 +1511,64 @@ impl Gen {
     fn plant_attributes(&mut self, ev: &mut Ev, a: &mut Value, field: &str) {
         let r = &mut self.r;
         let (path, value, kind): (Vec<&str>, String, &'static str) = match r.below(10) {
-            0 => (vec![["customer_name", "patient_name", "caller_name"][r.below(3)]], full_name(r), "attributes:name"),
+            0 => (
+                vec![["customer_name", "patient_name", "caller_name"][r.below(3)]],
+                full_name(r),
+                "attributes:name",
+            ),
             1 => (vec!["name"], full_name(r), "attributes:name-in-name-key"),
-            2 => (vec!["customers", "email"], email(r), "attributes:customer-email"),
-            3 => (vec![["dob", "date_of_birth", "birthDate"][r.below(3)]], date_value(r, true), "attributes:dob"),
-            4 => (vec![["mrn", "patient_id", "chart_number"][r.below(3)]], mrn_value(r), "attributes:mrn"),
-            5 => (vec!["reason"], {
-                let mut t = Text::new();
-                t.lit(["question about ", "follow-up on ", "needs ", "refill - "][r.below(4)]);
-                health_term(r, &mut t);
-                t.s
-            }, "attributes:reason-health"),
-            6 => (vec!["conversations", "comment"], {
-                let mut t = Text::new();
-                t.lit(["caller asked about her ", "pt upset re ", "wants to discuss "][r.below(3)]);
-                health_term(r, &mut t);
-                t.s
-            }, "attributes:flex-comment-health"),
+            2 => (
+                vec!["customers", "email"],
+                email(r),
+                "attributes:customer-email",
+            ),
+            3 => (
+                vec![["dob", "date_of_birth", "birthDate"][r.below(3)]],
+                date_value(r, true),
+                "attributes:dob",
+            ),
+            4 => (
+                vec![["mrn", "patient_id", "chart_number"][r.below(3)]],
+                mrn_value(r),
+                "attributes:mrn",
+            ),
+            5 => (
+                vec!["reason"],
+                {
+                    let mut t = Text::new();
+                    t.lit(["question about ", "follow-up on ", "needs ", "refill - "][r.below(4)]);
+                    health_term(r, &mut t);
+                    t.s
+                },
+                "attributes:reason-health",
+            ),
+            6 => (
+                vec!["conversations", "comment"],
+                {
+                    let mut t = Text::new();
+                    t.lit(
+                        [
+                            "caller asked about her ",
+                            "pt upset re ",
+                            "wants to discuss ",
+                        ][r.below(3)],
+                    );
+                    health_term(r, &mut t);
+                    t.s
+                },
+                "attributes:flex-comment-health",
+            ),
             7 => (vec!["memberId"], member_value(r), "attributes:member-id"),
-            8 => (vec!["customers", "address"], format!("{}, {}", street_address(r), r.pick(CITIES)), "attributes:address"),
-            _ => (vec!["customers", "name"], first_name(r), "attributes:first-name"),
+            8 => (
+                vec!["customers", "address"],
+                format!("{}, {}", street_address(r), r.pick(CITIES)),
+                "attributes:address",
+            ),
+            _ => (
+                vec!["customers", "name"],
+                first_name(r),
+                "attributes:first-name",
+            ),
         };
         let mut cur = &mut *a;
         for (i, k) in path.iter().enumerate() {
@@ -1030,15 +1581,27 @@ impl Gen {
                 cur = cur.get_mut(*k).unwrap();
             }
         }
-        ev.plant(ATTRIBUTES, kind, &format!("{field}/{}", path.join("/")), &value);
+        ev.plant(
+            ATTRIBUTES,
+            kind,
+            &format!("{field}/{}", path.join("/")),
+            &value,
+        );
     }
 
     fn taskrouter(&mut self, ev: &mut Ev) -> Value {
         let acct = self.acct(ev);
         let types = [
-            ("task.created", "task"), ("task.updated", "task"), ("task.completed", "task"), ("task.canceled", "task"),
-            ("task.wrapup", "task"), ("reservation.created", "reservation"), ("reservation.accepted", "reservation"),
-            ("reservation.completed", "reservation"), ("workflow.entered", "workflow"), ("task-queue.entered", "task-queue"),
+            ("task.created", "task"),
+            ("task.updated", "task"),
+            ("task.completed", "task"),
+            ("task.canceled", "task"),
+            ("task.wrapup", "task"),
+            ("reservation.created", "reservation"),
+            ("reservation.accepted", "reservation"),
+            ("reservation.completed", "reservation"),
+            ("workflow.entered", "workflow"),
+            ("task-queue.entered", "task-queue"),
             ("worker.activity.update", "worker"),
         ];
         let (mut ty, mut group) = types[self.r.below(types.len())];
@@ -1055,10 +1618,25 @@ impl Gen {
         if group != "worker" {
             let attrs = self.task_attributes(ev, "/data/payload/task_attributes");
             for (k, v) in [
-                ("task_sid", json!(self.r.sid("WT"))), ("task_attributes", json!(attrs.to_string())), ("task_age", json!(self.r.range(1, 40000))),
-                ("task_priority", json!(self.r.range(0, 10))), ("task_assignment_status", json!(["pending", "reserved", "assigned", "wrapping", "completed"][self.r.below(5)])),
-                ("task_channel_unique_name", json!(["voice", "sms", "chat"][self.r.below(3)])), ("task_queue_sid", json!(self.r.sid("WQ"))),
-                ("task_queue_name", json!(self.r.pick(QUEUES))), ("workflow_sid", json!(self.r.sid("WW"))), ("workflow_name", json!("Assign to Anyone")),
+                ("task_sid", json!(self.r.sid("WT"))),
+                ("task_attributes", json!(attrs.to_string())),
+                ("task_age", json!(self.r.range(1, 40000))),
+                ("task_priority", json!(self.r.range(0, 10))),
+                (
+                    "task_assignment_status",
+                    json!(
+                        ["pending", "reserved", "assigned", "wrapping", "completed"]
+                            [self.r.below(5)]
+                    ),
+                ),
+                (
+                    "task_channel_unique_name",
+                    json!(["voice", "sms", "chat"][self.r.below(3)]),
+                ),
+                ("task_queue_sid", json!(self.r.sid("WQ"))),
+                ("task_queue_name", json!(self.r.pick(QUEUES))),
+                ("workflow_sid", json!(self.r.sid("WW"))),
+                ("workflow_name", json!("Assign to Anyone")),
                 ("task_date_created", json!(self.iso())),
             ] {
                 payload[k] = v;
@@ -1068,7 +1646,8 @@ impl Gen {
             }
         } else {
             ev.clean_kind = "attributes:worker-skills";
-            payload["worker_activity_name"] = json!(["Available", "Break", "Offline", "Lunch"][self.r.below(4)]);
+            payload["worker_activity_name"] =
+                json!(["Available", "Break", "Offline", "Lunch"][self.r.below(4)]);
         }
         let data = json!({
             "sid": ev_sid, "name": ty.replace(['.', '-'], "_"), "account_sid": acct, "account_friendly_name": self.accounts[ev.account].name,
@@ -1076,17 +1655,38 @@ impl Gen {
             "publisher": "Flex Task Assignment", "publisher_metadata": "{}", "payload_type": "application/json", "payload": payload,
         });
         let id = self.r.sid("EZ");
-        self.envelope(&format!("com.twilio.taskrouter.{ty}"), format!("/v1/Workspaces/{}/Events/{ev_sid}", data["payload"]["workspace_sid"].as_str().unwrap()), id, "TaskRouter.WDSEvent/4", data)
+        self.envelope(
+            &format!("com.twilio.taskrouter.{ty}"),
+            format!(
+                "/v1/Workspaces/{}/Events/{ev_sid}",
+                data["payload"]["workspace_sid"].as_str().unwrap()
+            ),
+            id,
+            "TaskRouter.WDSEvent/4",
+            data,
+        )
     }
 
     fn conversations(&mut self, ev: &mut Ev) -> Value {
         let acct = self.acct(ev);
         let ch = self.r.sid("CH");
         let kind = match ev.rule {
-            Some(ATTRIBUTES) => ["message.added", "participant.added", "conversation.added", "conversation.updated"][self.r.below(4)],
+            Some(ATTRIBUTES) => [
+                "message.added",
+                "participant.added",
+                "conversation.added",
+                "conversation.updated",
+            ][self.r.below(4)],
             Some(CHANNEL) => ["message.added", "conversation.added"][self.r.below(2)],
             Some(_) => "message.added",
-            None => ["message.added", "message.added", "message.updated", "participant.added", "conversation.added", "conversation.updated"][self.r.below(6)],
+            None => [
+                "message.added",
+                "message.added",
+                "message.updated",
+                "participant.added",
+                "conversation.added",
+                "conversation.updated",
+            ][self.r.below(6)],
         };
         let mut attrs = json!({});
         ev.clean_kind = "conversations:clean";
@@ -1097,16 +1697,32 @@ impl Gen {
         if ev.wants(ATTRIBUTES) {
             self.plant_attributes(ev, &mut attrs, "/data/Attributes");
         }
-        let attrs_value = if self.r.chance(0.5) { Value::String(attrs.to_string()) } else { attrs };
+        let attrs_value = if self.r.chance(0.5) {
+            Value::String(attrs.to_string())
+        } else {
+            attrs
+        };
         let mut data = json!({"AccountSid": acct, "ConversationSid": ch, "DateCreated": self.iso(), "Attributes": attrs_value});
         match kind {
             "message.added" | "message.updated" => {
                 let whatsapp = ev.wants(CHANNEL) || (ev.rule.is_none() && self.r.chance(0.1));
                 let sms = !whatsapp && self.r.chance(0.4);
-                let author = if whatsapp { format!("whatsapp:{}", us_number(&mut self.r)) } else if sms { us_number(&mut self.r) } else { format!("web_visitor_{}", self.r.hex(6)) };
+                let author = if whatsapp {
+                    format!("whatsapp:{}", us_number(&mut self.r))
+                } else if sms {
+                    us_number(&mut self.r)
+                } else {
+                    format!("web_visitor_{}", self.r.hex(6))
+                };
                 let body = self.conversation_body(ev, !whatsapp);
-                for (k, v) in [("Author", json!(author)), ("ParticipantSid", json!(self.r.sid("MB"))), ("MessageSid", json!(self.r.sid("IM"))),
-                               ("Index", json!(self.r.range(0, 60))), ("MessageBody", json!(body)), ("MessagingServiceSid", json!(self.r.sid("MG")))] {
+                for (k, v) in [
+                    ("Author", json!(author)),
+                    ("ParticipantSid", json!(self.r.sid("MB"))),
+                    ("MessageSid", json!(self.r.sid("IM"))),
+                    ("Index", json!(self.r.range(0, 60))),
+                    ("MessageBody", json!(body)),
+                    ("MessagingServiceSid", json!(self.r.sid("MG"))),
+                ] {
                     data[k] = v;
                 }
             }
@@ -1133,19 +1749,35 @@ impl Gen {
             }
         }
         let id = self.r.sid("EZ");
-        self.envelope(&format!("com.twilio.conversations.{kind}"), format!("/v1/Conversations/{ch}"), id, "Conversations.MessageAdded/2", data)
+        self.envelope(
+            &format!("com.twilio.conversations.{kind}"),
+            format!("/v1/Conversations/{ch}"),
+            id,
+            "Conversations.MessageAdded/2",
+            data,
+        )
     }
 
     fn conversation_body(&mut self, ev: &mut Ev, eligible: bool) -> String {
         match ev.rule {
             Some(CHANNEL) => {
                 let t = sms::patient_phi(&mut self.r);
-                ev.plant(CHANNEL, "channel:conversations-whatsapp", "/data/MessageBody", &t.s);
+                ev.plant(
+                    CHANNEL,
+                    "channel:conversations-whatsapp",
+                    "/data/MessageBody",
+                    &t.s,
+                );
                 t.s
             }
             Some(NON_HIPAA) => {
                 let t = sms::labelled(&mut self.r);
-                ev.plant(NON_HIPAA, "non-hipaa:conversations", "/data/MessageBody", &t.s);
+                ev.plant(
+                    NON_HIPAA,
+                    "non-hipaa:conversations",
+                    "/data/MessageBody",
+                    &t.s,
+                );
                 t.s
             }
             Some(URL) => {
@@ -1166,10 +1798,14 @@ impl Gen {
             _ => {
                 ev.clean_kind = "body:support-chat";
                 [
-                    "Hi, I can't log into the portal", "Thanks for reaching out! How can I help today?",
-                    "Let me check on that for you.", "Is there anything else I can help with?",
-                    "I was charged twice for my copay", "What are your hours on Saturday?",
-                    "I'll transfer you to billing.", "Your request has been submitted.",
+                    "Hi, I can't log into the portal",
+                    "Thanks for reaching out! How can I help today?",
+                    "Let me check on that for you.",
+                    "Is there anything else I can help with?",
+                    "I was charged twice for my copay",
+                    "What are your hours on Saturday?",
+                    "I'll transfer you to billing.",
+                    "Your request has been submitted.",
                 ][self.r.below(8)]
                 .to_string()
             }
@@ -1180,22 +1816,45 @@ impl Gen {
         let acct = self.acct(ev);
         let (va, ve) = (self.r.sid("VA"), self.r.sid("VE"));
         let email_channel = ev.wants(CHANNEL) || self.r.chance(0.15);
-        let channel = if email_channel { "EMAIL" } else { ["SMS", "SMS", "CALL", "WHATSAPP"][self.r.below(4)] };
+        let channel = if email_channel {
+            "EMAIL"
+        } else {
+            ["SMS", "SMS", "CALL", "WHATSAPP"][self.r.below(4)]
+        };
         let to = match channel {
             "EMAIL" => email(&mut self.r),
             "WHATSAPP" => us_number(&mut self.r),
             _ if self.r.chance(0.15) => non_us_number(&mut self.r),
             _ => us_number(&mut self.r),
         };
-        let mut friendly = ["Lakeshore Health", "Northside Pharmacy", "Lakeshore MyChart Login", "Acme Portal"][self.r.below(4)].to_string();
+        let mut friendly = [
+            "Lakeshore Health",
+            "Northside Pharmacy",
+            "Lakeshore MyChart Login",
+            "Acme Portal",
+        ][self.r.below(4)]
+        .to_string();
         ev.clean_kind = "verify:clean";
         if ev.wants(CHANNEL) {
-            friendly = format!("{} {}", r_place(&mut self.r), cap_words(&care_setting(&mut self.r)));
-            ev.plant(CHANNEL, "channel:verify-email-service-name", "/data/friendly_name", &friendly);
+            friendly = format!(
+                "{} {}",
+                r_place(&mut self.r),
+                cap_words(&care_setting(&mut self.r))
+            );
+            ev.plant(
+                CHANNEL,
+                "channel:verify-email-service-name",
+                "/data/friendly_name",
+                &friendly,
+            );
         }
         let message_event = !ev.wants(CHANNEL) && self.r.chance(0.4);
         let tags = if ev.wants(TAG) {
-            let field = if message_event { "/data/tags" } else { "/data/send_code_attempts/attempts/0/tags" };
+            let field = if message_event {
+                "/data/tags"
+            } else {
+                "/data/send_code_attempts/attempts/0/tags"
+            };
             Value::Object(self.phi_tags(ev, field))
         } else if self.r.chance(0.5) {
             ev.clean_kind = "verify:tags-operational";
@@ -1209,14 +1868,32 @@ impl Gen {
             let data = json!({"account_sid": acct, "service_sid": va, "verification_sid": ve, "attempt_sid": self.r.sid("VL"), "channel": channel,
                 "created_at": self.iso(), "error_code": "", "has_fallback": false, "is_fallback": false, "mcc": "310", "mnc": "260",
                 "message_status": status.to_uppercase(), "number_segments": 1, "tags": tags, "to": to});
-            return self.envelope(&format!("com.twilio.accountsecurity.verify.message.{status}"), format!("/v2/Services/{va}/Verifications/{ve}"), id, "AccountSecurity.MessageStatusEvent/2", data);
+            return self.envelope(
+                &format!("com.twilio.accountsecurity.verify.message.{status}"),
+                format!("/v2/Services/{va}/Verifications/{ve}"),
+                id,
+                "AccountSecurity.MessageStatusEvent/2",
+                data,
+            );
         }
-        let status = ["pending", "approved", "canceled", "expired", "max_attempts_reached"][self.r.below(5)];
+        let status = [
+            "pending",
+            "approved",
+            "canceled",
+            "expired",
+            "max_attempts_reached",
+        ][self.r.below(5)];
         let data = json!({"account_sid": acct, "service_sid": va, "verification_sid": ve, "friendly_name": friendly, "custom_code_enabled": false,
             "created_at": self.iso(), "to": to, "verification_status": status.to_uppercase(), "country": "US", "code_length": 6,
             "send_code_attempts": {"count": 1, "attempts": [{"time": self.iso(), "channel": channel, "attempt_sid": self.r.sid("VL"), "delivery_status": "SENT", "tags": tags}]},
             "check_attempts": {"count": 0, "attempts": []}});
-        self.envelope(&format!("com.twilio.accountsecurity.verify.verification.{status}"), format!("/v2/Services/{va}/Verifications/{ve}"), id, "AccountSecurity.VerifyEventStreamEvent/3", data)
+        self.envelope(
+            &format!("com.twilio.accountsecurity.verify.verification.{status}"),
+            format!("/v2/Services/{va}/Verifications/{ve}"),
+            id,
+            "AccountSecurity.VerifyEventStreamEvent/3",
+            data,
+        )
     }
 
     fn link_shortening(&mut self, ev: &mut Ev) -> Value {
@@ -1236,9 +1913,19 @@ impl Gen {
             data["clicked_at"] = json!(self.iso());
             data["user_agent"] = json!("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)");
         }
-        let ty = if clicked { "link-clicked" } else { "link-shortened" };
+        let ty = if clicked {
+            "link-clicked"
+        } else {
+            "link-shortened"
+        };
         let id = self.r.sid("EZ");
-        self.envelope(&format!("com.twilio.daptbt.link-shortening.{ty}"), format!("/v1/Accounts/{acct}/LinkShortening"), id, "LinkShortening.Event/1", data)
+        self.envelope(
+            &format!("com.twilio.daptbt.link-shortening.{ty}"),
+            format!("/v1/Accounts/{acct}/LinkShortening"),
+            id,
+            "LinkShortening.Event/1",
+            data,
+        )
     }
 
     fn other_products(&mut self, ev: &mut Ev) -> Value {
@@ -1249,24 +1936,51 @@ impl Gen {
                 ev.clean_kind = "other:comms-api";
                 let status = ["processing", "completed"][self.r.below(2)];
                 let data = json!({"account_sid": acct, "operation_id": self.r.uuid(), "status": status, "total": self.r.range(10, 5000), "timestamp": self.iso()});
-                self.envelope(&format!("com.twilio.comms-api.operation.{status}"), format!("/v1/Operations/{}", data["operation_id"].as_str().unwrap()), id, "CommsApi.OperationProcessing/2", data)
+                self.envelope(
+                    &format!("com.twilio.comms-api.operation.{status}"),
+                    format!("/v1/Operations/{}", data["operation_id"].as_str().unwrap()),
+                    id,
+                    "CommsApi.OperationProcessing/2",
+                    data,
+                )
             }
             1 => {
                 ev.clean_kind = "other:iam-ip-blocked";
                 let ip = format!("203.0.113.{}", self.r.range(1, 254));
                 let data = json!({"account_sid": acct, "ip_address": ip, "blocked_at": self.iso(), "reason": "IP access control list"});
-                self.envelope("com.twilio.iam.ip.blocked", format!("/v1/Accounts/{acct}"), id, "Iam.IpBlocked/1", data)
+                self.envelope(
+                    "com.twilio.iam.ip.blocked",
+                    format!("/v1/Accounts/{acct}"),
+                    id,
+                    "Iam.IpBlocked/1",
+                    data,
+                )
             }
             2 => {
                 ev.clean_kind = "other:a2p-compliance";
                 let data = json!({"account_sid": acct, "brand_sid": self.r.sid("BN"), "campaign_sid": self.r.sid("CM"), "status": (["APPROVED", "FAILED", "IN_REVIEW"][self.r.below(3)]),
                     "contact_email": "compliance@lakeshorehealth.example", "use_case": "ACCOUNT_NOTIFICATION", "updated_at": self.iso()});
-                self.envelope("com.twilio.messaging.compliance.campaign-registration.campaign-approved", format!("/v1/Compliance/{acct}"), id, "Messaging.Compliance/1", data)
+                self.envelope(
+                    "com.twilio.messaging.compliance.campaign-registration.campaign-approved",
+                    format!("/v1/Compliance/{acct}"),
+                    id,
+                    "Messaging.Compliance/1",
+                    data,
+                )
             }
             _ => {
                 ev.clean_kind = "other:intelligence-transcript";
                 let data = json!({"account_sid": acct, "date_created": self.iso(), "service_sid": self.r.sid("GA"), "transcript_sid": self.r.sid("GT")});
-                self.envelope("com.twilio.engagement-intelligence.transcript.finished", format!("/v2/Transcripts/{}", data["transcript_sid"].as_str().unwrap()), id, "EngagementIntelligence.TranscriptEvent/1", data)
+                self.envelope(
+                    "com.twilio.engagement-intelligence.transcript.finished",
+                    format!(
+                        "/v2/Transcripts/{}",
+                        data["transcript_sid"].as_str().unwrap()
+                    ),
+                    id,
+                    "EngagementIntelligence.TranscriptEvent/1",
+                    data,
+                )
             }
         }
     }
@@ -1293,7 +2007,9 @@ fn cap_words(s: &str) -> String {
     s.split(' ')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")

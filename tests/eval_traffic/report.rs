@@ -128,7 +128,11 @@ impl Outcome {
 
     pub fn render(&self, events: &[Event]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "\n{:<28} {:>8} {:>7} {:>7}", "rule", "expected", "found", "recall");
+        let _ = writeln!(
+            out,
+            "\n{:<28} {:>8} {:>7} {:>7}",
+            "rule", "expected", "found", "recall"
+        );
         let (mut te, mut tf) = (0, 0);
         for rule in RULES {
             let (e, f) = self.per_rule.get(rule).copied().unwrap_or_default();
@@ -159,8 +163,16 @@ impl Outcome {
         self.render_clean_by_family(&mut out, events);
         self.render_kinds(&mut out);
         self.render_misses(&mut out);
-        render_groups(&mut out, "false alarms on clean events (rule, family:clean kind, category/detector @location)", &self.false_alarms);
-        render_groups(&mut out, "unexpected rules on violating events", &self.unexpected);
+        render_groups(
+            &mut out,
+            "false alarms on clean events (rule, family:clean kind, category/detector @location)",
+            &self.false_alarms,
+        );
+        render_groups(
+            &mut out,
+            "unexpected rules on violating events",
+            &self.unexpected,
+        );
         out
     }
 
@@ -169,11 +181,14 @@ impl Outcome {
         for e in events.iter().filter(|e| e.expect.is_empty()) {
             fam.entry(e.family).or_default().0 += 1;
         }
-        let _ = writeln!(out, "\nclean events per family: {}", fam
-            .iter()
-            .map(|(f, (n, _))| format!("{f} {n}"))
-            .collect::<Vec<_>>()
-            .join(", "));
+        let _ = writeln!(
+            out,
+            "\nclean events per family: {}",
+            fam.iter()
+                .map(|(f, (n, _))| format!("{f} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
 
     fn render_kinds(&self, out: &mut String) {
@@ -201,9 +216,17 @@ impl Outcome {
     }
 
     fn render_misses(&self, out: &mut String) {
-        let _ = writeln!(out, "\nexample misses (at most {EXAMPLES_PER_RULE} per rule; line = line of the PHISCAN_EVAL_DUMP file):");
+        let _ = writeln!(
+            out,
+            "\nexample misses (at most {EXAMPLES_PER_RULE} per rule; line = line of the PHISCAN_EVAL_DUMP file):"
+        );
         for rule in RULES {
-            for m in self.misses.iter().filter(|m| m.rule == *rule).take(EXAMPLES_PER_RULE) {
+            for m in self
+                .misses
+                .iter()
+                .filter(|m| m.rule == *rule)
+                .take(EXAMPLES_PER_RULE)
+            {
                 let _ = writeln!(
                     out,
                     "  {rule} line {} {} [{}] {}: {:?}\n      engine found: {}",
@@ -303,7 +326,12 @@ pub struct SmsScores {
     flags: BTreeMap<String, (usize, String)>,
 }
 
-pub fn sms_scores(engine: &Engine, labelled: &[Text], clean: &[String], scratch: &mut Scratch) -> SmsScores {
+pub fn sms_scores(
+    engine: &Engine,
+    labelled: &[Text],
+    clean: &[String],
+    scratch: &mut Scratch,
+) -> SmsScores {
     let mut s = SmsScores {
         texts: labelled.len(),
         clean: clean.len(),
@@ -318,8 +346,19 @@ pub fn sms_scores(engine: &Engine, labelled: &[Text], clean: &[String], scratch:
             let e = s.per_category.entry(g.category).or_default();
             e.0 += 1;
             e.1 += usize::from(found);
-            if !found && s.misses.iter().filter(|m| m.starts_with(g.category)).count() < 3 {
-                s.misses.push(format!("{} {:?} in {:?}", g.category, &t.s[g.start..g.end], clip(&t.s, 90)));
+            if !found
+                && s.misses
+                    .iter()
+                    .filter(|m| m.starts_with(g.category))
+                    .count()
+                    < 3
+            {
+                s.misses.push(format!(
+                    "{} {:?} in {:?}",
+                    g.category,
+                    &t.s[g.start..g.end],
+                    clip(&t.s, 90)
+                ));
             }
         }
     }
@@ -341,23 +380,47 @@ pub fn sms_scores(engine: &Engine, labelled: &[Text], clean: &[String], scratch:
 
 impl SmsScores {
     pub fn recall(&self) -> f64 {
-        let (g, f) = self.per_category.values().fold((0, 0), |(a, b), (g, f)| (a + g, b + f));
+        let (g, f) = self
+            .per_category
+            .values()
+            .fold((0, 0), |(a, b), (g, f)| (a + g, b + f));
         ratio(f, g)
     }
 
     pub fn clean_flagged(&self) -> f64 {
-        if self.clean == 0 { 0.0 } else { self.clean_flagged as f64 / self.clean as f64 }
+        if self.clean == 0 {
+            0.0
+        } else {
+            self.clean_flagged as f64 / self.clean as f64
+        }
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let (g, f) = self.per_category.values().fold((0, 0), |(a, b), (g, f)| (a + g, b + f));
-        let _ = writeln!(out, "\nSMS-length texts: {} labelled, {} clean", self.texts, self.clean);
-        let _ = writeln!(out, "{:<16} {:>6} {:>6} {:>7}", "gold category", "spans", "found", "recall");
+        let (g, f) = self
+            .per_category
+            .values()
+            .fold((0, 0), |(a, b), (g, f)| (a + g, b + f));
+        let _ = writeln!(
+            out,
+            "\nSMS-length texts: {} labelled, {} clean",
+            self.texts, self.clean
+        );
+        let _ = writeln!(
+            out,
+            "{:<16} {:>6} {:>6} {:>7}",
+            "gold category", "spans", "found", "recall"
+        );
         for (c, (g, f)) in &self.per_category {
             let _ = writeln!(out, "{c:<16} {g:>6} {f:>6} {:>7}", pct(*f, *g));
         }
-        let _ = writeln!(out, "{:<16} {g:>6} {f:>6} {:>7}   target >= {:.0}%", "span recall", pct(f, g), TARGET_SPAN_RECALL * 100.0);
+        let _ = writeln!(
+            out,
+            "{:<16} {g:>6} {f:>6} {:>7}   target >= {:.0}%",
+            "span recall",
+            pct(f, g),
+            TARGET_SPAN_RECALL * 100.0
+        );
         let _ = writeln!(
             out,
             "clean texts with any finding: {} of {} = {}   target <= {:.0}%",
@@ -370,7 +433,11 @@ impl SmsScores {
         for m in &self.misses {
             let _ = writeln!(out, "  {m}");
         }
-        render_groups(&mut out, "findings on clean texts (category/detector)", &self.flags);
+        render_groups(
+            &mut out,
+            "findings on clean texts (category/detector)",
+            &self.flags,
+        );
         out
     }
 }
@@ -381,7 +448,8 @@ impl SmsScores {
 /// Writes `events.jsonl` (one CloudEvent a line), `expected.jsonl` (line-aligned expectations)
 /// and `config.toml` (the HIPAA account designations) for `phiscan scan --config`.
 pub fn dump(dir: &Path, events: &[Event], generator: &Gen) {
-    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir)
+        .unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot create {}: {e}", dir.display()));
     let mut ev = String::new();
     let mut exp = String::new();
     for (i, e) in events.iter().enumerate() {
@@ -397,11 +465,20 @@ pub fn dump(dir: &Path, events: &[Event], generator: &Gen) {
         exp.push_str(&line.to_string());
         exp.push('\n');
     }
-    let accounts: Vec<String> = generator.hipaa_sids().iter().map(|s| format!("\"{s}\"")).collect();
+    let accounts: Vec<String> = generator
+        .hipaa_sids()
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect();
     let config = format!("[policy]\nhipaa_accounts = [{}]\n", accounts.join(", "));
-    for (name, body) in [("events.jsonl", ev), ("expected.jsonl", exp), ("config.toml", config)] {
+    for (name, body) in [
+        ("events.jsonl", ev),
+        ("expected.jsonl", exp),
+        ("config.toml", config),
+    ] {
         let p = dir.join(name);
-        std::fs::write(&p, body).unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot write {}: {e}", p.display()));
+        std::fs::write(&p, body)
+            .unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot write {}: {e}", p.display()));
     }
     let d = dir.display();
     println!(
@@ -412,7 +489,8 @@ pub fn dump(dir: &Path, events: &[Event], generator: &Gen) {
 
 /// Writes `sms.jsonl` (input for `phiscan detect`) and `sms-gold.jsonl` (the gold spans).
 pub fn dump_sms(dir: &Path, labelled: &[Text], clean: &[String]) {
-    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir)
+        .unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot create {}: {e}", dir.display()));
     let (mut input, mut gold) = (String::new(), String::new());
     let all = labelled
         .iter()
@@ -421,12 +499,16 @@ pub fn dump_sms(dir: &Path, labelled: &[Text], clean: &[String]) {
     for (i, (text, spans)) in all.enumerate() {
         input.push_str(&json!({"id": i, "text": text}).to_string());
         input.push('\n');
-        let spans: Vec<Value> = spans.iter().map(|s| json!([s.start, s.end, s.category])).collect();
+        let spans: Vec<Value> = spans
+            .iter()
+            .map(|s| json!([s.start, s.end, s.category]))
+            .collect();
         gold.push_str(&json!({"id": i, "spans": spans}).to_string());
         gold.push('\n');
     }
     for (name, body) in [("sms.jsonl", input), ("sms-gold.jsonl", gold)] {
         let p = dir.join(name);
-        std::fs::write(&p, body).unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot write {}: {e}", p.display()));
+        std::fs::write(&p, body)
+            .unwrap_or_else(|e| panic!("PHISCAN_EVAL_DUMP: cannot write {}: {e}", p.display()));
     }
 }

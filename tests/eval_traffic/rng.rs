@@ -59,7 +59,11 @@ impl Rng {
     pub fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|i| {
-                let d = if i == 0 { self.range(1, 9) } else { self.range(0, 9) };
+                let d = if i == 0 {
+                    self.range(1, 9)
+                } else {
+                    self.range(0, 9)
+                };
                 char::from(b'0' + d as u8)
             })
             .collect()

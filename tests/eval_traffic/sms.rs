@@ -7,7 +7,14 @@ use super::rng::Rng;
 use super::text::*;
 use super::vocab::*;
 
-const BRANDS: &[&str] = &["Lakeshore Health", "Acme Outfitters", "QuickShip", "Brightline Bank", "Northside Pharmacy", "CityRide"];
+const BRANDS: &[&str] = &[
+    "Lakeshore Health",
+    "Acme Outfitters",
+    "QuickShip",
+    "Brightline Bank",
+    "Northside Pharmacy",
+    "CityRide",
+];
 
 /// A one-time code message.
 pub fn otp(r: &mut Rng) -> String {
@@ -162,7 +169,10 @@ fn labelled_once(r: &mut Rng) -> Text {
             t.span(&medication(r, false), "medication");
         }
         11 => {
-            t.lit(&format!("{} was admitted to the ", cap_first(r.pick(FAMILY))));
+            t.lit(&format!(
+                "{} was admitted to the ",
+                cap_first(r.pick(FAMILY))
+            ));
             t.span(&care_setting(r), "care_setting");
             t.lit(" at ");
             t.span(&facility(r), "geo");
@@ -208,7 +218,9 @@ fn labelled_once(r: &mut Rng) -> Text {
 
 fn cap_first(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// What patients write to a clinic (inbound), with PHI spans.

@@ -84,8 +84,17 @@ pub fn mrn_value(r: &mut Rng) -> String {
 }
 
 const MRN_LABELS: &[&str] = &[
-    "MRN ", "MRN: ", "mrn#", "Med Rec No. ", "medical record # ", "chart # ", "pt id ",
-    "patient #: ", "Patient ID: ", "MR# ", "record no ",
+    "MRN ",
+    "MRN: ",
+    "mrn#",
+    "Med Rec No. ",
+    "medical record # ",
+    "chart # ",
+    "pt id ",
+    "patient #: ",
+    "Patient ID: ",
+    "MR# ",
+    "record no ",
 ];
 
 pub fn member_value(r: &mut Rng) -> String {
@@ -100,8 +109,16 @@ pub fn member_value(r: &mut Rng) -> String {
 }
 
 const MEMBER_LABELS: &[&str] = &[
-    "member id ", "Member#: ", "ins id: ", "insurance ID ", "policy no. ", "subscriber ID ",
-    "Medicaid # ", "medicare id: ", "plan id ", "member number ",
+    "member id ",
+    "Member#: ",
+    "ins id: ",
+    "insurance ID ",
+    "policy no. ",
+    "subscriber ID ",
+    "Medicaid # ",
+    "medicare id: ",
+    "plan id ",
+    "member number ",
 ];
 
 /// Pushes a labelled identifier of some kind; returns the category.
@@ -121,7 +138,12 @@ pub fn labelled_id(r: &mut Rng, t: &mut Text) -> &'static str {
         }
         2 => {
             t.lit(["SSN ", "ssn: ", "social ", "SS# "][r.below(4)]);
-            let v = format!("{}-{}-{}", r.range(101, 665), r.range(10, 99), r.range(1000, 9999));
+            let v = format!(
+                "{}-{}-{}",
+                r.range(101, 665),
+                r.range(10, 99),
+                r.range(1000, 9999)
+            );
             t.span(&v, "ssn");
             "ssn"
         }
@@ -184,7 +206,16 @@ pub fn date_value(r: &mut Rng, birth: bool) -> String {
 
 /// A date of birth after a label.
 pub fn dob(r: &mut Rng, t: &mut Text) {
-    t.lit(["DOB ", "dob: ", "date of birth ", "born ", "d.o.b. ", "birthday "][r.below(6)]);
+    t.lit(
+        [
+            "DOB ",
+            "dob: ",
+            "date of birth ",
+            "born ",
+            "d.o.b. ",
+            "birthday ",
+        ][r.below(6)],
+    );
     let v = date_value(r, true);
     t.span(&v, "dob");
 }
@@ -193,8 +224,13 @@ pub fn dob(r: &mut Rng, t: &mut Text) {
 pub fn person_date(r: &mut Rng, t: &mut Text) {
     t.lit(
         [
-            "appt on ", "appointment ", "admitted ", "discharged on ", "surgery scheduled for ",
-            "visit on ", "seen on ",
+            "appt on ",
+            "appointment ",
+            "admitted ",
+            "discharged on ",
+            "surgery scheduled for ",
+            "visit on ",
+            "seen on ",
         ][r.below(7)],
     );
     let v = short_date(r);
@@ -228,11 +264,26 @@ pub fn phone_text(r: &mut Rng) -> String {
 }
 
 pub fn email(r: &mut Rng) -> String {
-    let (f, l) = (r.pick(FIRST).to_lowercase(), r.pick(LAST).to_lowercase().replace('\'', ""));
-    let dom = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net", "aol.com"];
+    let (f, l) = (
+        r.pick(FIRST).to_lowercase(),
+        r.pick(LAST).to_lowercase().replace('\'', ""),
+    );
+    let dom = [
+        "gmail.com",
+        "yahoo.com",
+        "outlook.com",
+        "icloud.com",
+        "comcast.net",
+        "aol.com",
+    ];
     match r.below(3) {
         0 => format!("{f}.{l}@{}", dom[r.below(dom.len())]),
-        1 => format!("{}{l}{}@{}", &f[..1], r.range(1, 99), dom[r.below(dom.len())]),
+        1 => format!(
+            "{}{l}{}@{}",
+            &f[..1],
+            r.range(1, 99),
+            dom[r.below(dom.len())]
+        ),
         _ => format!("{f}_{l}{}@{}", r.range(60, 99), dom[r.below(dom.len())]),
     }
 }
@@ -382,7 +433,12 @@ pub fn strong_identifier(r: &mut Rng, t: &mut Text) {
         }
         _ => {
             t.lit(["SSN ", "ssn: ", "SS# "][r.below(3)]);
-            let v = format!("{}-{}-{}", r.range(101, 665), r.range(10, 99), r.range(1000, 9999));
+            let v = format!(
+                "{}-{}-{}",
+                r.range(101, 665),
+                r.range(10, 99),
+                r.range(1000, 9999)
+            );
             t.span(&v, "ssn");
         }
     }
@@ -390,8 +446,14 @@ pub fn strong_identifier(r: &mut Rng, t: &mut Text) {
 
 /// A name after a cue the way people write it ("Hi maria", "for DAVID", "pt Luis").
 pub fn cued_name(r: &mut Rng, t: &mut Text) {
-    let cue = ["Hi ", "Hello ", "Dear ", "for ", "patient ", "pt ", "this is ", "Thanks "];
+    let cue = [
+        "Hi ", "Hello ", "Dear ", "for ", "patient ", "pt ", "this is ", "Thanks ",
+    ];
     t.lit(cue[r.below(cue.len())]);
-    let v = if r.chance(0.6) { first_name(r) } else { full_name(r) };
+    let v = if r.chance(0.6) {
+        first_name(r)
+    } else {
+        full_name(r)
+    };
     t.span(&v, "name");
 }
