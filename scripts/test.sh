@@ -19,6 +19,8 @@ scripts/services.sh install
 trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
+# The services are up: an integration test that cannot reach one must fail, not skip.
+export PHISCAN_TEST_SERVICES_RUNNING=1
 
 step "build"
 cargo build --locked --all-targets

@@ -42,7 +42,7 @@ fn repo() -> PathBuf {
 /// The services must be there when the test script started them (or in CI); otherwise skip.
 fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("PHISCAN_SERVICES_RUNNING").is_ok_and(|v| v == "1")
+        || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1")
 }
 
 struct Servers {

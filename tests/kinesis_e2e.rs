@@ -7,6 +7,7 @@
 
 mod kafka_support;
 mod kinesis_support;
+mod leak_support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
@@ -56,7 +57,7 @@ fn no_leaks(events: &[Planted], files: &[(&str, Vec<u8>)]) {
         .flat_map(|e| e.secrets.iter().cloned())
         .collect();
     for (what, bytes) in files {
-        let l = leaks(what, bytes, &secrets);
+        let l = leak_support::leaks(what, bytes, &secrets);
         assert!(l.is_empty(), "raw values leaked: {l:?}");
     }
 }

@@ -7,6 +7,7 @@
 //! thing that differs); alerts of a local file are compared whole.
 
 mod kafka_support;
+mod leak_support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kafka_support::{Planted, leaks, planted, read_alerts, seed, unique, wait_until};
+use kafka_support::{Planted, planted, read_alerts, seed, unique, wait_until};
+use leak_support::leaks;
 use serde_json::Value;
 
 const KEY: &str = "replay-test-fingerprint-key";
@@ -30,7 +32,7 @@ fn service(var: &str) -> Option<String> {
         Ok(v) => Some(v),
         Err(_) => {
             let must = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("PHISCAN_SERVICES_RUNNING").is_ok_and(|v| v == "1");
+                || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1");
             assert!(
                 !must,
                 "{var} is not set, but the services are supposed to be running (eval \"$(scripts/services.sh env)\")"

@@ -31,12 +31,24 @@ pub struct Env {
 /// The broker, or `None` (and the skip message) when the services are not running.
 pub fn env() -> Option<Env> {
     let Ok(brokers) = std::env::var("PHISCAN_TEST_KAFKA") else {
+        // the test script started the services (or CI runs): a missing broker is a failure
+        assert!(
+            !services_promised(),
+            "PHISCAN_TEST_KAFKA is not set although the services were started (PHISCAN_TEST_SERVICES_RUNNING=1 or CI=true): is tansu running? see scripts/services.sh status"
+        );
         println!("{SKIP}");
         return None;
     };
     let tansu = std::env::var("PHISCAN_TEST_TANSU")
         .expect("PHISCAN_TEST_TANSU (eval \"$(scripts/services.sh env)\")");
     Some(Env { brokers, tansu })
+}
+
+/// Whether the test script said the services are up (`PHISCAN_TEST_SERVICES_RUNNING=1`) or the
+/// run is CI's: then a missing service fails a test instead of skipping it.
+pub fn services_promised() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+        || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1")
 }
 
 /// A name no other test (or earlier run against the same broker) uses.

@@ -30,7 +30,7 @@ pub const AWS_ENV: &[(&str, &str)] = &[
 ];
 
 /// The services, or `None` with the reason printed. A missing service fails the test when the
-/// test script started the services (`PHISCAN_SERVICES_RUNNING=1`) or under CI.
+/// test script started the services (`PHISCAN_TEST_SERVICES_RUNNING=1`) or under CI.
 pub fn env() -> Option<Env> {
     let (Ok(kinesis_url), Ok(moto_url)) = (
         std::env::var("PHISCAN_TEST_KINESIS"),
@@ -38,7 +38,7 @@ pub fn env() -> Option<Env> {
     ) else {
         let why = "PHISCAN_TEST_KINESIS or PHISCAN_TEST_MOTO not set (run scripts/services.sh start kinesis moto, then eval \"$(scripts/services.sh env)\")";
         if std::env::var("CI").as_deref() == Ok("true")
-            || std::env::var("PHISCAN_SERVICES_RUNNING").as_deref() == Ok("1")
+            || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").as_deref() == Ok("1")
         {
             panic!("{why}, but the services are supposed to be running");
         }

@@ -1,7 +1,7 @@
 //! Tools the tests shell out to (promtool, kubernetes-validate, hadolint, the test venv's Python
 //! with PyYAML), found through the variables `scripts/services.sh env` prints. A missing tool
 //! skips its check with a message saying how to install it, except when the test script started
-//! the services (`PHISCAN_SERVICES_RUNNING=1`) or in CI (`CI=true`): then it fails.
+//! the services (`PHISCAN_TEST_SERVICES_RUNNING=1`) or in CI (`CI=true`): then it fails.
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 /// Whether a missing tool is an error rather than a skip.
 pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("PHISCAN_SERVICES_RUNNING").is_ok_and(|v| v == "1")
+        || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1")
 }
 
 /// The executable named by `var`, or `None` after printing why (panics when `required()`).

@@ -254,7 +254,7 @@ pub fn write_config(dir: &Path, o: &Options, webhook_port: u16, metrics_port: u1
 pub fn command(config: &Path, o: &Options, stderr: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_phiscan"));
     c.args(["run", "--config"]).arg(config);
-    // phiscan reads every PHISCAN_* variable as a config override (PHISCAN_SERVICES_RUNNING
+    // phiscan reads every PHISCAN_* variable as a config override (PHISCAN_TEST_SERVICES_RUNNING
     // would be an unknown key): pass on only the tests' own PHISCAN_TEST_* ones
     for (k, _) in std::env::vars() {
         if k.starts_with("PHISCAN_") && !k.starts_with("PHISCAN_TEST_") {
