@@ -60,20 +60,20 @@ const TARGET_CLEAN_FLAGGED: f64 = 0.08;
 /// Measured: recall 67.3 % overall; tag 69.5, log 73.2, channel 89.0, outside-US 89.3,
 /// non-HIPAA 77.5, attributes 21.0, URL 55.8, credential 51.6 %; false alerts 10.8 %;
 /// SMS span recall 70.8 %, clean SMS flagged 23.0 %.
-const FLOOR_RECALL: f64 = 0.64;
+const FLOOR_RECALL: f64 = 0.95;
 const FLOOR_RULE_RECALL: &[(&str, f64)] = &[
-    ("phi-in-tag", 0.65),
-    ("phi-in-log", 0.68),
-    ("phi-on-ineligible-channel", 0.85),
-    ("phi-outside-us", 0.85),
-    ("phi-in-non-hipaa-account", 0.74),
-    ("phi-in-attributes", 0.17),
-    ("phi-in-url", 0.52),
-    ("credential-exposed", 0.48),
+    ("phi-in-tag", 0.95),
+    ("phi-in-log", 0.89),
+    ("phi-on-ineligible-channel", 0.95),
+    ("phi-outside-us", 0.95),
+    ("phi-in-non-hipaa-account", 0.93),
+    ("phi-in-attributes", 0.93),
+    ("phi-in-url", 0.97),
+    ("credential-exposed", 0.98),
 ];
-const CEILING_FALSE_ALERTS: f64 = 0.125;
-const FLOOR_SPAN_RECALL: f64 = 0.68;
-const CEILING_CLEAN_FLAGGED: f64 = 0.26;
+const CEILING_FALSE_ALERTS: f64 = 0.01;
+const FLOOR_SPAN_RECALL: f64 = 0.87;
+const CEILING_CLEAN_FLAGGED: f64 = 0.02;
 
 const DEFAULT_SEED: u64 = 20_261_130;
 const DEFAULT_EVENTS: usize = 3000;
