@@ -564,12 +564,12 @@ mod tests {
         ));
         let scanner = Arc::new(Scanner::new(&crate::config::Config::default()).unwrap());
         let pipeline = Pipeline::start(scanner, sinks, 1, 4, 1 << 20);
-        let mut bomb = phi_event("EZpanic");
+        let mut bomb = phi_event("EZ0000000000000000000000000000000f");
         bomb["phiscan_test_panic"] = true.into();
         let mut outcomes = Vec::new();
         for events in [
-            vec![phi_event("EZbefore"), bomb, phi_event("EZafter")],
-            vec![phi_event("EZnext")],
+            vec![phi_event("EZ00000000000000000000000000000001"), bomb, phi_event("EZ00000000000000000000000000000002")],
+            vec![phi_event("EZ00000000000000000000000000000003")],
         ] {
             let (tx, rx) = oneshot::channel();
             let source = SourceRef::Webhook {
@@ -599,11 +599,11 @@ mod tests {
         );
         let (mut ids, dead) = memory.0.lock().unwrap().clone();
         ids.dedup();
-        assert_eq!(ids, ["EZbefore", "EZafter", "EZnext"]);
+        assert_eq!(ids, ["EZ00000000000000000000000000000001", "EZ00000000000000000000000000000002", "EZ00000000000000000000000000000003"]);
         assert_eq!(dead.len(), 1);
         assert!(dead[0].error.contains("panicked"), "{}", dead[0].error);
         let kept: Value = serde_json::from_slice(&dead[0].raw).unwrap();
-        assert_eq!(kept["id"], "EZpanic");
+        assert_eq!(kept["id"], "EZ0000000000000000000000000000000f");
         pipeline.drain().await;
     }
 

@@ -525,7 +525,7 @@ mod tests {
     }
 
     fn alert(fp: &str) -> Alert {
-        crate::sink::suppress::tests::alert("phi-in-tag", "AC1", fp)
+        crate::sink::suppress::tests::alert("phi-in-tag", "AC0123456789abcdef0123456789abcdef", fp)
     }
 
     fn sinks(sink: &Arc<Picky>, dl: Option<&Arc<Letters>>, window: Duration) -> Sinks {
