@@ -242,6 +242,9 @@ pub fn init_alerting_series(config: &crate::config::Config) {
     if sources.kafka.is_some() {
         decoded.push("kafka");
     }
+    if sources.kinesis.is_some() {
+        decoded.push("kinesis");
+    }
     for source in decoded {
         for reason in ["malformed", "too_large"] {
             m.decode_errors.with_label_values(&[source, reason]);

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use serde_json::{Deserializer, Value};
 
 use crate::event::{decode::describe_json_error, decode_value};
-use crate::source::files::Record;
+use crate::source::files::{Record, emit_value};
 
 /// Read every record of an (already decompressed) object.
 pub fn read_records(mut reader: impl BufRead, on: &mut dyn FnMut(Record)) -> Result<()> {
@@ -142,28 +142,6 @@ fn emit_indexed(
                 }),
             }
         }
-    }
-}
-
-/// As `scan` does: one value, unwrapped into its events (`index` set when there are several).
-fn emit_value(v: Value, line: u64, raw: &[u8], on: &mut dyn FnMut(Record)) {
-    let mut events = Vec::new();
-    match decode_value(v, &mut events) {
-        Ok(()) => {
-            let many = events.len() > 1;
-            for (i, event) in events.into_iter().enumerate() {
-                on(Record::Event {
-                    event,
-                    line,
-                    index: many.then_some(i),
-                });
-            }
-        }
-        Err(e) => on(Record::Malformed {
-            line,
-            error: e.to_string(),
-            raw: raw.to_vec(),
-        }),
     }
 }
 

@@ -398,7 +398,9 @@ fn next_line(
     Ok(LineRead::TooLong(total))
 }
 
-fn emit_value(v: Value, line: u64, raw: &[u8], on: &mut dyn FnMut(Record)) {
+/// One JSON value, unwrapped into its events (`index` set when there are several), or one
+/// malformed record; `replay` reads archives through the same function.
+pub(crate) fn emit_value(v: Value, line: u64, raw: &[u8], on: &mut dyn FnMut(Record)) {
     let mut events = Vec::new();
     match decode_value(v, &mut events) {
         Ok(()) => {
