@@ -195,6 +195,7 @@ fn labelled_for(entity: &str, text: &str) -> bool {
         "US_SSN" => &["ssn", "social security"],
         "MEDICAL_LICENSE" => &["dea"],
         "US_NPI" => &["npi"],
+        "US_ITIN" => &["itin", "tax id", "taxpayer"],
         _ => &[],
     };
     labels.iter().any(|l| t.contains(l))

@@ -154,6 +154,10 @@ impl NameModel {
             return None;
         }
         let tok = &v.bytes[next.0..next.1];
+        // "MS: A+O x3": a lone letter after a title is no name
+        if tok.len() < 2 {
+            return None;
+        }
         let known = nk.first || nk.last;
         let caps_penalty = if v.caps_mode { 0.1 } else { 0.0 };
         if k.title && capitalised(tok, v.caps_mode) {
@@ -162,7 +166,7 @@ impl NameModel {
             Some((next.0, TITLE_NAME - 0.15))
         } else if k.greeting && known {
             Some((next.0, GREETING_NAME))
-        } else if k.cue && (nk.first || (nk.last && capitalised(tok, v.caps_mode))) {
+        } else if k.cue && (nk.first || (nk.last && !v.caps_mode && capitalised(tok, false))) {
             Some((next.0, CUE_NAME))
         } else {
             None
@@ -196,7 +200,8 @@ impl NameModel {
             return None;
         }
         let base = match next {
-            Some(n) if is_initial(v.bytes, n) && k.first => FIRST_INITIAL,
+            // in capitals "JESUS I DON'T" is a pronoun, not an initial
+            Some(n) if k.first && !v.caps_mode && is_initial(v.bytes, n) => FIRST_INITIAL,
             Some(n) if capitalised(&v.bytes[n.0..n.1], v.caps_mode) => {
                 let nk = nk.unwrap_or_default();
                 if nk.title || nk.greeting {
