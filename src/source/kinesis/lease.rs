@@ -276,36 +276,39 @@ impl LeaseTable {
 
     /// Renew a lease we hold at counter `mine` (it becomes `mine + 1`).
     pub async fn renew(&self, shard: &str, me: &str, mine: u64) -> Result<Write> {
-        let r = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, s(shard))
-            .update_expression("SET leaseCounter = :next")
-            .condition_expression("leaseOwner = :me AND leaseCounter = :mine")
-            .expression_attribute_values(":me", s(me))
-            .expression_attribute_values(":next", n(mine + 1))
-            .expression_attribute_values(":mine", n(mine))
-            .send()
-            .await;
-        outcome(r, "renewing a lease")
+        self.bump_owned(shard, me, mine, "SET leaseCounter = :next", "renewing a lease")
+            .await
     }
 
     /// Give a lease up (after its reader checkpointed): any replica may take it at once.
     pub async fn release(&self, shard: &str, me: &str, mine: u64) -> Result<Write> {
+        let update = "REMOVE leaseOwner SET leaseCounter = :next";
+        self.bump_owned(shard, me, mine, update, "releasing a lease")
+            .await
+    }
+
+    /// `update` on a lease only while we own it at counter `mine`; the counter becomes `mine + 1`.
+    async fn bump_owned(
+        &self,
+        shard: &str,
+        me: &str,
+        mine: u64,
+        update: &str,
+        what: &str,
+    ) -> Result<Write> {
         let r = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(KEY, s(shard))
-            .update_expression("REMOVE leaseOwner SET leaseCounter = :next")
+            .update_expression(update)
             .condition_expression("leaseOwner = :me AND leaseCounter = :mine")
             .expression_attribute_values(":me", s(me))
             .expression_attribute_values(":next", n(mine + 1))
             .expression_attribute_values(":mine", n(mine))
             .send()
             .await;
-        outcome(r, "releasing a lease")
+        outcome(r, what)
     }
 
     /// Record how far a shard is done, while we still own it.
