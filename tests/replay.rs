@@ -45,6 +45,13 @@ fn service(var: &str) -> Option<String> {
     }
 }
 
+/// `phiscan replay -q` against moto's S3 (path-style), with `args` after the common flags.
+fn replay_s3(moto: &str, args: &[&str]) -> Output {
+    let mut all = vec!["replay", "-q", "--s3-endpoint", moto, "--s3-path-style"];
+    all.extend_from_slice(args);
+    phiscan(&all)
+}
+
 fn phiscan(args: &[&str]) -> Output {
     let out = Command::new(bin())
         .args(args)
@@ -490,16 +497,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
 
     let out = dir.path().join("alerts.jsonl");
     let url = format!("s3://{bucket}/firehose/");
-    phiscan(&[
-        "replay",
-        "-q",
-        "--s3-endpoint",
-        &moto,
-        "--s3-path-style",
-        "-o",
-        s(&out),
-        &url,
-    ]);
+    replay_s3(&moto, &["-o", s(&out), &url]);
     let replayed = read_alerts(&out);
     assert_eq!(without_source(&replayed), without_source(&reference));
     let mut keys = BTreeMap::new();
@@ -521,32 +519,19 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
     // resumable from S3 as well: a second run with the state file replays nothing
     let state = dir.path().join("state.json");
     let out2 = dir.path().join("alerts2.jsonl");
-    phiscan(&[
-        "replay",
-        "-q",
-        "--s3-endpoint",
+    replay_s3(
         &moto,
-        "--s3-path-style",
-        "--state",
-        s(&state),
-        "--max-objects",
-        "1",
-        "-o",
-        s(&out2),
-        &url,
-    ]);
-    phiscan(&[
-        "replay",
-        "-q",
-        "--s3-endpoint",
-        &moto,
-        "--s3-path-style",
-        "--state",
-        s(&state),
-        "-o",
-        s(&out2),
-        &url,
-    ]);
+        &[
+            "--state",
+            s(&state),
+            "--max-objects",
+            "1",
+            "-o",
+            s(&out2),
+            &url,
+        ],
+    );
+    replay_s3(&moto, &["--state", s(&state), "-o", s(&out2), &url]);
     assert_eq!(sorted(&read_alerts(&out2)), sorted(&replayed));
 }
 
@@ -797,16 +782,7 @@ fn replay_benchmark_from_s3() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("alerts.jsonl");
     let started = std::time::Instant::now();
-    phiscan(&[
-        "replay",
-        "-q",
-        "--s3-endpoint",
-        &moto,
-        "--s3-path-style",
-        "-o",
-        s(&out),
-        &format!("s3://{bucket}/bench/"),
-    ]);
+    replay_s3(&moto, &["-o", s(&out), &format!("s3://{bucket}/bench/")]);
     let secs = started.elapsed().as_secs_f64();
     println!(
         "replay from S3 (moto): {objects} objects, {events_total} events, {:.0} MiB JSON ({:.0} MiB gzip) in {secs:.1}s: {:.0} events/s, {:.1} MiB/s JSON, {:.1} MiB/s downloaded",
