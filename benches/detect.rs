@@ -11,7 +11,13 @@
 //! * `baseline/*`: `memchr` counting a byte over the same buffers (memory-bandwidth ceiling),
 //!   `serde_json` parsing the events, and parse + field walk without detection.
 //!
-//! Issue targets: ≥ 1 GB/s/core on clean events, ≥ 300 MB/s/core on the notes.
+//! * `detect/sms_texts`: `Engine::detect_into` over SMS-length (~64 B) pieces of the notes.
+//! * `dd_sds/*` (with `--features dd-sds`): Datadog's scanner with a PHI rule set of ours over the
+//!   notes, the SMS texts and the clean event strings (`support/dd_sds.rs`); the table's
+//!   "× dd-sds" column divides each phiscan row by the dd-sds row of the same buffer.
+//!
+//! Issue targets: ≥ 1 GB/s/core on clean events, ≥ 300 MB/s/core on the notes, ≥ 10× dd-sds on
+//! the notes and the SMS texts.
 //!
 //! `cargo bench --bench detect` runs criterion; `PHISCAN_BENCH_TABLE=1 cargo bench --bench detect`
 //! skips criterion, runs each workload for ~2 s (`PHISCAN_BENCH_SECS` to change) and prints a
@@ -48,6 +54,20 @@ struct Ctx {
     clean_fields: Vec<(String, String)>,
     phi: EventStream,
     phi_joined: Vec<u8>,
+    /// SMS-length pieces of the notes.
+    sms: Vec<String>,
+    sms_bytes: u64,
+    #[cfg(feature = "dd-sds")]
+    dd: DdSds,
+}
+
+/// dd-sds scans `&mut String`s: each buffer's texts, owned, behind a `RefCell` (single thread).
+#[cfg(feature = "dd-sds")]
+struct DdSds {
+    scanner: dd_sds::Scanner,
+    notes: std::cell::RefCell<Vec<String>>,
+    sms: std::cell::RefCell<Vec<String>>,
+    clean: std::cell::RefCell<Vec<String>>,
 }
 
 /// Which buffer a workload reads, for bytes/events and the memchr ratio.
@@ -56,7 +76,10 @@ enum Buffer {
     Notes,
     Clean,
     Phi,
+    Sms,
 }
+
+const BUFFERS: usize = 4;
 
 struct Workload {
     group: &'static str,
@@ -127,6 +150,14 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         group: "detect",
+        name: "sms_texts",
+        buffer: Buffer::Sms,
+        per_event: true,
+        run: detect_sms,
+        target_mb_s: None,
+    },
+    Workload {
+        group: "detect",
         name: "clean_event_strings",
         buffer: Buffer::Clean,
         per_event: true,
@@ -150,6 +181,53 @@ const WORKLOADS: &[Workload] = &[
         target_mb_s: None,
     },
 ];
+
+/// dd-sds over the same buffers (measured only with `--features dd-sds`).
+#[cfg(feature = "dd-sds")]
+const DD_SDS: &[Workload] = &[
+    Workload {
+        group: "dd_sds",
+        name: "physionet_notes",
+        buffer: Buffer::Notes,
+        per_event: false,
+        run: |c| support::dd_sds::scan_all(&c.dd.scanner, &mut c.dd.notes.borrow_mut()),
+        target_mb_s: None,
+    },
+    Workload {
+        group: "dd_sds",
+        name: "sms_texts",
+        buffer: Buffer::Sms,
+        per_event: true,
+        run: |c| support::dd_sds::scan_all(&c.dd.scanner, &mut c.dd.sms.borrow_mut()),
+        target_mb_s: None,
+    },
+    Workload {
+        group: "dd_sds",
+        name: "clean_event_strings",
+        buffer: Buffer::Clean,
+        per_event: true,
+        run: |c| support::dd_sds::scan_all(&c.dd.scanner, &mut c.dd.clean.borrow_mut()),
+        target_mb_s: None,
+    },
+];
+#[cfg(not(feature = "dd-sds"))]
+const DD_SDS: &[Workload] = &[];
+
+fn all_workloads() -> impl Iterator<Item = &'static Workload> {
+    WORKLOADS.iter().chain(DD_SDS.iter())
+}
+
+fn detect_sms(c: &Ctx) -> u64 {
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    let mut n = 0;
+    for t in &c.sms {
+        out.clear();
+        c.engine.detect_into(t, None, &mut scratch, &mut out);
+        n += out.len() as u64;
+    }
+    n
+}
 
 fn detect_notes(c: &Ctx) -> u64 {
     let mut scratch = Scratch::default();
@@ -282,9 +360,22 @@ fn setup() -> Ctx {
             }
         }
     }
+    let sms = support::sms_texts(&notes.texts, 64);
+    let sms_bytes = sms.iter().map(|t| t.len() as u64).sum();
+    #[cfg(feature = "dd-sds")]
+    let dd = DdSds {
+        scanner: support::dd_sds::scanner(),
+        notes: std::cell::RefCell::new(notes.texts.clone()),
+        sms: std::cell::RefCell::new(sms.clone()),
+        clean: std::cell::RefCell::new(clean_fields.iter().map(|(_, t)| t.clone()).collect()),
+    };
     let ctx = Ctx {
         engine,
         scanner,
+        sms,
+        sms_bytes,
+        #[cfg(feature = "dd-sds")]
+        dd,
         notes_joined,
         clean_joined: clean.joined(),
         phi_joined: phi.joined(),
@@ -336,6 +427,18 @@ fn describe(c: &Ctx) {
         phi_stats.findings_by_category.values().sum::<u64>(),
     );
     eprintln!(
+        "  sms:   {} texts of ≤ 64 B cut from the notes, {:.2} MB",
+        c.sms.len(),
+        c.sms_bytes as f64 / 1e6
+    );
+    #[cfg(feature = "dd-sds")]
+    eprintln!(
+        "  dd-sds: {} rules (support/dd_sds.rs)",
+        support::dd_sds::rule_count()
+    );
+    #[cfg(not(feature = "dd-sds"))]
+    eprintln!("  dd-sds: not measured (add --features dd-sds for the dd-sds rows and ratios)");
+    eprintln!(
         "  findings in the clean stream (not alerts: routing fields, content): {:?}",
         clean_stats.findings_by_category
     );
@@ -347,6 +450,7 @@ impl Ctx {
             Buffer::Notes => self.notes.bytes(),
             Buffer::Clean => self.clean.bytes(),
             Buffer::Phi => self.phi.bytes(),
+            Buffer::Sms => self.sms_bytes,
         }
     }
     fn events(&self, b: Buffer) -> u64 {
@@ -354,6 +458,7 @@ impl Ctx {
             Buffer::Notes => self.notes.texts.len() as u64,
             Buffer::Clean => self.clean.len(),
             Buffer::Phi => self.phi.len(),
+            Buffer::Sms => self.sms.len() as u64,
         }
     }
 }
@@ -364,13 +469,13 @@ fn run_criterion(ctx: &Ctx) {
         .measurement_time(Duration::from_secs(5))
         .sample_size(20)
         .configure_from_args();
-    for group in ["baseline", "detect", "scan"] {
+    for group in ["baseline", "detect", "scan", "dd_sds"] {
         let mut g = c.benchmark_group(group);
         if group != "baseline" {
             // one pass can take a second or more: equal-size samples, not criterion's linear ramp
             g.sampling_mode(SamplingMode::Flat);
         }
-        for w in WORKLOADS.iter().filter(|w| w.group == group) {
+        for w in all_workloads().filter(|w| w.group == group) {
             let bytes = ctx.bytes(w.buffer);
             g.throughput(if w.per_event {
                 Throughput::ElementsAndBytes {
@@ -434,10 +539,11 @@ fn run_table(ctx: &Ctx) {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let budget = Duration::from_secs_f64(secs);
     let mut rows: Vec<Row> = Vec::new();
-    let mut memchr_mb_s = [None; 3];
-    let mut parse_mb_s = [None; 3];
+    let mut memchr_mb_s = [None; BUFFERS];
+    let mut parse_mb_s = [None; BUFFERS];
+    let mut dd_mb_s = [None; BUFFERS];
     let mut basis = "this thread's CPU time";
-    for w in WORKLOADS {
+    for w in all_workloads() {
         let id = format!("{}/{}", w.group, w.name);
         let is_memchr = w.name.starts_with("memchr");
         if filter.as_ref().is_some_and(|f| !id.contains(f.as_str())) {
@@ -461,6 +567,9 @@ fn run_table(ctx: &Ctx) {
         if w.name.starts_with("serde_json_parse") {
             parse_mb_s[w.buffer as usize] = Some(mb_s);
         }
+        if w.group == "dd_sds" {
+            dd_mb_s[w.buffer as usize] = Some(mb_s);
+        }
         rows.push(Row {
             id,
             buffer: w.buffer,
@@ -471,9 +580,9 @@ fn run_table(ctx: &Ctx) {
     }
     println!();
     println!(
-        "| workload | MB/s | events/s | ratio to memchr baseline | ratio to serde_json parse | issue target |"
+        "| workload | MB/s | events/s | ratio to memchr baseline | ratio to serde_json parse | × dd-sds | issue target |"
     );
-    println!("|---|---:|---:|---:|---:|---|");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     let ratio = |x: f64| {
         if x >= 0.1 {
             format!("{x:.2}")
@@ -484,6 +593,10 @@ fn run_table(ctx: &Ctx) {
     for r in rows {
         let vs_memchr = memchr_mb_s[r.buffer as usize].map_or("–".into(), |m| ratio(r.mb_s / m));
         let vs_parse = parse_mb_s[r.buffer as usize].map_or("–".into(), |m| ratio(r.mb_s / m));
+        let vs_dd = match r.id.starts_with("dd_sds/") || r.id.starts_with("baseline/") {
+            true => "–".into(),
+            false => dd_mb_s[r.buffer as usize].map_or("–".into(), |d| ratio(r.mb_s / d)),
+        };
         let ev = r.ev_s.map_or("–".into(), |e| format!("{e:.0}"));
         let target = r.target.map_or(String::new(), |t| {
             format!(
@@ -493,7 +606,7 @@ fn run_table(ctx: &Ctx) {
             )
         });
         println!(
-            "| {} | {:.1} | {ev} | {vs_memchr} | {vs_parse} | {target} |",
+            "| {} | {:.1} | {ev} | {vs_memchr} | {vs_parse} | {vs_dd} | {target} |",
             r.id, r.mb_s
         );
     }

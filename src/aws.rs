@@ -54,3 +54,30 @@ pub fn http_client() -> aws_sdk_kinesis::config::SharedHttpClient {
 pub fn endpoint<'a>(own: Option<&'a str>, shared: Option<&'a str>) -> Option<&'a str> {
     own.or(shared)
 }
+
+/// An SDK error in one line for a person: a service error as `Code: message` (what AWS said),
+/// anything else (connection, timeout, credentials) with its cause chain. Never the request
+/// or response bodies, which the SDK's own `Debug` would print.
+pub fn describe<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let Some(service) = e.as_service_error() {
+        let code = service.code().unwrap_or("service error");
+        return match service.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_string(),
+        };
+    }
+    // the Display of each cause (the SDK's DisplayErrorContext appends a Debug dump of the
+    // whole response, headers and body included: too much for a person, and not ours to print)
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}

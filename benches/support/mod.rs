@@ -4,6 +4,9 @@
 //! Everything here is deterministic (a seeded SplitMix64), so two runs measure the same bytes.
 //! All PHI is fake: 555-01xx phone numbers, the invalid "Woolworth" SSN, made-up MRNs.
 
+#[cfg(feature = "dd-sds")]
+pub mod dd_sds;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -610,6 +613,28 @@ pub fn sample_events() -> Vec<Vec<u8>> {
         let mut evs = Vec::new();
         if phiscan::event::decode_bytes(&bytes, &mut evs).is_ok() {
             out.extend(evs.iter().map(|e| serde_json::to_vec(e).unwrap()));
+        }
+    }
+    out
+}
+
+/// SMS-length texts (~`len` bytes each, cut at whitespace) from `texts`: the short free text
+/// Twilio traffic is made of, with the notes' density of identifiers.
+pub fn sms_texts(texts: &[String], len: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in texts {
+        let mut cur = String::new();
+        for word in t.split_whitespace() {
+            if !cur.is_empty() && cur.len() + 1 + word.len() > len {
+                out.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+        if !cur.is_empty() {
+            out.push(cur);
         }
     }
     out

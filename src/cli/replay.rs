@@ -22,7 +22,8 @@ use phiscan::alert::Severity;
 use phiscan::replay::kafka::{Position, RangeArgs};
 use phiscan::replay::s3::{S3, S3Options};
 use phiscan::replay::state::{Finished, Job, State};
-use phiscan::replay::{self, Context, Object, ObjectResult, Source, Window, html};
+use phiscan::replay::kinesis::Kinesis;
+use phiscan::replay::{self, Context, Object, ObjectResult, Ranges, Remotes, Source, Window, html};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::sink::jsonl::JsonlSink;
 
@@ -77,7 +78,7 @@ pub struct ReplayArgs {
     /// Address buckets in the path (http://endpoint/bucket/key), as most S3-compatible stores need.
     #[arg(long)]
     pub s3_path_style: bool,
-    /// AWS region for S3 [default: the AWS chain's, else us-east-1].
+    /// AWS region for S3 and Kinesis [default: the AWS chain's; S3 falls back to us-east-1].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Kafka sources: start at OFFSET or TIME in every partition [default: --since, else the log start].
@@ -86,7 +87,18 @@ pub struct ReplayArgs {
     /// Kafka sources: stop before OFFSET or TIME [default: --until, else the end when the replay began].
     #[arg(long, value_name = "OFFSET|TIME")]
     pub kafka_to: Option<String>,
-    /// Files, directories, s3://BUCKET/PREFIX, kafka://BROKER[,BROKER]/TOPIC.
+    /// Kinesis sources: start at records that arrived at TIME (AT_TIMESTAMP) [default: --since,
+    /// else the oldest record kept].
+    #[arg(long, value_name = "TIME")]
+    pub kinesis_from: Option<String>,
+    /// Kinesis sources: stop at records that arrived at TIME [default: 5 minutes after --until
+    /// (events arrive after their own time), else the tip when the replay began].
+    #[arg(long, value_name = "TIME")]
+    pub kinesis_to: Option<String>,
+    /// Kinesis endpoint URL (VPC endpoint, kinesis-local) instead of AWS's.
+    #[arg(long, value_name = "URL")]
+    pub kinesis_endpoint: Option<String>,
+    /// Files, directories, s3://BUCKET/PREFIX, kafka://BROKER[,BROKER]/TOPIC, kinesis://STREAM.
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
 }
@@ -121,17 +133,14 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         until: args.until.clone(),
     };
     let mut state = load_state(args.state.as_deref(), job)?;
-    let s3 = match sources.iter().any(|s| matches!(s, Source::S3 { .. })) {
-        true => Some(S3::connect(&S3Options {
-            endpoint: args.s3_endpoint.clone(),
-            path_style: args.s3_path_style,
-            region: args.region.clone(),
-        })?),
-        false => None,
+    let remotes = connect_remotes(&args, &sources)?;
+    let mut ranges = Ranges {
+        kafka: kafka_ranges(&args, &state)?,
+        kinesis: kinesis_ranges(&args, &state)?,
     };
-    let mut ranges = kafka_ranges(&args, &state)?;
-    let all = replay::list_objects(&sources, s3.as_ref(), &mut ranges)?;
-    state.kafka_ranges = ranges.plan;
+    let all = replay::list_objects(&sources, &remotes, &mut ranges)?;
+    state.kafka_ranges = ranges.kafka.plan;
+    state.kinesis_ranges = ranges.kinesis.plan;
     let already = all
         .iter()
         .filter(|o| state.done.contains_key(&o.id))
@@ -146,7 +155,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let mut out = Output::open(&args, &state)?;
     let ctx = Context {
         scanner: &scanner,
-        s3: s3.as_ref(),
+        remotes: &remotes,
         window,
         bytes: Arc::new(AtomicU64::new(0)),
     };
@@ -202,6 +211,48 @@ fn load_state(path: Option<&Path>, job: Job) -> Result<State> {
         }
         None => Ok(State::new(job)),
     }
+}
+
+/// Clients for the remote sources given (none for files and Kafka).
+fn connect_remotes(args: &ReplayArgs, sources: &[Source]) -> Result<Remotes> {
+    let s3 = match sources.iter().any(|s| matches!(s, Source::S3 { .. })) {
+        true => Some(S3::connect(&S3Options {
+            endpoint: args.s3_endpoint.clone(),
+            path_style: args.s3_path_style,
+            region: args.region.clone(),
+        })?),
+        false => None,
+    };
+    let kinesis = match sources.iter().any(|s| matches!(s, Source::Kinesis(_))) {
+        true => Some(Kinesis::connect(
+            args.kinesis_endpoint.as_deref(),
+            args.region.as_deref(),
+        )?),
+        false => None,
+    };
+    Ok(Remotes { s3, kinesis })
+}
+
+fn kinesis_ranges(args: &ReplayArgs, state: &State) -> Result<replay::kinesis::RangeArgs> {
+    let time = |flag: &str, given: &Option<String>, fallback: &Option<String>| {
+        given
+            .as_deref()
+            .or(fallback.as_deref())
+            .map(|s| {
+                replay::time::parse_millis(s).with_context(|| {
+                    format!("{flag} `{s}` is not an RFC 3339 time (e.g. 2026-05-01T00:00:00Z or 2026-05-01)")
+                })
+            })
+            .transpose()
+    };
+    Ok(replay::kinesis::RangeArgs {
+        from: time("--kinesis-from", &args.kinesis_from, &args.since)?,
+        to: replay::kinesis::bound(
+            time("--kinesis-to", &args.kinesis_to, &None)?,
+            time("--until", &args.until, &None)?,
+        ),
+        plan: state.kinesis_ranges.clone(),
+    })
 }
 
 fn kafka_ranges(args: &ReplayArgs, state: &State) -> Result<RangeArgs> {

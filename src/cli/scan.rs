@@ -1,8 +1,11 @@
-//! `phiscan scan`: a reader thread parses records into batches, worker threads scan them, and
-//! the main thread writes alerts in input order (so two runs over the same files give the same
-//! output). Queues are bounded: a slow writer slows the reader instead of growing memory, and
-//! malformed records travel in the same batches (a file of nothing but bad lines cannot pile
-//! them up in memory).
+//! `phiscan scan`: a reader thread splits records into batches, worker threads parse and scan
+//! them, and the main thread writes alerts in input order (so two runs over the same files give
+//! the same output). The reader only finds where each JSON Lines record ends
+//! (`files::read_records_deferred`); parsing, the larger cost, runs in the workers, so the
+//! serial part stays small and the scan scales with cores. Queues are bounded in batches and
+//! each batch in records and bytes: a slow writer slows the reader instead of growing memory,
+//! and malformed records travel in the same batches (a file of nothing but bad lines cannot
+//! pile them up in memory).
 //!
 //! One input that cannot be opened, or that fails part-way (a truncated `.gz`, a read error),
 //! does not stop the others: what was read of it is scanned, it is listed in the summary, and
@@ -21,13 +24,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phiscan::alert::{Alert, SourceRef};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::sink::jsonl::JsonlSink;
-use phiscan::source::files::{self, Input, Record};
+use phiscan::source::files::{self, Input, Record, Split};
 use serde_json::Value;
 
 use super::summary;
 use crate::ScanArgs;
 
+/// Records per batch, and bytes of unparsed lines per batch.
 const BATCH: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Exit status when an input was skipped or only partly read (an I/O or decompression error):
 /// interface.md's "non-zero on an I/O error", told apart from usage errors (1, 2) and
@@ -36,8 +41,21 @@ pub const EXIT_INCOMPLETE: u8 = 4;
 
 struct Batch {
     seq: u64,
-    events: Vec<(Value, SourceRef)>,
-    malformed: Vec<(Malformed, Vec<u8>)>,
+    items: Vec<Item>,
+    /// Bytes of the unparsed lines in `items`.
+    bytes: usize,
+}
+
+/// One record of a batch, in input order.
+enum Item {
+    Event(Value, SourceRef),
+    /// A JSON Lines record still to parse (by the worker), from the file `path`.
+    Line {
+        raw: Vec<u8>,
+        line: u64,
+        path: Arc<str>,
+    },
+    Malformed(Malformed, Vec<u8>),
 }
 
 struct Done {
@@ -50,8 +68,8 @@ struct Done {
 /// An input that was skipped or only partly read, and why (never its content).
 pub struct Incomplete {
     pub path: String,
-    /// Events read from it before the error (0: skipped).
-    pub events: u64,
+    /// Records read from it before the error (0: skipped).
+    pub records: u64,
     pub error: String,
 }
 
@@ -244,36 +262,29 @@ fn read_all(
             Err(e) => {
                 incomplete.push(Incomplete {
                     path,
-                    events: 0,
+                    records: 0,
                     error: format!("{e:#}"),
                 });
                 continue;
             }
         };
-        let mut events = 0u64;
-        let read = files::read_records_limited(reader, max_record, &mut |record| match record {
-            Record::Event { event, line, index } => {
-                events += 1;
-                let source = SourceRef::File {
-                    path: path.clone(),
+        let mut records = 0u64;
+        let shared: Arc<str> = Arc::from(path.as_str());
+        let read = files::read_records_deferred(reader, max_record, &mut |split| {
+            records += 1;
+            match split {
+                Split::Line { raw, line } => out.push(Item::Line {
+                    raw,
                     line,
-                    index,
-                };
-                out.event(event, source);
-            }
-            Record::Malformed { line, error, raw } => {
-                let m = Malformed {
-                    path: path.clone(),
-                    line,
-                    error,
-                };
-                out.malformed(m, raw);
+                    path: shared.clone(),
+                }),
+                Split::Record(record) => out.push(record_item(&path, record)),
             }
         });
         if let Err(e) = read {
             incomplete.push(Incomplete {
                 path,
-                events,
+                records,
                 error: format!("{e:#}"),
             });
         }
@@ -282,12 +293,34 @@ fn read_all(
     incomplete
 }
 
+/// A record the reader parsed itself (part of a multi-line value, or malformed) as a batch item.
+fn record_item(path: &str, record: Record) -> Item {
+    match record {
+        Record::Event { event, line, index } => {
+            let source = SourceRef::File {
+                path: path.to_string(),
+                line,
+                index,
+            };
+            Item::Event(event, source)
+        }
+        Record::Malformed { line, error, raw } => {
+            let m = Malformed {
+                path: path.to_string(),
+                line,
+                error,
+            };
+            Item::Malformed(m, raw)
+        }
+    }
+}
+
 impl Batch {
     fn empty(seq: u64) -> Batch {
         Batch {
             seq,
-            events: Vec::with_capacity(BATCH),
-            malformed: Vec::new(),
+            items: Vec::with_capacity(BATCH),
+            bytes: 0,
         }
     }
 }
@@ -301,16 +334,12 @@ struct Batcher {
 }
 
 impl Batcher {
-    fn event(&mut self, event: Value, source: SourceRef) {
-        self.batch.events.push((event, source));
-        if self.batch.events.len() == BATCH {
-            self.send();
+    fn push(&mut self, item: Item) {
+        if let Item::Line { raw, .. } = &item {
+            self.batch.bytes += raw.len();
         }
-    }
-
-    fn malformed(&mut self, m: Malformed, raw: Vec<u8>) {
-        self.batch.malformed.push((m, raw));
-        if self.batch.malformed.len() == BATCH {
+        self.batch.items.push(item);
+        if self.batch.items.len() == BATCH || self.batch.bytes >= BATCH_BYTES {
             self.send();
         }
     }
@@ -324,7 +353,7 @@ impl Batcher {
     }
 
     fn finish(mut self) {
-        if !self.batch.events.is_empty() || !self.batch.malformed.is_empty() {
+        if !self.batch.items.is_empty() {
             self.send();
         }
     }
@@ -339,17 +368,29 @@ fn work(scanner: &Scanner, batches: &Mutex<Receiver<Batch>>, done: &SyncSender<D
         };
         let mut alerts = Vec::new();
         let mut stats = Stats::default();
-        for (event, source) in batch.events {
-            scanner.scan_event(event, source, &mut scratch, &mut stats, &mut |a| {
-                alerts.push(a)
-            });
+        let mut malformed = Vec::new();
+        let mut scan = |event: Value, source: SourceRef, stats: &mut Stats| {
+            scanner.scan_event(event, source, &mut scratch, stats, &mut |a| alerts.push(a));
+        };
+        for item in batch.items {
+            match item {
+                Item::Event(event, source) => scan(event, source, &mut stats),
+                Item::Malformed(m, raw) => malformed.push((m, raw)),
+                Item::Line { raw, line, path } => {
+                    files::parse_line(&raw, line, &mut |record| match record_item(&path, record) {
+                        Item::Event(event, source) => scan(event, source, &mut stats),
+                        Item::Malformed(m, raw) => malformed.push((m, raw)),
+                        Item::Line { .. } => unreachable!("parse_line yields records"),
+                    });
+                }
+            }
         }
         if done
             .send(Done {
                 seq: batch.seq,
                 alerts,
                 stats,
-                malformed: batch.malformed,
+                malformed,
             })
             .is_err()
         {

@@ -104,10 +104,10 @@ pub fn write_incomplete(out: &mut dyn Write, incomplete: &[Incomplete]) -> std::
         incomplete.len()
     )?;
     for i in incomplete {
-        let what = if i.events == 0 {
+        let what = if i.records == 0 {
             "SKIPPED".to_string()
         } else {
-            format!("PARTLY READ ({} events scanned before the error)", i.events)
+            format!("PARTLY READ ({} records read before the error)", i.records)
         };
         writeln!(out, "    {}: {what}: {}", i.path, i.error)?;
     }

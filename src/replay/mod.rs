@@ -1,6 +1,7 @@
 //! `phiscan replay`: audits of archived events at scale. The same scanner as `scan` (so the
 //! same alerts for the same events), over objects: local files, S3 objects under a prefix, or
-//! Kafka partitions over an offset or time range. Objects are the unit of work and of
+//! Kafka partitions over an offset or time range, or Kinesis shards from a time up to a bound.
+//! Objects are the unit of work and of
 //! resumption: workers take whole objects (every core busy on archives of many objects), an
 //! object's alerts are written together once it is fully read, and the state file
 //! (`state`) records it as finished only after that, so a replay interrupted at any moment
@@ -9,6 +10,7 @@
 
 pub mod html;
 pub mod kafka;
+pub mod kinesis;
 pub mod records;
 pub mod report;
 pub mod s3;
@@ -36,6 +38,8 @@ pub enum Source {
     S3 { bucket: String, prefix: String },
     /// `kafka://broker[,broker]/topic`: every partition over the offset or time range.
     Kafka(kafka::KafkaSource),
+    /// `kinesis://stream`: every shard from a start time (or the oldest record) to a bound.
+    Kinesis(kinesis::KinesisSource),
 }
 
 impl Source {
@@ -48,6 +52,9 @@ impl Source {
         }
         if s.starts_with("kafka://") {
             return Ok(Source::Kafka(kafka::KafkaSource::parse(s)?));
+        }
+        if s.starts_with("kinesis://") {
+            return Ok(Source::Kinesis(kinesis::KinesisSource::parse(s)?));
         }
         if s == "-" {
             bail!("replay reads objects it can resume, not standard input: use `phiscan scan -`");
@@ -71,13 +78,28 @@ pub enum ObjectAt {
     File(PathBuf),
     S3 { bucket: String, key: String },
     Kafka(kafka::PartitionRange),
+    Kinesis(kinesis::ShardRange),
+}
+
+/// The clients of the remote sources a replay reads (each only when one of its sources is given).
+#[derive(Default)]
+pub struct Remotes {
+    pub s3: Option<s3::S3>,
+    pub kinesis: Option<kinesis::Kinesis>,
+}
+
+/// The ranges of the streaming sources: asked for, and resolved (kept in the state file).
+#[derive(Default)]
+pub struct Ranges {
+    pub kafka: kafka::RangeArgs,
+    pub kinesis: kinesis::RangeArgs,
 }
 
 /// Everything the sources hold, in a stable order (sources as given; files and keys sorted).
 pub fn list_objects(
     sources: &[Source],
-    s3: Option<&s3::S3>,
-    kafka: &mut kafka::RangeArgs,
+    remotes: &Remotes,
+    ranges: &mut Ranges,
 ) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     for source in sources {
@@ -93,7 +115,7 @@ pub fn list_objects(
                 }
             }
             Source::S3 { bucket, prefix } => {
-                let s3 = s3.context("internal: S3 source without a client")?;
+                let s3 = remotes.s3.as_ref().context("internal: S3 source without a client")?;
                 for o in s3.list(bucket, prefix)? {
                     out.push(Object {
                         id: format!("s3://{bucket}/{}", o.key),
@@ -106,11 +128,24 @@ pub fn list_objects(
                 }
             }
             Source::Kafka(k) => {
-                for range in kafka::partition_ranges(k, kafka)? {
+                for range in kafka::partition_ranges(k, &mut ranges.kafka)? {
                     out.push(Object {
                         id: range.id(),
                         size: None,
                         at: ObjectAt::Kafka(range),
+                    });
+                }
+            }
+            Source::Kinesis(k) => {
+                let client = remotes
+                    .kinesis
+                    .as_ref()
+                    .context("internal: Kinesis source without a client")?;
+                for range in kinesis::shard_ranges(client, k, &mut ranges.kinesis)? {
+                    out.push(Object {
+                        id: range.id(),
+                        size: None,
+                        at: ObjectAt::Kinesis(range),
                     });
                 }
             }
@@ -178,7 +213,7 @@ pub struct ObjectResult {
 /// Where the workers read from and what they filter on.
 pub struct Context<'a> {
     pub scanner: &'a Scanner,
-    pub s3: Option<&'a s3::S3>,
+    pub remotes: &'a Remotes,
     pub window: Window,
     /// Bytes read so far, all objects together (progress).
     pub bytes: Arc<AtomicU64>,
@@ -207,7 +242,11 @@ pub fn scan_object(ctx: &Context, obj: &Object, scratch: &mut ScanScratch) -> Re
             )
         }
         ObjectAt::S3 { bucket, key } => {
-            let s3 = ctx.s3.context("internal: S3 object without a client")?;
+            let s3 = ctx
+                .remotes
+                .s3
+                .as_ref()
+                .context("internal: S3 object without a client")?;
             let (b, k) = (bucket.clone(), key.clone());
             (
                 s3.open(bucket, key, counter.clone())?,
@@ -221,6 +260,15 @@ pub fn scan_object(ctx: &Context, obj: &Object, scratch: &mut ScanScratch) -> Re
         ObjectAt::Kafka(range) => {
             let next = kafka::scan_range(ctx, range, scratch, &mut out)?;
             out.next_offset = Some(next);
+            return Ok(out);
+        }
+        ObjectAt::Kinesis(range) => {
+            let client = ctx
+                .remotes
+                .kinesis
+                .as_ref()
+                .context("internal: Kinesis object without a client")?;
+            kinesis::scan_shard(ctx, client, range, scratch, &mut out)?;
             return Ok(out);
         }
     };

@@ -91,7 +91,7 @@ impl S3 {
                 let page = page.map_err(|e| {
                     anyhow!(
                         "listing s3://{bucket}/{prefix}: {} (check the bucket name, credentials, region, and --s3-endpoint/--s3-path-style for S3-compatible stores)",
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                        crate::aws::describe(&e)
                     )
                 })?;
                 for o in page.contents() {
@@ -124,7 +124,7 @@ impl S3 {
             .map_err(|e| {
                 anyhow!(
                     "reading s3://{bucket}/{key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                    crate::aws::describe(&e)
                 )
             })?;
         let encoding = out.content_encoding().unwrap_or("").to_ascii_lowercase();

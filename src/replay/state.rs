@@ -44,6 +44,10 @@ pub struct State {
     /// the replay started: a resumed replay reads the same range even if the topic grew.
     #[serde(default)]
     pub kafka_ranges: BTreeMap<String, (i64, i64)>,
+    /// Kinesis stream (`kinesis://stream`) → the arrival-time range (ms; start -1 = the oldest
+    /// record) resolved when the replay started.
+    #[serde(default)]
+    pub kinesis_ranges: BTreeMap<String, (i64, i64)>,
     /// Length of the alert file (`--output`) after the last finished object.
     pub output_len: Option<u64>,
     pub report: ReportData,
@@ -57,6 +61,7 @@ impl State {
             job,
             done: BTreeMap::new(),
             kafka_ranges: BTreeMap::new(),
+            kinesis_ranges: BTreeMap::new(),
             output_len: None,
         }
     }

@@ -182,9 +182,99 @@ pub fn read_records(reader: Box<dyn BufRead + Send>, on: &mut dyn FnMut(Record))
 /// reader skip the rest of the file. `Err` only for an I/O or decompression error; what was
 /// read before it has been handed to `on`.
 pub fn read_records_limited(
-    mut reader: Box<dyn BufRead + Send>,
+    reader: Box<dyn BufRead + Send>,
     max_record: usize,
     on: &mut dyn FnMut(Record),
+) -> Result<()> {
+    read_split(reader, max_record, false, &mut |item| match item {
+        Split::Record(r) => on(r),
+        Split::Line { raw, line } => parse_line(&raw, line, on),
+    })
+}
+
+/// What `read_records_deferred` hands out: a record, or a line that is one complete JSON object
+/// on its own, still unparsed (`parse_line` turns it into its records).
+pub enum Split {
+    Record(Record),
+    Line { raw: Vec<u8>, line: u64 },
+}
+
+/// As `read_records_limited`, but a line that is one complete JSON object (checked by a
+/// bracket-and-string scan, several times faster than parsing) is handed out unparsed, so the
+/// parse can run on another thread: the reader of `scan` only splits, the workers parse and
+/// scan, and nothing but the split is serial. Lines that start or continue a multi-line value
+/// are parsed here as before, so the records are the same in the same order.
+pub fn read_records_deferred(
+    reader: Box<dyn BufRead + Send>,
+    max_record: usize,
+    on: &mut dyn FnMut(Split),
+) -> Result<()> {
+    read_split(reader, max_record, true, on)
+}
+
+/// The records of one line `read_records_deferred` handed out unparsed.
+pub fn parse_line(raw: &[u8], line: u64, on: &mut dyn FnMut(Record)) {
+    match serde_json::from_slice::<Value>(raw.trim_ascii()) {
+        Ok(v) => emit_value(v, line, raw, on),
+        Err(e) => on(Record::Malformed {
+            line,
+            error: describe_json_error(&e),
+            raw: raw.to_vec(),
+        }),
+    }
+}
+
+/// Whether `b` (one line) is exactly one JSON object with balanced brackets and closed strings:
+/// then parsing it alone gives a value or a syntax error, never "incomplete", and it cannot be
+/// the first line of a multi-line value.
+fn is_complete_object(b: &[u8]) -> bool {
+    let b = b.trim_ascii();
+    if b.first() != Some(&b'{') || b.last() != Some(&b'}') {
+        return false;
+    }
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => match skip_string(b, i + 1) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = match depth.checked_sub(1) {
+                    Some(d) => d,
+                    None => return false,
+                };
+                if depth == 0 && i + 1 != b.len() {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    depth == 0
+}
+
+/// The index of the quote closing the string that starts at `from`, if it closes on this line.
+fn skip_string(b: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', &b[from..])?;
+        if b[at] == b'"' {
+            return Some(at);
+        }
+        from = at + 2; // an escape: skip the escaped byte
+        if from > b.len() {
+            return None;
+        }
+    }
+}
+
+fn read_split(
+    mut reader: Box<dyn BufRead + Send>,
+    max_record: usize,
+    defer: bool,
+    on: &mut dyn FnMut(Split),
 ) -> Result<()> {
     let mut line_no = 0u64;
     let mut buf = Vec::new();
@@ -196,46 +286,25 @@ pub fn read_records_limited(
         }
         line_no += 1;
         if let LineRead::TooLong(total) = line {
-            pending.flush(true, on);
-            on(Record::Malformed {
+            pending.flush(true, &mut |r| on(Split::Record(r)));
+            on(Split::Record(Record::Malformed {
                 line: line_no,
                 error: format!(
                     "record of {total} bytes exceeds the {max_record}-byte limit: skipped (the dead letter holds its first {} bytes)",
                     buf.len()
                 ),
                 raw: std::mem::take(&mut buf),
-            });
-            continue;
-        }
-        if pending.buf.is_empty() {
-            let trimmed = buf.trim_ascii();
-            if trimmed.is_empty() {
-                continue;
-            }
-            match serde_json::from_slice::<Value>(trimmed) {
-                Ok(v) => emit_value(v, line_no, &buf, on),
-                // the start of a multi-line value (or a truncated line: told apart below)
-                Err(e) if e.is_eof() => pending.start(&buf, line_no),
-                Err(e) => on(Record::Malformed {
-                    line: line_no,
-                    error: describe_json_error(&e),
-                    raw: buf.clone(),
-                }),
-            }
-            continue;
-        }
-        pending.buf.extend_from_slice(&buf);
-        if pending.buf.len() > max_record {
-            pending.oversized(max_record, on);
-        } else if pending.buf.len() < EAGER_PARSE
-            || matches!(buf.first(), Some(b'}' | b']'))
-            || pending.buf.len() >= pending.next_attempt
-        {
-            pending.next_attempt = pending.buf.len() * 2;
-            pending.flush(false, on);
+            }));
+        } else if !pending.buf.is_empty() {
+            pending.push_line(&buf, max_record, &mut |r| on(Split::Record(r)));
+        } else if defer && is_complete_object(&buf) {
+            let raw = std::mem::take(&mut buf);
+            on(Split::Line { raw, line: line_no });
+        } else {
+            pending.first_line(&buf, line_no, &mut |r| on(Split::Record(r)));
         }
     }
-    pending.flush(true, on);
+    pending.flush(true, &mut |r| on(Split::Record(r)));
     Ok(())
 }
 
@@ -249,6 +318,39 @@ struct Pending {
 }
 
 impl Pending {
+    /// A line read while no value is pending: a record, a malformed line, or the start of a
+    /// multi-line value (or a truncated line: told apart as more lines arrive).
+    fn first_line(&mut self, buf: &[u8], line: u64, on: &mut dyn FnMut(Record)) {
+        let trimmed = buf.trim_ascii();
+        if trimmed.is_empty() {
+            return;
+        }
+        match serde_json::from_slice::<Value>(trimmed) {
+            Ok(v) => emit_value(v, line, buf, on),
+            Err(e) if e.is_eof() => self.start(buf, line),
+            Err(e) => on(Record::Malformed {
+                line,
+                error: describe_json_error(&e),
+                raw: buf.to_vec(),
+            }),
+        }
+    }
+
+    /// A line of a pending value: parse again when it may have completed it (always while
+    /// small, then at closing brackets or when the buffer doubled: linear time).
+    fn push_line(&mut self, buf: &[u8], max_record: usize, on: &mut dyn FnMut(Record)) {
+        self.buf.extend_from_slice(buf);
+        if self.buf.len() > max_record {
+            self.oversized(max_record, on);
+        } else if self.buf.len() < EAGER_PARSE
+            || matches!(buf.first(), Some(b'}' | b']'))
+            || self.buf.len() >= self.next_attempt
+        {
+            self.next_attempt = self.buf.len() * 2;
+            self.flush(false, on);
+        }
+    }
+
     fn start(&mut self, first: &[u8], line: u64) {
         self.buf.clear();
         self.buf.extend_from_slice(first);
@@ -427,16 +529,69 @@ mod tests {
 
     type Read = (Vec<(u64, Option<usize>)>, Vec<(u64, String)>);
 
+    /// The records of `text`, read directly and read deferred (lines handed out unparsed,
+    /// parsed afterwards, as `scan`'s workers do): both must give the same records, events
+    /// included, in the same order.
     fn read(text: &str) -> Read {
-        let mut events = Vec::new();
-        let mut bad = Vec::new();
-        let reader: Box<dyn BufRead + Send> = Box::new(io::Cursor::new(text.as_bytes().to_vec()));
-        read_records(reader, &mut |r| match r {
-            Record::Event { line, index, .. } => events.push((line, index)),
-            Record::Malformed { line, error, .. } => bad.push((line, error)),
+        let reader = || -> Box<dyn BufRead + Send> { Box::new(io::Cursor::new(text.as_bytes().to_vec())) };
+        let mut direct = Vec::new();
+        read_records(reader(), &mut |r| direct.push(describe(r))).unwrap();
+        let mut split = Vec::new();
+        read_records_deferred(reader(), DEFAULT_MAX_RECORD_BYTES, &mut |s| match s {
+            Split::Record(r) => split.push(describe(r)),
+            Split::Line { raw, line } => parse_line(&raw, line, &mut |r| split.push(describe(r))),
         })
         .unwrap();
+        assert_eq!(direct, split, "deferred parsing changed the records of {text:?}");
+        let mut events = Vec::new();
+        let mut bad = Vec::new();
+        for (line, index, event, error) in direct {
+            match error {
+                None => events.push((line, index)),
+                Some(error) => {
+                    assert!(event.is_none());
+                    bad.push((line, error))
+                }
+            }
+        }
         (events, bad)
+    }
+
+    type Described = (u64, Option<usize>, Option<Value>, Option<String>);
+
+    fn describe(r: Record) -> Described {
+        match r {
+            Record::Event { event, line, index } => (line, index, Some(event), None),
+            Record::Malformed { line, error, .. } => (line, None, None, Some(error)),
+        }
+    }
+
+    #[test]
+    fn complete_objects_are_told_from_value_starts() {
+        for line in [
+            r#"{"a":1}"#,
+            r#"  {"a":{"b":[1,{"c":"}"}]}} "#,
+            r#"{"a":"quote \" and \\"}"#,
+            r#"{"a": broken}"#,
+        ] {
+            assert!(is_complete_object(line.as_bytes()), "{line}");
+        }
+        for line in [
+            r#"{"a":{"b":1}"#,
+            r#"{"a":"}"#,
+            r#"{"a":"\"}"#,
+            r#"{} {}"#,
+            r#"[{"a":1}]"#,
+            r#"{"a":1]]"#,
+            "{",
+        ] {
+            assert!(!is_complete_object(line.as_bytes()), "{line}");
+        }
+        let mixed = format!(
+            "{EV}\n{{\"a\": {{\"b\": 1}}\n}}\n{{\"x\": \"}}\n\"}}\n{EV} {EV}\n{{\"k\":\"v\\\\\"}}\n"
+        );
+        let (events, bad) = read(&mixed);
+        assert!(!events.is_empty() || !bad.is_empty());
     }
 
     const EV: &str = r#"{"specversion":"1.0","type":"t","id":"EZ1","data":{}}"#;
