@@ -229,7 +229,13 @@ fn deserialize_typed(
         };
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        let Some(o) = overrides.iter_mut().find(|o| o.dotted() == path) else {
+        // the override that set this value, or a table or array holding it (found by fuzzing:
+        // `PHISCAN_SOURCES=["…"]` failed at `sources[0]`, and the message quoted the value)
+        let covers = |o: &env::Override| {
+            let d = o.dotted();
+            path == d || path.starts_with(&format!("{d}.")) || path.starts_with(&format!("{d}["))
+        };
+        let Some(o) = overrides.iter_mut().rev().find(|o| covers(o)) else {
             let names: Vec<&str> = overrides.iter().map(|o| o.name.as_str()).collect();
             let hint = if names.is_empty() {
                 String::new()
@@ -238,7 +244,7 @@ fn deserialize_typed(
             };
             bail!("config ({origin}){hint}: {path}: {message}");
         };
-        if !o.text && message.contains("expected a string") {
+        if !o.text && o.dotted() == path && message.contains("expected a string") {
             o.as_text(&mut table)?;
             continue;
         }
@@ -372,6 +378,19 @@ mod tests {
             [("PHISCAN_DETECT__TRESHOLD".to_string(), "1".to_string())],
         );
         assert!(format!("{:#}", bad.unwrap_err()).contains("PHISCAN_DETECT__TRESHOLD"));
+    }
+
+    /// Found by fuzzing (`tests/fuzz.rs`, env target): a variable that sets an array or table
+    /// failed below its own path (`sources[0]`), and that error quoted the value.
+    #[test]
+    fn a_bad_item_inside_an_environment_value_is_not_shown() {
+        for value in ["[\"s3cr3t-value\"]", "{ kafka = \"s3cr3t-value\" }"] {
+            let vars = [("PHISCAN_SOURCES".to_string(), value.to_string())];
+            let e = Config::load_with_env(None, vars).unwrap_err();
+            let text = format!("{e:#} {e:?}");
+            assert!(!text.contains("s3cr3t-value"), "{text}");
+            assert!(text.contains("PHISCAN_SOURCES"), "{text}");
+        }
     }
 
     /// Before: an all-digit token was read as a TOML integer and the config refused it, and a

@@ -408,30 +408,31 @@ impl Sinks {
         }
     }
 
-    /// Retry transient failures with backoff until the attempt succeeds or is refused for good.
+    /// Retry transient failures with backoff until the attempt succeeds or is refused for good:
+    /// `backon`'s exponential backoff from `backoff.0`, doubling up to `backoff.1` (no jitter, so
+    /// `backoff.1` stays the longest wait), never giving up on a transient failure.
     async fn retry<'a>(
         &self,
         name: &'static str,
-        mut attempt: impl FnMut() -> BoxFuture<'a, Result<(), SinkError>>,
+        attempt: impl FnMut() -> BoxFuture<'a, Result<(), SinkError>>,
     ) -> Result<(), SinkError> {
+        use backon::Retryable as _;
         let m = metrics();
-        let mut wait = self.backoff.0;
-        loop {
-            match attempt().await {
-                Ok(()) => return Ok(()),
-                Err(SinkError::Retryable(e)) => {
-                    m.sink_errors.with_label_values(&[name]).inc();
-                    m.sink_retries.with_label_values(&[name]).inc();
-                    tracing::warn!(sink = name, error = %e, retry_in_ms = wait.as_millis() as u64, "delivery failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(self.backoff.1);
-                }
-                Err(e) => {
-                    m.sink_errors.with_label_values(&[name]).inc();
-                    return Err(e);
-                }
-            }
-        }
+        let policy = backon::ExponentialBuilder::new()
+            .with_min_delay(self.backoff.0)
+            .with_max_delay(self.backoff.1)
+            .without_max_times();
+        attempt
+            .retry(policy)
+            .sleep(tokio::time::sleep)
+            .when(|e| matches!(e, SinkError::Retryable(_)))
+            .notify(|e, wait| {
+                m.sink_errors.with_label_values(&[name]).inc();
+                m.sink_retries.with_label_values(&[name]).inc();
+                tracing::warn!(sink = name, error = %e, retry_in_ms = wait.as_millis() as u64, "delivery failed; retrying");
+            })
+            .await
+            .inspect_err(|_| m.sink_errors.with_label_values(&[name]).inc())
     }
 
     /// Ready unless alerts are held or a sink reports trouble.

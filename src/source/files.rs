@@ -127,6 +127,13 @@ pub fn open(input: &Input, count: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Se
             p.to_string_lossy().to_ascii_lowercase(),
         ),
     };
+    open_reader(raw, &name)
+}
+
+/// Wrap a raw stream in the decompressor its (lowercase) `name` or its magic bytes call for:
+/// gzip (`.gz`, `1f 8b`), zstd (`.zst`, `28 b5 2f fd`), otherwise plain. Split from `open`
+/// so the detection can be exercised on bytes in memory (the fuzz harness).
+pub fn open_reader(raw: Box<dyn Read + Send>, name: &str) -> Result<Box<dyn BufRead + Send>> {
     let mut buffered = BufReader::with_capacity(1 << 16, raw);
     let magic = buffered
         .fill_buf()?
@@ -390,6 +397,17 @@ impl Pending {
                         break 'outer;
                     }
                     Some(Err(e)) if e.is_eof() => {
+                        // a later line that is a record of its own ends the truncated value
+                        if let Some((end, lines)) = next_record_line(rest, start, rest.len()) {
+                            on(Record::Malformed {
+                                line: start_line,
+                                error: format!("truncated: {}", describe_json_error(&e)),
+                                raw: rest[start..end].to_vec(),
+                            });
+                            offset += end;
+                            line = start_line + lines;
+                            continue 'outer;
+                        }
                         on(Record::Malformed {
                             line: start_line,
                             error: format!("truncated: {}", describe_json_error(&e)),
@@ -403,6 +421,9 @@ impl Pending {
                         let rel = (e.line() as u64).saturating_sub(1 + count_lines(&rest[..start]));
                         let skip_lines = if rel == 0 { 1 } else { rel };
                         let end = nth_line_end(rest, start, skip_lines);
+                        // …up to a line inside it that is a record of its own, if any
+                        let (end, skip_lines) =
+                            next_record_line(rest, start, end).unwrap_or((end, skip_lines));
                         on(Record::Malformed {
                             line: start_line,
                             error: describe_json_error(&e),
@@ -440,6 +461,27 @@ impl Pending {
 
 fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+/// Within `b[from..to]`, the first line after the first that holds a complete JSON object or
+/// array on its own: its offset and how many lines precede it from `from`. A broken value that
+/// ran on into following lines must not swallow JSON Lines records (found by fuzzing: a line
+/// cut off after `"data":` took the next line's event as its value, and both were lost).
+fn next_record_line(b: &[u8], from: usize, to: usize) -> Option<(usize, u64)> {
+    let mut at = from;
+    let mut lines = 0;
+    while let Some(i) = memchr::memchr(b'\n', &b[at..to]) {
+        at += i + 1;
+        lines += 1;
+        let end = memchr::memchr(b'\n', &b[at..to]).map_or(to, |j| at + j);
+        let line = b[at..end].trim_ascii();
+        if matches!(line.first(), Some(b'{' | b'['))
+            && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+        {
+            return Some((at, lines));
+        }
+    }
+    None
 }
 
 /// The offset just past the `n`th newline at or after `from` (or the end).
@@ -681,6 +723,22 @@ mod tests {
             Some(&Ok(pretty.lines().count() as u64 + 3)),
             "{got:?}"
         );
+    }
+
+    /// Found by fuzzing (`tests/fuzz.rs`, files target): a line cut off after `"data":` took
+    /// the next line's event as its value, and the parse error two lines on cost both lines.
+    #[test]
+    fn a_line_cut_off_before_a_value_does_not_swallow_the_next_records() {
+        let cut = "{\"specversion\":\"1.0\",\"data\": ";
+        let (events, bad) = read(&format!("{cut}\n{EV}\n{EV}\n"));
+        assert_eq!(events, [(2, None), (3, None)], "{bad:?}");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 1);
+        // at the end of the input: a truncated value, then one record
+        let (events, bad) = read(&format!("{EV}\n{cut}\n{EV}\n"));
+        assert_eq!(events, [(1, None), (3, None)], "{bad:?}");
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].1.contains("truncated"), "{}", bad[0].1);
     }
 
     #[test]

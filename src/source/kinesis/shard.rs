@@ -55,12 +55,22 @@ pub enum End {
 /// Fewest milliseconds between two GetRecords calls on a shard (its limit is 5 calls/s).
 const MIN_CALL_GAP: Duration = Duration::from_millis(200);
 
-/// Exponential backoff with full jitter: 100 ms · 2^attempt, at most 5 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let cap = (100u64 << attempt.min(6)).min(5_000);
-    let mut b = [0u8; 8];
-    let r = getrandom::fill(&mut b).map_or(cap / 2, |_| u64::from_le_bytes(b) % (cap + 1));
-    Duration::from_millis(r.max(10))
+/// Exponential backoff with jitter (`backon`): 50 ms doubling to 2.5 s, each delay plus a random
+/// share of itself (up to 100%), so at most 5 s. Endless: a throttled shard is retried for as
+/// long as it takes; each retry loop takes a fresh one, and a success starts over.
+pub fn backoff() -> backon::ExponentialBackoff {
+    use backon::BackoffBuilder as _;
+    backon::ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_millis(2_500))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// The next delay of `delays` (never ends: built `without_max_times`).
+fn next_delay(delays: &mut backon::ExponentialBackoff) -> Duration {
+    delays.next().unwrap_or(Duration::from_secs(5))
 }
 
 /// Records of one reader session: ordinal → sequence number, for checkpoints.
@@ -204,7 +214,7 @@ async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option
             .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
             .starting_sequence_number(seq),
     };
-    let mut attempt = 0;
+    let mut delays = backoff();
     loop {
         match req.clone().send().await {
             Ok(out) => return Ok(out.shard_iterator().map(str::to_string)),
@@ -216,8 +226,7 @@ async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option
                     .throttled
                     .with_label_values(&[r.config.stream.as_str()])
                     .inc();
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
+                tokio::time::sleep(next_delay(&mut delays)).await;
             }
             Err(e) => {
                 return Err(lease::aws_error(e).context(format!(
@@ -270,7 +279,7 @@ async fn run(
     let checkpoint_every = Duration::from_millis(r.config.checkpoint_interval_ms.max(10));
     let idle = Duration::from_millis(r.config.idle_poll_ms);
     let mut last_checkpoint = Instant::now();
-    let mut attempt = 0;
+    let mut delays = backoff();
     loop {
         if *stop.borrow() {
             return End::Stopped;
@@ -285,7 +294,7 @@ async fn run(
             .await
         {
             Ok(out) => {
-                attempt = 0;
+                delays = backoff();
                 out
             }
             Err(e) => {
@@ -304,10 +313,9 @@ async fn run(
                 } else {
                     tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
                 }
-                if sleep_or_stop(backoff(attempt), stop).await {
+                if sleep_or_stop(next_delay(&mut delays), stop).await {
                     return End::Stopped;
                 }
-                attempt += 1;
                 continue;
             }
         };
@@ -406,10 +414,11 @@ mod tests {
 
     #[test]
     fn backoff_is_jittered_and_capped() {
-        for a in 0..20 {
-            assert!(backoff(a) <= Duration::from_millis(5_000));
+        for d in backoff().take(20) {
+            assert!(d <= Duration::from_millis(5_000));
         }
-        let spread: std::collections::HashSet<_> = (0..20).map(|_| backoff(5)).collect();
+        let spread: std::collections::HashSet<_> =
+            (0..20).map(|_| backoff().nth(5).unwrap()).collect();
         assert!(spread.len() > 1);
     }
 

@@ -501,13 +501,13 @@ fn describe_decode(e: &DecodeError) -> String {
 }
 
 /// The items that are not events: why (never quoting them), and their bytes.
-type BadItems = Vec<(String, Vec<u8>)>;
+pub type BadItems = Vec<(String, Vec<u8>)>;
 
 /// A webhook body's events, item by item: a JSON array's items are decoded one at a time, so a
 /// malformed item is set apart (with its bytes, for the dead-letter output) and the others kept.
 /// Anything else (one event, base64, a Kinesis dump) is decoded whole. `Err` when nothing in the
 /// body can be read as JSON items (the reason never quotes the body).
-fn decode_items(body: &[u8]) -> Result<(Vec<Value>, BadItems), String> {
+pub fn decode_items(body: &[u8]) -> Result<(Vec<Value>, BadItems), String> {
     let mut events = Vec::new();
     let items = match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body) {
         Ok(items) => items,
