@@ -5,6 +5,12 @@
 //! those two passes. Only rules whose pattern matched somewhere
 //! run again on their own (to get spans and the `value` group), and validators and context
 //! scoring run only around candidates.
+//!
+//! Compiling (`Engine::with_threshold`): `compile_detector` per detector rule (terms into the
+//! `TermTable`, pattern into `Patterns`), then `TermAutomaton::build` and `Patterns::build_set`.
+//! Detecting (`Engine::detect_into`): `find_terms` and `key_context`, `pattern_findings`
+//! (with `extract`), `vocabulary_findings`, `name_findings`, `scan_inside_urls`, then
+//! `keep_confident` and `dedup_same_category`.
 
 use std::collections::HashMap;
 

@@ -4,6 +4,11 @@
 //! PHI, operationally: health information, or a strong identifier (SSN, MRN, plan ID, DOB,
 //! card). An identifier alone is PHI only in places that must never hold patient data (tags,
 //! URLs) or, in logs, together with health information.
+//!
+//! `Policy::evaluate` runs policy.md's rules as named steps, in the alert order: `tag_rule`,
+//! `log_rule`, `attributes_rule`, `url_rule`, `content_rule`, `credential_rule`, and last
+//! `account_rule` over what the others found. Allow-lists are checked before any of this, during
+//! the scan (`allow`).
 
 pub mod allow;
 pub mod geo;
