@@ -7,12 +7,16 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::alert::{self, Alert, AlertFinding, Fingerprinter, Severity, SourceRef};
-use crate::config::{AllowConfig, Config};
+use crate::config::Config;
 use crate::detect::{Category, Engine, Finding, RuleSet, Scratch};
 use crate::event::redact::{self, Mark, Span};
 use crate::event::walk::{Field, Visit};
 use crate::event::{self, EventRef, Location, classify};
+use crate::policy::allow::{self, AllowList};
 use crate::policy::{AreaCodes, EventFacts, Policy, Seen};
+
+/// Pointer patterns as `[allow] fields` reads them (kept on this path for callers).
+pub use crate::policy::allow::pointer_matches;
 
 /// The event type of Twilio's sink test event: its genuine form is never scanned
 /// (`event::is_genuine_test_event`).
@@ -22,16 +26,10 @@ pub struct Scanner {
     pub engine: Engine,
     policy: Policy,
     area_codes: AreaCodes,
-    allow: Allow,
+    allow: AllowList,
     fingerprinter: Fingerprinter,
     /// Whether the fingerprint key was configured (false: random per run).
     pub keyed: bool,
-}
-
-struct Allow {
-    config: AllowConfig,
-    /// Rule indexes whose findings are dropped (allow-listed or disabled detectors).
-    rules: Vec<bool>,
 }
 
 /// What a scan counted, for the closing summary and metrics. Never holds values.
@@ -272,27 +270,26 @@ impl Scanner {
             &config.policy.us_area_codes,
             &config.policy.non_us_area_codes,
         )?;
-        let off: Vec<bool> = engine
-            .rules()
+        let off: Vec<&String> = config
+            .detect
+            .disabled
             .iter()
-            .map(|r| {
-                config
-                    .detect
-                    .disabled
-                    .iter()
-                    .chain(&config.allow.detectors)
-                    .any(|d| d == r.id())
-            })
+            .chain(&config.allow.detectors)
             .collect();
+        let a = &config.allow;
+        let allow = AllowList::new(
+            &a.values,
+            &a.fingerprints,
+            &a.fields,
+            &a.event_types,
+            allow::detectors_off(engine.rules().iter().map(|r| r.id()), &off),
+        );
         let key = config.fingerprint_key();
         Ok(Scanner {
             engine,
             policy: Policy::new(config.policy.clone()),
             area_codes,
-            allow: Allow {
-                config: config.allow.clone(),
-                rules: off,
-            },
+            allow,
             keyed: key.is_some(),
             fingerprinter: key
                 .map(|k| Fingerprinter::new(&k))
@@ -383,14 +380,7 @@ impl Scanner {
     /// Whether a finding counts: its detector is not switched off and the value is not
     /// allow-listed (by value or by fingerprint).
     fn accept(&self, f: &Finding, value: &str) -> bool {
-        !self.allow.rules[f.rule as usize]
-            && !self.allow.config.values.iter().any(|v| v == value)
-            && (self.allow.config.fingerprints.is_empty()
-                || !self
-                    .allow
-                    .config
-                    .fingerprints
-                    .contains(&self.fingerprinter.fingerprint(f.category, value)))
+        !self.allow.allows_finding(f, value, &self.fingerprinter)
     }
 
     fn scan(
@@ -410,13 +400,7 @@ impl Scanner {
             stats.skipped_test_events += 1;
             return;
         }
-        if self
-            .allow
-            .config
-            .event_types
-            .iter()
-            .any(|t| type_matches(t, &raw.event_type))
-        {
+        if self.allow.allows_event_type(&raw.event_type) {
             return;
         }
         let null = Value::Null;
@@ -540,11 +524,7 @@ impl Scanner {
     }
 
     fn field_allowed(&self, pointer: &str) -> bool {
-        self.allow
-            .config
-            .fields
-            .iter()
-            .any(|pat| pointer_matches(pat, pointer))
+        self.allow.allows_field(pointer)
     }
 }
 
@@ -578,28 +558,6 @@ fn detection_key<'a>(key: &'a str, segments: &[String], buf: &'a mut String) -> 
     }
 }
 
-fn type_matches(pattern: &str, event_type: &str) -> bool {
-    if pattern.ends_with('.') {
-        event_type.starts_with(pattern)
-    } else {
-        pattern == event_type
-    }
-}
-
-/// `*` matches one segment; a trailing `/**` matches everything below.
-pub fn pointer_matches(pattern: &str, pointer: &str) -> bool {
-    let mut pat = pattern.split('/');
-    let mut ptr = pointer.split('/');
-    loop {
-        match (pat.next(), ptr.next()) {
-            (Some("**"), _) => return true,
-            (Some(p), Some(s)) if p == "*" || p == s => continue,
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
-
 /// Strings that cannot hold PHI and are common enough to be worth not scanning: Twilio SIDs and
 /// machine timestamps (every event has several). Short values are scanned: `{"age": "93"}` in a
 /// tag is PHI.
@@ -620,18 +578,6 @@ fn skip_quickly(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pointer_patterns() {
-        assert!(pointer_matches(
-            "/data/tags/campaign",
-            "/data/tags/campaign"
-        ));
-        assert!(pointer_matches("/data/tags/*", "/data/tags/campaign"));
-        assert!(!pointer_matches("/data/tags/*", "/data/tags/a/b"));
-        assert!(pointer_matches("/data/payload/**", "/data/payload/a/b"));
-        assert!(!pointer_matches("/data/tags", "/data/tags/campaign"));
-    }
 
     #[test]
     fn generic_keys_borrow_their_parent() {

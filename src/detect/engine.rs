@@ -5,6 +5,12 @@
 //! those two passes. Only rules whose pattern matched somewhere
 //! run again on their own (to get spans and the `value` group), and validators and context
 //! scoring run only around candidates.
+//!
+//! Compiling (`Engine::with_threshold`): `compile_detector` per detector rule (terms into the
+//! `TermTable`, pattern into `Patterns`), then `TermAutomaton::build` and `Patterns::build_set`.
+//! Detecting (`Engine::detect_into`): `find_terms` and `key_context`, `pattern_findings`
+//! (with `extract`), `vocabulary_findings`, `name_findings`, `scan_inside_urls`, then
+//! `keep_confident` and `dedup_same_category`.
 
 use std::collections::HashMap;
 
@@ -17,11 +23,13 @@ use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 use regex_automata::{Input, PatternSet};
 
-use super::names::{self, NameHit, NameKey, NameModel};
+use super::category::Category;
+use super::finding::Finding;
+use super::names::{self, NameContext, NameKey, NameModel};
 use super::rules::{RuleSet, RuleSpec};
+use super::terms::{Hit, NameHit, Term};
 use super::url;
 use super::validators::{self, Validator};
-use super::{Category, Finding};
 
 /// Findings below this confidence are dropped unless configured otherwise.
 pub const DEFAULT_THRESHOLD: f32 = 0.5;
@@ -32,13 +40,6 @@ const KEY_CACHE_MAX: usize = 4096;
 
 /// Lazy-DFA cache of the combined pattern set, per scanning thread.
 const PATTERN_SET_CACHE: usize = 16 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Term {
-    Context { rule: u16, positive: bool },
-    Vocab { rule: u16 },
-    Name(NameHit),
-}
 
 pub struct CompiledRule {
     pub spec: RuleSpec,
@@ -77,14 +78,6 @@ pub struct Engine {
     threshold: f32,
 }
 
-/// An automaton hit that passed the word-boundary check.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Hit {
-    pub start: usize,
-    pub end: usize,
-    pub pattern: u32,
-}
-
 /// Per-call scratch space, reused across strings so the hot path does not allocate.
 #[derive(Default)]
 pub struct Scratch {
@@ -120,155 +113,42 @@ impl Engine {
         Engine::with_threshold(set, DEFAULT_THRESHOLD)
     }
 
+    /// Compiles a detector set, in three named steps: `compile_detector` for each detector rule
+    /// (its terms into the `TermTable`, its pattern into the `Patterns`), then `TermAutomaton::build`
+    /// over every term and `Patterns::build_set` over every pattern.
     pub fn with_threshold(set: &RuleSet, threshold: f32) -> Result<Engine> {
-        let mut term_index: HashMap<String, usize> = HashMap::new();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut terms: Vec<Vec<Term>> = Vec::new();
-        let mut add_term = |word: &str, term: Term| {
-            // as the walk reads text (see NORMALISE): `post-op` is stored as `post op`
-            let key = word.trim().to_ascii_lowercase().replace(['-', '_'], " ");
-            if key.is_empty() {
-                return;
-            }
-            let id = *term_index.entry(key.clone()).or_insert_with(|| {
-                patterns.push(key);
-                terms.push(Vec::new());
-                patterns.len() - 1
-            });
-            if !terms[id].contains(&term) {
-                terms[id].push(term);
-            }
-        };
-
+        let mut table = TermTable::default();
+        let mut patterns = Patterns::default();
         let mut rules = Vec::new();
-        let mut pattern_sources = Vec::new();
-        let mut pattern_rules = Vec::new();
-        let mut extractors = Vec::new();
         let mut names = None;
         for (i, spec) in set.rules.iter().enumerate() {
-            let rule = u16::try_from(i).context("too many rules")?;
-            let at = || format!("rule `{}` ({})", spec.id, set.origin[&spec.id]);
-            for w in &spec.context.positive {
-                add_term(
-                    w,
-                    Term::Context {
-                        rule,
-                        positive: true,
-                    },
-                );
-            }
-            for w in &spec.context.negative {
-                add_term(
-                    w,
-                    Term::Context {
-                        rule,
-                        positive: false,
-                    },
-                );
-            }
-            for w in &spec.terms {
-                add_term(w, Term::Vocab { rule });
-            }
-            for path in &spec.vocabulary {
-                for w in set.vocabulary(path).with_context(at)? {
-                    add_term(w, Term::Vocab { rule });
-                }
-            }
-            if let Some(n) = &spec.names {
-                if names.is_some() {
-                    bail!("{}: only one `names` rule is supported", at());
-                }
-                for path in &n.first {
-                    for w in set.vocabulary(path).with_context(at)? {
-                        add_term(w, Term::Name(NameHit::First));
-                    }
-                }
-                for path in &n.last {
-                    for w in set.vocabulary(path).with_context(at)? {
-                        add_term(w, Term::Name(NameHit::Last));
-                    }
-                }
-                for w in &n.titles {
-                    add_term(w, Term::Name(NameHit::Title));
-                }
-                for w in &n.greetings {
-                    add_term(w, Term::Name(NameHit::Greeting));
-                }
-                for w in &n.cues {
-                    add_term(w, Term::Name(NameHit::Cue));
-                }
-                names = Some(NameModel::new(rule));
-            }
-            let mut extractor = None;
-            let mut value_group = None;
-            if let Some(p) = &spec.pattern {
-                let re = Regex::builder()
-                    .syntax(regex_config())
-                    .build(p)
-                    .with_context(|| format!("{}: bad pattern", at()))?;
-                value_group = re
-                    .group_info()
-                    .to_index(regex_automata::PatternID::ZERO, "value");
-                extractor = Some(extractors.len());
-                extractors.push(re);
-                pattern_sources.push(p.clone());
-                pattern_rules.push(rule);
-            }
-            rules.push(CompiledRule {
-                validator: spec.validator.as_deref().and_then(validators::lookup),
-                spec: spec.clone(),
-                extractor,
-                value_group,
-            });
+            let detector = u16::try_from(i).context("too many rules")?;
+            rules.push(compile_detector(
+                set,
+                spec,
+                detector,
+                &mut table,
+                &mut patterns,
+                &mut names,
+            )?);
         }
-
-        // Standard semantics: an anchored walk then sees every term that starts at the anchor
-        // (`heart` and `heart attack`), not only the longest.
-        let automaton = aho_corasick::nfa::contiguous::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .context("building the keyword/vocabulary automaton")?;
-        let anchored_start = automaton
-            .start_state(Anchored::Yes)
-            .context("the keyword automaton has no anchored start")?;
-        let mut first_bytes = [false; 256];
-        for p in &patterns {
-            let b = p.as_bytes()[0];
-            for raw in 0..=255u8 {
-                if NORMALISE[raw as usize].eq_ignore_ascii_case(&b) {
-                    first_bytes[raw as usize] = true;
-                }
-            }
-        }
-        let longest_term = patterns.iter().map(String::len).max().unwrap_or(0);
-        let pattern_set = if pattern_sources.is_empty() {
-            None
-        } else {
-            Some(
-                Regex::builder()
-                    .syntax(regex_config())
-                    // The union of all patterns needs several MB of lazy-DFA states on clinical
-                    // text; at the 2 MB default the cache thrashes and throughput drops ~10x.
-                    .configure(
-                        Regex::config()
-                            .match_kind(regex_automata::MatchKind::All)
-                            .hybrid_cache_capacity(PATTERN_SET_CACHE),
-                    )
-                    .build_many(&pattern_sources)
-                    .context("building the combined pattern set")?,
-            )
-        };
+        let TermAutomaton {
+            automaton,
+            anchored_start,
+            first_bytes,
+            longest_term,
+        } = TermAutomaton::build(&table.patterns)?;
+        let pattern_set = patterns.build_set()?;
         Ok(Engine {
             rules,
             automaton,
             anchored_start,
             first_bytes,
             longest_term,
-            terms,
+            terms: table.terms,
             pattern_set,
-            pattern_rules,
-            extractors,
+            pattern_rules: patterns.detectors,
+            extractors: patterns.extractors,
             names,
             threshold,
         })
@@ -295,6 +175,11 @@ impl Engine {
 
     /// Findings in `text`, appended to `out`. `key` is the name of the field the text came from
     /// (`patient_mrn`, `SpeechResult`): its words count as context right before the text.
+    ///
+    /// The steps, by name: `find_terms` (one automaton walk) and `key_context`; `pattern_findings`
+    /// (the combined pattern set, then `extract` for each detector that matched);
+    /// `vocabulary_findings`; `name_findings`; `scan_inside_urls`; then `keep_confident` (the
+    /// threshold and exclusions) and `dedup_same_category`, sorted by start.
     pub fn detect_into(
         &self,
         text: &str,
@@ -307,30 +192,51 @@ impl Engine {
         scratch.key_hits.clear();
         scratch.excluded.clear();
         scratch.structure.clear();
-        let bytes = text.as_bytes();
-        self.find_terms(bytes, &mut scratch.hits);
+        self.find_terms(text.as_bytes(), &mut scratch.hits);
         scratch.name_key = NameKey::None;
         if let Some(key) = key {
             self.key_context(key, scratch);
         }
-
-        if let Some(set) = &self.pattern_set {
-            let mut patset = scratch
-                .set
-                .take()
-                .unwrap_or_else(|| PatternSet::new(set.pattern_len()));
-            patset.clear();
-            set.which_overlapping_matches(&Input::new(bytes), &mut patset);
-            for pid in patset.iter() {
-                let rule_index = self.pattern_rules[pid.as_usize()];
-                self.extract(rule_index, text, scratch, out);
-            }
-            scratch.set = Some(patset);
+        self.pattern_findings(text, scratch, out);
+        self.vocabulary_findings(scratch, out);
+        self.name_findings(text, scratch, out);
+        if !scratch.inside_url {
+            self.scan_inside_urls(text, scratch, out);
         }
+        self.keep_confident(&scratch.excluded, out, first_new);
+        out[first_new..].sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then(a.rule.cmp(&b.rule))
+        });
+        dedup_same_category(out, first_new);
+    }
 
+    /// Every detector whose pattern matched somewhere in `text` (one pass of the combined set)
+    /// extracts its candidates.
+    fn pattern_findings(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        let Some(set) = &self.pattern_set else {
+            return;
+        };
+        let mut patset = scratch
+            .set
+            .take()
+            .unwrap_or_else(|| PatternSet::new(set.pattern_len()));
+        patset.clear();
+        set.which_overlapping_matches(&Input::new(text.as_bytes()), &mut patset);
+        for pid in patset.iter() {
+            let rule_index = self.pattern_rules[pid.as_usize()];
+            self.extract(rule_index, text, scratch, out);
+        }
+        scratch.set = Some(patset);
+    }
+
+    /// Vocabulary hits: findings of their detector, or exclusions.
+    fn vocabulary_findings(&self, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         for h in &scratch.hits {
             for t in &self.terms[h.pattern as usize] {
-                if let Term::Vocab { rule } = *t {
+                if let Term::Vocab { detector: rule } = *t {
                     let r = &self.rules[rule as usize];
                     if r.spec.exclude {
                         scratch.excluded.push((h.start, h.end));
@@ -346,15 +252,25 @@ impl Engine {
                 }
             }
         }
+    }
 
-        if let Some(names) = &self.names {
-            names.find(self, text, scratch.name_key, scratch, out);
-        }
-        if !scratch.inside_url {
-            self.scan_inside_urls(text, scratch, out);
-        }
+    /// The name model grades the dictionary hits, through a `NameContext`.
+    fn name_findings(&self, text: &str, scratch: &Scratch, out: &mut Vec<Finding>) {
+        let Some(names) = &self.names else {
+            return;
+        };
+        let score =
+            |base, start, end| self.score_from(names.detector(), base, start, end, scratch);
+        let cx = NameContext {
+            hits: &scratch.hits,
+            terms: &self.terms,
+            score: &score,
+        };
+        names.find(&cx, text, scratch.name_key, out);
+    }
 
-        let excluded = &scratch.excluded;
+    /// Drops the new findings (`out[first_new..]`) below the threshold or inside an exclusion.
+    fn keep_confident(&self, excluded: &[(usize, usize)], out: &mut Vec<Finding>, first_new: usize) {
         let threshold = self.threshold;
         let mut i = first_new;
         out.retain(|f| {
@@ -366,13 +282,6 @@ impl Engine {
                     && (f.category == Category::Credential
                         || !excluded.iter().any(|&(s, e)| f.start < e && s < f.end)))
         });
-        out[first_new..].sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
-                .then(b.end.cmp(&a.end))
-                .then(a.rule.cmp(&b.rule))
-        });
-        dedup_same_category(out, first_new);
     }
 
     /// Every URL found so far (`out[from..]`) taken apart: query values and path segments,
@@ -569,7 +478,7 @@ impl Engine {
             for h in nearby.chain(scratch.key_hits.iter()) {
                 for t in &self.terms[h.pattern as usize] {
                     if let Term::Context {
-                        rule: r,
+                        detector: r,
                         positive: p,
                     } = *t
                         && r == rule
@@ -600,13 +509,184 @@ impl Engine {
     pub fn structure<'s>(&self, scratch: &'s Scratch) -> &'s [(usize, usize)] {
         &scratch.structure
     }
+}
 
-    pub(crate) fn term_kinds(&self, pattern: u32) -> &[Term] {
-        &self.terms[pattern as usize]
+/// Every term of every detector rule, deduplicated: automaton pattern `i` is `patterns[i]` and
+/// means `terms[i]` (a word may serve several detectors).
+#[derive(Default)]
+struct TermTable {
+    index: HashMap<String, usize>,
+    patterns: Vec<String>,
+    terms: Vec<Vec<Term>>,
+}
+
+impl TermTable {
+    fn add(&mut self, word: &str, term: Term) {
+        // as the walk reads text (see NORMALISE): `post-op` is stored as `post op`
+        let key = word.trim().to_ascii_lowercase().replace(['-', '_'], " ");
+        if key.is_empty() {
+            return;
+        }
+        let id = match self.index.get(&key) {
+            Some(&id) => id,
+            None => {
+                self.index.insert(key.clone(), self.patterns.len());
+                self.patterns.push(key);
+                self.terms.push(Vec::new());
+                self.patterns.len() - 1
+            }
+        };
+        if !self.terms[id].contains(&term) {
+            self.terms[id].push(term);
+        }
     }
 
-    pub(crate) fn hits<'s>(&self, scratch: &'s Scratch) -> &'s [Hit] {
-        &scratch.hits
+    fn add_all<'w>(&mut self, words: impl IntoIterator<Item = &'w String>, term: Term) {
+        for w in words {
+            self.add(w, term);
+        }
+    }
+
+    /// The words of vocabulary files, each as `term`.
+    fn add_files(&mut self, set: &RuleSet, paths: &[String], term: Term) -> Result<()> {
+        for path in paths {
+            for w in set.vocabulary(path)? {
+                self.add(w, term);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every detector pattern: `sources[i]` is pattern `i` of the combined set, belonging to the
+/// detector `detectors[i]` and extracted on its own by `extractors[i]`.
+#[derive(Default)]
+struct Patterns {
+    sources: Vec<String>,
+    detectors: Vec<u16>,
+    extractors: Vec<Regex>,
+}
+
+impl Patterns {
+    /// Compiles one detector's pattern: its extractor index and its `value` group, if any.
+    fn add(&mut self, pattern: &str, detector: u16, at: &str) -> Result<(usize, Option<usize>)> {
+        let re = Regex::builder()
+            .syntax(regex_config())
+            .build(pattern)
+            .with_context(|| format!("{at}: bad pattern"))?;
+        let value_group = re
+            .group_info()
+            .to_index(regex_automata::PatternID::ZERO, "value");
+        self.extractors.push(re);
+        self.sources.push(pattern.to_string());
+        self.detectors.push(detector);
+        Ok((self.extractors.len() - 1, value_group))
+    }
+
+    /// All patterns in one regex, or none when no detector has a pattern.
+    fn build_set(&self) -> Result<Option<Regex>> {
+        if self.sources.is_empty() {
+            return Ok(None);
+        }
+        let set = Regex::builder()
+            .syntax(regex_config())
+            // The union of all patterns needs several MB of lazy-DFA states on clinical
+            // text; at the 2 MB default the cache thrashes and throughput drops ~10x.
+            .configure(
+                Regex::config()
+                    .match_kind(regex_automata::MatchKind::All)
+                    .hybrid_cache_capacity(PATTERN_SET_CACHE),
+            )
+            .build_many(&self.sources)
+            .context("building the combined pattern set")?;
+        Ok(Some(set))
+    }
+}
+
+/// One detector rule compiled: its terms into `table`, its pattern into `patterns`, its name
+/// dictionaries (at most one detector has them) into `names`.
+fn compile_detector(
+    set: &RuleSet,
+    spec: &RuleSpec,
+    detector: u16,
+    table: &mut TermTable,
+    patterns: &mut Patterns,
+    names: &mut Option<NameModel>,
+) -> Result<CompiledRule> {
+    let at = || format!("rule `{}` ({})", spec.id, set.origin[&spec.id]);
+    let context = |positive| Term::Context { detector, positive };
+    table.add_all(&spec.context.positive, context(true));
+    table.add_all(&spec.context.negative, context(false));
+    table.add_all(&spec.terms, Term::Vocab { detector });
+    table
+        .add_files(set, &spec.vocabulary, Term::Vocab { detector })
+        .with_context(at)?;
+    if let Some(n) = &spec.names {
+        if names.is_some() {
+            bail!("{}: only one `names` rule is supported", at());
+        }
+        table
+            .add_files(set, &n.first, Term::Name(NameHit::First))
+            .with_context(at)?;
+        table
+            .add_files(set, &n.last, Term::Name(NameHit::Last))
+            .with_context(at)?;
+        table.add_all(&n.titles, Term::Name(NameHit::Title));
+        table.add_all(&n.greetings, Term::Name(NameHit::Greeting));
+        table.add_all(&n.cues, Term::Name(NameHit::Cue));
+        *names = Some(NameModel::new(detector));
+    }
+    let (extractor, value_group) = match &spec.pattern {
+        Some(p) => {
+            let (extractor, group) = patterns.add(p, detector, &at())?;
+            (Some(extractor), group)
+        }
+        None => (None, None),
+    };
+    Ok(CompiledRule {
+        validator: spec.validator.as_deref().and_then(validators::lookup),
+        spec: spec.clone(),
+        extractor,
+        value_group,
+    })
+}
+
+/// The term automaton and what the anchored walk needs beside it (see `find_terms`).
+struct TermAutomaton {
+    automaton: NFA,
+    anchored_start: StateID,
+    first_bytes: [bool; 256],
+    longest_term: usize,
+}
+
+impl TermAutomaton {
+    fn build(patterns: &[String]) -> Result<TermAutomaton> {
+        // Standard semantics: an anchored walk then sees every term that starts at the anchor
+        // (`heart` and `heart attack`), not only the longest.
+        let automaton = aho_corasick::nfa::contiguous::Builder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .context("building the keyword/vocabulary automaton")?;
+        let anchored_start = automaton
+            .start_state(Anchored::Yes)
+            .context("the keyword automaton has no anchored start")?;
+        let mut first_bytes = [false; 256];
+        for p in patterns {
+            let b = p.as_bytes()[0];
+            for raw in 0..=255u8 {
+                if NORMALISE[raw as usize].eq_ignore_ascii_case(&b) {
+                    first_bytes[raw as usize] = true;
+                }
+            }
+        }
+        let longest_term = patterns.iter().map(String::len).max().unwrap_or(0);
+        Ok(TermAutomaton {
+            automaton,
+            anchored_start,
+            first_bytes,
+            longest_term,
+        })
     }
 }
 

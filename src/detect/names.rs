@@ -10,21 +10,25 @@
 //! (clinical notes, shouted SMS) carries no capitalisation signal, so there a lone name needs a
 //! second token, an honorific or a cue.
 
-use super::Finding;
-use super::engine::{Engine, Hit, Scratch, Term};
+use super::category::Category;
+use super::finding::Finding;
+use super::terms::{Hit, NameHit, Term};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameHit {
-    First,
-    Last,
-    Title,
-    Greeting,
-    /// A word that announces a person: "for", "patient", "my son".
-    Cue,
+/// What the name model sees of one scan, and all it sees: the term hits of the text (sorted by
+/// start), what each automaton pattern means, and the engine's context scoring for the names
+/// detector. Narrow on purpose: the model grades hits, it does not drive the engine.
+pub(crate) struct NameContext<'a> {
+    pub hits: &'a [Hit],
+    /// `terms[pattern]`: the meanings of automaton pattern `pattern`.
+    pub terms: &'a [Vec<Term>],
+    /// Confidence of a name at `start..end` from a base confidence, after the names detector's
+    /// context words (`None`: its context is required and absent).
+    pub score: &'a dyn Fn(f32, usize, usize) -> Option<f32>,
 }
 
 pub struct NameModel {
-    rule: u16,
+    /// The names detector's index in the engine.
+    detector: u16,
 }
 
 const TITLE_NAME: f32 = 0.85;
@@ -69,37 +73,35 @@ struct View<'a> {
 }
 
 impl NameModel {
-    pub fn new(rule: u16) -> NameModel {
-        NameModel { rule }
+    pub fn new(detector: u16) -> NameModel {
+        NameModel { detector }
     }
 
-    pub fn find(
-        &self,
-        engine: &Engine,
-        text: &str,
-        key: NameKey,
-        scratch: &Scratch,
-        out: &mut Vec<Finding>,
-    ) {
+    /// The names detector's index in the engine.
+    pub fn detector(&self) -> u16 {
+        self.detector
+    }
+
+    pub fn find(&self, cx: &NameContext, text: &str, key: NameKey, out: &mut Vec<Finding>) {
         if key == NameKey::Person
             && let Some(end) = whole_value_name(text.as_bytes())
         {
-            out.push(Finding::new(0, end, super::Category::Name, self.rule, KEYED_NAME));
+            out.push(Finding::new(0, end, Category::Name, self.detector, KEYED_NAME));
             return;
         }
-        let hits = engine.hits(scratch);
-        if !hits.iter().any(|h| self.kinds(engine, h).any()) {
+        let hits = cx.hits;
+        if !hits.iter().any(|h| self.kinds(cx, h).any()) {
             return;
         }
         if key == NameKey::PersonOrName
             && let Some(end) = whole_value_name(text.as_bytes())
             && (name_shaped(text.as_bytes())
                 || hits.iter().any(|h| {
-                    let k = self.kinds(engine, h);
+                    let k = self.kinds(cx, h);
                     k.first || k.last
                 }))
         {
-            out.push(Finding::new(0, end, super::Category::Name, self.rule, KEYED_NAME - 0.1));
+            out.push(Finding::new(0, end, Category::Name, self.detector, KEYED_NAME - 0.1));
             return;
         }
         let view = View {
@@ -111,29 +113,29 @@ impl NameModel {
             if h.start < covered_to {
                 continue;
             }
-            let Some((start, base)) = self.candidate(engine, hits, i, &view) else {
+            let Some((start, base)) = self.candidate(cx, hits, i, &view) else {
                 continue;
             };
             let end = run_end(view.bytes, start, view.caps_mode);
-            if let Some(c) = engine.score_from(self.rule, base, start, end, scratch) {
-                out.push(Finding::new(start, end, super::Category::Name, self.rule, c));
+            if let Some(c) = (cx.score)(base, start, end) {
+                out.push(Finding::new(start, end, Category::Name, self.detector, c));
                 covered_to = end;
             }
         }
     }
 
     /// Where a name starts at or after hit `i`, and its base confidence.
-    fn candidate(&self, engine: &Engine, hits: &[Hit], i: usize, v: &View) -> Option<(usize, f32)> {
+    fn candidate(&self, cx: &NameContext, hits: &[Hit], i: usize, v: &View) -> Option<(usize, f32)> {
         let h = &hits[i];
-        let k = self.kinds(engine, h);
+        let k = self.kinds(cx, h);
         if k.title || k.greeting || k.cue {
             // a cue word that is also a name ("Will", "Dean") may still be the name itself
-            if let Some(found) = self.after_cue(engine, hits, i, k, v) {
+            if let Some(found) = self.after_cue(cx, hits, i, k, v) {
                 return Some(found);
             }
         }
         if k.first || k.last {
-            return self.dictionary_name(engine, hits, i, k, v);
+            return self.dictionary_name(cx, hits, i, k, v);
         }
         None
     }
@@ -142,14 +144,14 @@ impl NameModel {
     /// any case), or, after an honorific, when it is capitalised.
     fn after_cue(
         &self,
-        engine: &Engine,
+        cx: &NameContext,
         hits: &[Hit],
         i: usize,
         k: Kinds,
         v: &View,
     ) -> Option<(usize, f32)> {
         let next = next_token(v.bytes, hits[i].end)?;
-        let nk = self.kinds_at(engine, hits, i + 1, next.0);
+        let nk = self.kinds_at(cx, hits, i + 1, next.0);
         if nk.title || nk.greeting || nk.cue {
             return None;
         }
@@ -176,7 +178,7 @@ impl NameModel {
     /// A dictionary first or last name on its own: graded by its case and the next word.
     fn dictionary_name(
         &self,
-        engine: &Engine,
+        cx: &NameContext,
         hits: &[Hit],
         i: usize,
         k: Kinds,
@@ -185,7 +187,7 @@ impl NameModel {
         let h = &hits[i];
         let tok = &v.bytes[h.start..h.end];
         let next = next_token(v.bytes, h.end);
-        let nk = next.map(|n| self.kinds_at(engine, hits, i + 1, n.0));
+        let nk = next.map(|n| self.kinds_at(cx, hits, i + 1, n.0));
         // "DAVID SMITH" / "maria lopez": two dictionary names in a row, whatever their case
         if k.first
             && let (Some(n), Some(nk)) = (next, nk)
@@ -220,9 +222,9 @@ impl NameModel {
         Some((h.start, base))
     }
 
-    fn kinds(&self, engine: &Engine, h: &Hit) -> Kinds {
+    fn kinds(&self, cx: &NameContext, h: &Hit) -> Kinds {
         let mut k = Kinds::default();
-        for t in engine.term_kinds(h.pattern) {
+        for t in &cx.terms[h.pattern as usize] {
             match t {
                 Term::Name(NameHit::First) => k.first = true,
                 Term::Name(NameHit::Last) => k.last = true,
@@ -236,13 +238,13 @@ impl NameModel {
     }
 
     /// Name kinds of the hit starting exactly at `pos`, looking from hit index `from`.
-    fn kinds_at(&self, engine: &Engine, hits: &[Hit], from: usize, pos: usize) -> Kinds {
+    fn kinds_at(&self, cx: &NameContext, hits: &[Hit], from: usize, pos: usize) -> Kinds {
         // several terms may start at `pos` (`Mary` and `Mary Ann`): their kinds combine
         hits[from.min(hits.len())..]
             .iter()
             .take_while(|h| h.start <= pos)
             .filter(|h| h.start == pos)
-            .fold(Kinds::default(), |k, h| k.or(self.kinds(engine, h)))
+            .fold(Kinds::default(), |k, h| k.or(self.kinds(cx, h)))
     }
 }
 

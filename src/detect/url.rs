@@ -8,7 +8,7 @@
 //! read as spaces and scanned with the segment before it as the key. Findings are mapped back
 //! to byte offsets of the original text, so alerts and redaction point at the encoded bytes.
 
-use super::Finding;
+use super::finding::Finding;
 
 /// One decoded piece of a URL: the text, and for each of its bytes the span of the original
 /// bytes it came from (one byte, or a `%XX` triple).

@@ -185,9 +185,37 @@ pub fn location(event_type: &str, segments: &[String]) -> Location {
     Location::Metadata
 }
 
-/// The channel of an event, from address prefixes (`whatsapp:`, `messenger:`, `rcs:`), email
-/// addresses, Verify's `channel`, and the product.
+/// The channel of an event, in named steps: `address_channels` reads the address prefixes
+/// (`whatsapp:`, `messenger:`, `rcs:`, `client:`, `sip:`) and email addresses; a restrictive
+/// prefix wins outright, then Verify's `channel` (`verify_channel`), then email, then any other
+/// prefix, and last the product (`product_channel`).
 pub fn channel(event_type: &str, data: &Value) -> Channel {
+    let (found, email) = address_channels(data);
+    if let Some(c) = found
+        && rank(c) >= rank(Channel::Client)
+    {
+        return c;
+    }
+    if let Some(c) = verify_channel(data) {
+        return c;
+    }
+    if email
+        || data
+            .pointer("/Bindings/Email")
+            .is_some_and(|v| !v.is_null())
+            && found.is_none()
+    {
+        return Channel::Email;
+    }
+    if let Some(c) = found {
+        return c;
+    }
+    product_channel(event_type, data)
+}
+
+/// The most restrictive channel an address prefix names (an ineligible one must not be masked
+/// by another), and whether some address is an email address.
+fn address_channels(data: &Value) -> (Option<Channel>, bool) {
     let mut found = None;
     let mut email = false;
     visit_addresses(data, &mut |key, value| {
@@ -212,32 +240,18 @@ pub fn channel(event_type: &str, data: &Value) -> Channel {
             }
             None
         };
-        // the most restrictive channel wins: an ineligible one must not be masked by another
         if let Some(c) = c
             && found.is_none_or(|f: Channel| rank(c) > rank(f))
         {
             found = Some(c);
         }
     });
-    if let Some(c) = found
-        && rank(c) >= rank(Channel::Client)
-    {
-        return c;
-    }
-    if let Some(c) = verify_channel(data) {
-        return c;
-    }
-    if email
-        || data
-            .pointer("/Bindings/Email")
-            .is_some_and(|v| !v.is_null())
-            && found.is_none()
-    {
-        return Channel::Email;
-    }
-    if let Some(c) = found {
-        return c;
-    }
+    (found, email)
+}
+
+/// The channel the product implies when no address says: voice by `call_type`, messaging by
+/// whether media was attached, Conversations by whether a participant is a bare phone number.
+fn product_channel(event_type: &str, data: &Value) -> Channel {
     if event_type.starts_with("com.twilio.voice.") {
         return match data.get("call_type").and_then(Value::as_str) {
             Some("sip" | "trunking") => Channel::Sip,

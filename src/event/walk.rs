@@ -250,10 +250,14 @@ pub(crate) fn push_segment(pointer: &mut String, segment: &str) {
     }
 }
 
+/// What an embedded JSON object or array starts with (a constant, so brace-counting tools
+/// reading `embedded_json` see balanced braces).
+const JSON_OPENERS: [char; 2] = ['{', '['];
+
 /// A string that is itself a JSON object or array (not a bare number or quoted string).
 pub fn embedded_json(s: &str) -> Option<Value> {
     let t = s.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
+    if !t.starts_with(JSON_OPENERS) {
         return None;
     }
     serde_json::from_str::<Value>(s)

@@ -4,7 +4,13 @@
 //! PHI, operationally: health information, or a strong identifier (SSN, MRN, plan ID, DOB,
 //! card). An identifier alone is PHI only in places that must never hold patient data (tags,
 //! URLs) or, in logs, together with health information.
+//!
+//! `Policy::evaluate` runs policy.md's rules as named steps, in the alert order: `tag_rule`,
+//! `log_rule`, `attributes_rule`, `url_rule`, `content_rule`, `credential_rule`, and last
+//! `account_rule` over what the others found. Allow-lists are checked before any of this, during
+//! the scan (`allow`).
 
+pub mod allow;
 pub mod geo;
 
 use crate::alert::Severity;
@@ -126,6 +132,10 @@ impl Seen {
     fn is_phi(&self) -> bool {
         self.is_health() || self.is_strong()
     }
+    /// What a violation lists as its findings: identifiers and health information.
+    fn counts(&self) -> bool {
+        self.is_identifier() || self.is_health()
+    }
 }
 
 /// Facts of the event the rules look at besides its findings.
@@ -171,152 +181,198 @@ impl Policy {
         !self.config.disabled_rules.iter().any(|r| r == rule)
     }
 
-    /// The violations of one event, one per rule.
+    /// The violations of one event, one per rule, in policy.md's steps: `tag_rule`,
+    /// `log_rule`, `attributes_rule`, `url_rule`, `content_rule` (ineligible channel, outside
+    /// the US, or counted content), `credential_rule`, then `account_rule` over what the
+    /// others found.
     pub fn evaluate(&self, facts: &EventFacts, seen: &[Seen]) -> Vec<Violation> {
-        let mut out = Vec::new();
-        let push =
-            |out: &mut Vec<Violation>, rule: &'static str, findings: Vec<usize>, note: String| {
-                if !findings.is_empty() && self.enabled(rule) {
-                    let severity = self.severity(rule);
-                    let alert = rule != PHI_IN_CONTENT || self.config.alert_info;
-                    out.push(Violation {
-                        rule,
-                        severity,
-                        findings,
-                        note,
-                        alert,
-                    });
-                }
-            };
-        let at = |loc: Location| {
-            seen.iter()
-                .enumerate()
-                .filter(move |(_, s)| s.location == loc)
+        let seen = ByLocation(seen);
+        let mut out = Verdicts {
+            policy: self,
+            list: Vec::new(),
         };
-        let select = |loc: Location, keep: &dyn Fn(&Seen) -> bool| -> Vec<usize> {
-            at(loc).filter(|(_, s)| keep(s)).map(|(i, _)| i).collect()
-        };
-
-        push(
-            &mut out,
-            PHI_IN_TAG,
-            select(Location::Tag, &|s| s.is_identifier() || s.is_health()),
-            "PHI in message tag metadata".into(),
-        );
-
-        let log_health = at(Location::Log).any(|(_, s)| s.is_health());
-        let log_ident = at(Location::Log).any(|(_, s)| s.is_identifier());
-        let log_strong = at(Location::Log).any(|(_, s)| s.is_strong());
-        if (log_health && log_ident) || log_strong {
-            let note = if log_strong {
-                "strong identifier in a log"
-            } else {
-                "identifier with health information in a log"
-            };
-            push(
-                &mut out,
-                PHI_IN_LOG,
-                select(Location::Log, &|s| s.is_identifier() || s.is_health()),
-                note.into(),
-            );
-        }
-
-        // attributes are the customer record a contact centre keeps about its patients: an
-        // identifier alone counts there, as in tags (policy.md)
-        if at(Location::Attributes).any(|(_, s)| s.is_identifier() || s.is_health()) {
-            push(
-                &mut out,
-                PHI_IN_ATTRIBUTES,
-                select(Location::Attributes, &|s| {
-                    s.is_identifier() || s.is_health()
-                }),
-                "PHI in attributes".into(),
-            );
-        }
-
-        // the URL detector's own match is the field itself; what matters is what the URL carries
-        push(
-            &mut out,
-            PHI_IN_URL,
-            select(Location::Url, &|s| s.is_identifier() || s.is_health()),
-            "PHI inside a URL".into(),
-        );
-
-        let content_phi = at(Location::Content).any(|(_, s)| s.is_phi());
-        if content_phi {
-            let findings = select(Location::Content, &|s| s.is_identifier() || s.is_health());
-            let product_ineligible = self
-                .config
-                .ineligible_event_types
-                .iter()
-                .any(|p| facts.event_type.starts_with(p.as_str()));
-            if self.config.ineligible_channels.contains(&facts.channel) || product_ineligible {
-                let what = if product_ineligible {
-                    "a product that is not HIPAA eligible".to_string()
-                } else if facts.channel == Channel::Rcs {
-                    "RCS, which no HIPAA document names eligible (treated as not eligible)"
-                        .to_string()
-                } else {
-                    format!("{}, which is not HIPAA eligible", facts.channel.as_str())
-                };
-                push(
-                    &mut out,
-                    PHI_ON_INELIGIBLE_CHANNEL,
-                    findings,
-                    format!("PHI in content sent over {what}"),
-                );
-            } else if self.config.us_only_channels.contains(&facts.channel)
-                && facts.parties.contains(&Geo::NonUs)
-            {
-                push(
-                    &mut out,
-                    PHI_OUTSIDE_US,
-                    findings,
-                    "PHI in content to or from a non-US number".into(),
-                );
-            } else {
-                push(
-                    &mut out,
-                    PHI_IN_CONTENT,
-                    findings,
-                    "PHI in content on an eligible channel".into(),
-                );
-            }
-        }
-
-        push(
-            &mut out,
-            CREDENTIAL_EXPOSED,
-            seen.iter()
-                .enumerate()
-                .filter(|(_, s)| s.category == Category::Credential)
-                .map(|(i, _)| i)
-                .collect(),
-            "credential in an event payload".into(),
-        );
-
-        if !self.config.hipaa_accounts.is_empty() {
-            let designated = facts
-                .account_sid
-                .is_some_and(|a| self.config.hipaa_accounts.iter().any(|h| h == a));
-            if !designated {
-                let mut phi: Vec<usize> = out
-                    .iter()
-                    .filter(|v| v.rule != CREDENTIAL_EXPOSED)
-                    .flat_map(|v| v.findings.iter().copied())
-                    .collect();
-                phi.sort_unstable();
-                phi.dedup();
-                push(
-                    &mut out,
-                    PHI_IN_NON_HIPAA_ACCOUNT,
-                    phi,
-                    "PHI from an account not designated as a HIPAA project".into(),
-                );
-            }
-        }
-        out
+        tag_rule(&seen, &mut out);
+        log_rule(&seen, &mut out);
+        attributes_rule(&seen, &mut out);
+        url_rule(&seen, &mut out);
+        self.content_rule(facts, &seen, &mut out);
+        credential_rule(&seen, &mut out);
+        self.account_rule(facts, &mut out);
+        out.list
     }
+
+    /// PHI in content: where it may not travel (an ineligible channel or product, a non-US
+    /// party on a US-only channel) a violation, elsewhere counted as phi-in-content.
+    fn content_rule(&self, facts: &EventFacts, seen: &ByLocation, out: &mut Verdicts) {
+        if !seen.any(Location::Content, Seen::is_phi) {
+            return;
+        }
+        let findings = seen.select(Location::Content, Seen::counts);
+        let product_ineligible = self
+            .config
+            .ineligible_event_types
+            .iter()
+            .any(|p| facts.event_type.starts_with(p.as_str()));
+        if self.config.ineligible_channels.contains(&facts.channel) || product_ineligible {
+            let what = if product_ineligible {
+                "a product that is not HIPAA eligible".to_string()
+            } else if facts.channel == Channel::Rcs {
+                "RCS, which no HIPAA document names eligible (treated as not eligible)".to_string()
+            } else {
+                format!("{}, which is not HIPAA eligible", facts.channel.as_str())
+            };
+            out.push(
+                PHI_ON_INELIGIBLE_CHANNEL,
+                findings,
+                format!("PHI in content sent over {what}"),
+            );
+        } else if self.config.us_only_channels.contains(&facts.channel)
+            && facts.parties.contains(&Geo::NonUs)
+        {
+            out.push(
+                PHI_OUTSIDE_US,
+                findings,
+                "PHI in content to or from a non-US number".into(),
+            );
+        } else {
+            out.push(
+                PHI_IN_CONTENT,
+                findings,
+                "PHI in content on an eligible channel".into(),
+            );
+        }
+    }
+
+    /// With HIPAA accounts designated, every PHI finding of the other rules (credentials
+    /// aside) from an account that is not one of them.
+    fn account_rule(&self, facts: &EventFacts, out: &mut Verdicts) {
+        if self.config.hipaa_accounts.is_empty() {
+            return;
+        }
+        let designated = facts
+            .account_sid
+            .is_some_and(|a| self.config.hipaa_accounts.iter().any(|h| h == a));
+        if designated {
+            return;
+        }
+        let mut phi: Vec<usize> = out
+            .list
+            .iter()
+            .filter(|v| v.rule != CREDENTIAL_EXPOSED)
+            .flat_map(|v| v.findings.iter().copied())
+            .collect();
+        phi.sort_unstable();
+        phi.dedup();
+        out.push(
+            PHI_IN_NON_HIPAA_ACCOUNT,
+            phi,
+            "PHI from an account not designated as a HIPAA project".into(),
+        );
+    }
+}
+
+/// The violations found so far for one event. A rule is added only with findings and only
+/// when the configuration has not disabled it.
+struct Verdicts<'p> {
+    policy: &'p Policy,
+    list: Vec<Violation>,
+}
+
+impl Verdicts<'_> {
+    fn push(&mut self, rule: &'static str, findings: Vec<usize>, note: String) {
+        if findings.is_empty() || !self.policy.enabled(rule) {
+            return;
+        }
+        self.list.push(Violation {
+            rule,
+            severity: self.policy.severity(rule),
+            findings,
+            note,
+            alert: rule != PHI_IN_CONTENT || self.policy.config.alert_info,
+        });
+    }
+}
+
+/// One event's findings, looked up by location; indexes are positions in the slice.
+struct ByLocation<'s>(&'s [Seen]);
+
+impl ByLocation<'_> {
+    fn at(&self, loc: Location) -> impl Iterator<Item = (usize, &Seen)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.location == loc)
+    }
+    fn any(&self, loc: Location, test: fn(&Seen) -> bool) -> bool {
+        self.at(loc).any(|(_, s)| test(s))
+    }
+    fn select(&self, loc: Location, keep: fn(&Seen) -> bool) -> Vec<usize> {
+        self.at(loc).filter(|(_, s)| keep(s)).map(|(i, _)| i).collect()
+    }
+}
+
+/// A tag holds no patient data at all: any identifier or health information.
+fn tag_rule(seen: &ByLocation, out: &mut Verdicts) {
+    out.push(
+        PHI_IN_TAG,
+        seen.select(Location::Tag, Seen::counts),
+        "PHI in message tag metadata".into(),
+    );
+}
+
+/// A log: an identifier with health information, or a strong identifier alone.
+fn log_rule(seen: &ByLocation, out: &mut Verdicts) {
+    let health = seen.any(Location::Log, Seen::is_health);
+    let ident = seen.any(Location::Log, Seen::is_identifier);
+    let strong = seen.any(Location::Log, Seen::is_strong);
+    if !((health && ident) || strong) {
+        return;
+    }
+    let note = if strong {
+        "strong identifier in a log"
+    } else {
+        "identifier with health information in a log"
+    };
+    out.push(
+        PHI_IN_LOG,
+        seen.select(Location::Log, Seen::counts),
+        note.into(),
+    );
+}
+
+/// Attributes are the customer record a contact centre keeps about its patients: an
+/// identifier alone counts there, as in tags (policy.md).
+fn attributes_rule(seen: &ByLocation, out: &mut Verdicts) {
+    if seen.any(Location::Attributes, Seen::counts) {
+        out.push(
+            PHI_IN_ATTRIBUTES,
+            seen.select(Location::Attributes, Seen::counts),
+            "PHI in attributes".into(),
+        );
+    }
+}
+
+/// The URL detector's own match is the field itself; what matters is what the URL carries.
+fn url_rule(seen: &ByLocation, out: &mut Verdicts) {
+    out.push(
+        PHI_IN_URL,
+        seen.select(Location::Url, Seen::counts),
+        "PHI inside a URL".into(),
+    );
+}
+
+/// A credential anywhere in the event.
+fn credential_rule(seen: &ByLocation, out: &mut Verdicts) {
+    out.push(
+        CREDENTIAL_EXPOSED,
+        seen.0
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.category == Category::Credential)
+            .map(|(i, _)| i)
+            .collect(),
+        "credential in an event payload".into(),
+    );
 }
 
 #[cfg(test)]
