@@ -8,7 +8,7 @@
 //!
 //! `PHISCAN_FUZZ_ITERS` raises the iteration count, `PHISCAN_TEST_SEED` varies the inputs.
 
-mod leak_support;
+mod support;
 
 use base64::Engine as _;
 use phiscan::alert::SourceRef;
@@ -75,7 +75,7 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     fn secret(&mut self) -> String {
-        let s = leak_support::ssn(self.seed, 1000 + self.planted.len() as u64);
+        let s = support::planted::ssn(self.seed, 1000 + self.planted.len() as u64);
         self.planted.push(s.clone());
         self.planted.push(s.replace('-', ""));
         s
@@ -177,13 +177,6 @@ fn iterations() -> u64 {
         .unwrap_or(300)
 }
 
-fn seed() -> u64 {
-    std::env::var("PHISCAN_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_130)
-}
-
 fn scan_all(scanner: &Scanner, event: Value, style: Style, scratch: &mut ScanScratch) -> Vec<u8> {
     let mut out = Vec::new();
     let mut event = event;
@@ -211,7 +204,7 @@ fn scan_all(scanner: &Scanner, event: Value, style: Style, scratch: &mut ScanScr
 
 #[test]
 fn generated_events_never_panic_and_no_planted_value_survives_redaction() {
-    let seed = seed();
+    let seed = support::env_seed().unwrap_or(20_261_130);
     println!("seed {seed}, {} iterations", iterations());
     let mut config = Config::default();
     config.fingerprint.key = Some("fuzz-key".into());
@@ -233,7 +226,7 @@ fn generated_events_never_panic_and_no_planted_value_survives_redaction() {
         };
         let written = scan_all(&scanner, event.clone(), style, &mut scratch);
         if !planted.is_empty() {
-            let found = leak_support::leaks(&format!("iteration {i}"), &written, &planted);
+            let found = support::planted::leaks(&format!("iteration {i}"), &written, &planted);
             assert!(found.is_empty(), "{}\nevent: {event}", found.join("\n"));
         }
         // the same document as bytes, mutated: decoder and scan must not panic
