@@ -10,8 +10,8 @@
 
 #[path = "../tests/fuzz_support/mod.rs"]
 mod fuzz_support;
-#[path = "../tests/leak_support/mod.rs"]
-mod leak_support;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use fuzz_support::{Corpus, run, targets};
 

@@ -16,9 +16,7 @@
 //! their `for:` durations (minutes in production, 1 s here, so the test runs in well under two
 //! minutes); the test checks that nothing else differs.
 
-mod kafka_support;
-mod leak_support;
-mod webhook_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -35,53 +33,35 @@ const DOWN_ALERT_BOUND: Duration = Duration::from_secs(15);
 /// `for:` of every rule while the test runs (the production values are minutes).
 const TEST_FOR: &str = "1s";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The services must be there when the test script started them (or in CI); otherwise skip.
-fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1")
-}
-
 struct Servers {
     alertmanager: String,
     prometheus_bin: String,
     prometheus_port: u16,
-    kafka: kafka_support::Env,
+    kafka: support::kafka::Env,
 }
 
+/// The servers, or `None` after `support::unavailable` (a failure when the services were
+/// promised).
 fn servers() -> Option<Servers> {
-    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let missing: Vec<&str> = [
-        "PHISCAN_TEST_ALERTMANAGER",
-        "PHISCAN_TEST_PROMETHEUS",
-        "PHISCAN_TEST_PROMETHEUS_PORT",
-        "PHISCAN_TEST_KAFKA",
-        "PHISCAN_TEST_TANSU",
-    ]
-    .into_iter()
-    .filter(|k| get(k).is_none())
-    .collect();
-    if !missing.is_empty() {
-        let why = format!(
-            "{} not set: run `scripts/services.sh start` and `eval \"$(scripts/services.sh env)\"` \
-             (PHISCAN_PROMETHEUS_PORT picks Prometheus's port, default 9090)",
-            missing.join(", ")
-        );
-        assert!(!required(), "alerting e2e cannot run: {why}");
-        println!("skipped: {why}");
-        return None;
-    }
-    let port = get("PHISCAN_TEST_PROMETHEUS_PORT").unwrap();
+    let v = support::service_vars(
+        &[
+            "PHISCAN_TEST_ALERTMANAGER",
+            "PHISCAN_TEST_PROMETHEUS",
+            "PHISCAN_TEST_PROMETHEUS_PORT",
+            "PHISCAN_TEST_KAFKA",
+            "PHISCAN_TEST_TANSU",
+        ],
+        "alerting e2e: run `scripts/services.sh start` \
+         (PHISCAN_PROMETHEUS_PORT picks Prometheus's port, default 9090)",
+    )?;
+    let port = &v[2];
     Some(Servers {
-        alertmanager: get("PHISCAN_TEST_ALERTMANAGER").unwrap(),
-        prometheus_bin: get("PHISCAN_TEST_PROMETHEUS").unwrap(),
+        alertmanager: v[0].clone(),
+        prometheus_bin: v[1].clone(),
         prometheus_port: port
             .parse()
             .unwrap_or_else(|_| panic!("PHISCAN_TEST_PROMETHEUS_PORT={port} is not a port number")),
-        kafka: kafka_support::env().unwrap(),
+        kafka: support::kafka::env().unwrap(),
     })
 }
 
@@ -95,7 +75,7 @@ fn get(url: &str) -> (u16, String) {
         Some(q) => format!("{}?{q}", u.path()),
         None => u.path().to_string(),
     };
-    webhook_support::raw_get(&addr, &path).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    support::metrics::raw_get(&addr, &path).unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 fn get_json(url: &str) -> Value {
@@ -116,7 +96,8 @@ fn url_with(base: &str, params: &[(&str, &str)]) -> String {
 /// changed (asserted line by line).
 fn rules_for_test(dir: &Path) -> PathBuf {
     let original =
-        std::fs::read_to_string(repo().join("deploy/prometheus/phiscan-rules.yml")).unwrap();
+        std::fs::read_to_string(support::repo_root().join("deploy/prometheus/phiscan-rules.yml"))
+            .unwrap();
     let re = regex::Regex::new(r"(?m)^(\s+for: )\S+$").unwrap();
     let changed = re.replace_all(&original, format!("${{1}}{TEST_FOR}"));
     let mut fors = 0;
@@ -191,7 +172,7 @@ impl Prometheus {
     }
 
     fn wait_ready(&mut self) {
-        let ready = kafka_support::wait_until(Duration::from_secs(30), || {
+        let ready = support::wait_until(Duration::from_secs(30), || {
             assert!(
                 self.child.try_wait().unwrap().is_none(),
                 "prometheus exited during start-up:\n{}",
@@ -254,7 +235,7 @@ fn wait_alert(
     since: Instant,
     limit: Duration,
 ) -> Option<Duration> {
-    let found = kafka_support::wait_until(limit.saturating_sub(since.elapsed()), || {
+    let found = support::wait_until(limit.saturating_sub(since.elapsed()), || {
         !am_alerts(am, run_id, alertname, labels).is_empty()
     });
     found.then(|| since.elapsed())
@@ -272,7 +253,7 @@ fn kafka_config(s: &Servers, topic: &str, group: &str) -> String {
 }
 
 /// Instance A: webhook + Kafka in; jsonl, Alertmanager and a dead-letter file out.
-fn start_healthy(s: &Servers, topic: &str, run_id: &str) -> webhook_support::Service {
+fn start_healthy(s: &Servers, topic: &str, run_id: &str) -> support::webhook::Service {
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(
         "{}\n[sinks.alertmanager]\nurl = \"{}\"\n\n[sinks.dead_letter]\npath = \"{}\"\n",
@@ -280,36 +261,36 @@ fn start_healthy(s: &Servers, topic: &str, run_id: &str) -> webhook_support::Ser
         s.alertmanager,
         dir.path().join("dead-letters.jsonl").display()
     );
-    let o = webhook_support::Options {
+    let o = support::webhook::Options {
         extra_config: extra,
         log: "info",
         ..Default::default()
     };
-    webhook_support::Service::start_in(dir, o)
+    support::webhook::Service::start_in(dir, o)
 }
 
 /// Instance B: webhook in; an HTTP sink at a port nobody listens on (every delivery fails).
-fn start_failing_sink() -> webhook_support::Service {
-    let closed = webhook_support::free_port();
-    let o = webhook_support::Options {
+fn start_failing_sink() -> support::webhook::Service {
+    let closed = support::free_port();
+    let o = support::webhook::Options {
         extra_config: format!(
             "\n[sinks.http]\nurl = \"http://127.0.0.1:{closed}/alerts\"\nmax_retries = 0\ntimeout_ms = 500\n"
         ),
         log: "info",
         ..Default::default()
     };
-    webhook_support::Service::start(o)
+    support::webhook::Service::start(o)
 }
 
 /// Signed POST to `svc` (not awaited by the caller when the service cannot answer in time).
-fn signed_post(svc: &webhook_support::Service, body: &[u8]) -> impl Future<Output = u16> + use<> {
-    let url = webhook_support::signed_url(webhook_support::PUBLIC_URL, body);
-    let sig = webhook_support::sign_one(webhook_support::TOKEN, &url);
-    let target = svc.url(webhook_support::path_and_query(&url));
+fn signed_post(svc: &support::webhook::Service, body: &[u8]) -> impl Future<Output = u16> + use<> {
+    let url = support::webhook::signed_url(support::webhook::PUBLIC_URL, body);
+    let sig = support::webhook::sign_one(support::webhook::TOKEN, &url);
+    let target = svc.url(support::webhook::path_and_query(&url));
     let body = body.to_vec();
     async move {
-        let client = webhook_support::client();
-        webhook_support::post(&client, &target, body, Some(&sig), &[])
+        let client = support::webhook::client();
+        support::webhook::post(&client, &target, body, Some(&sig), &[])
             .await
             .status
     }
@@ -320,10 +301,11 @@ fn signed_post(svc: &webhook_support::Service, body: &[u8]) -> impl Future<Outpu
 fn send_traffic(
     rt: &tokio::runtime::Runtime,
     s: &Servers,
-    a: &webhook_support::Service,
+    a: &support::webhook::Service,
     topic: &str,
 ) -> Vec<String> {
-    use webhook_support::{clean_event, event_id, phi_event, planted_mrn};
+    use support::planted::planted_mrn;
+    use support::webhook::{clean_event, event_id, phi_event};
     let mrn = planted_mrn();
     let mut planted = vec![mrn.clone()];
     let first = serde_json::to_vec(&phi_event(&event_id(), &mrn)).unwrap();
@@ -335,12 +317,12 @@ fn send_traffic(
         assert_eq!(status, 200, "webhook post to the healthy instance");
     }
     // a forged signature: phiscan_webhook_rejected_total{reason="bad_signature"}
-    let url = webhook_support::signed_url(webhook_support::PUBLIC_URL, &clean);
+    let url = support::webhook::signed_url(support::webhook::PUBLIC_URL, &clean);
     let reply = rt.block_on(async {
-        let c = webhook_support::client();
-        webhook_support::post(
+        let c = support::webhook::client();
+        support::webhook::post(
             &c,
-            &a.url(webhook_support::path_and_query(&url)),
+            &a.url(support::webhook::path_and_query(&url)),
             clean.clone(),
             Some("Zm9yZ2Vk"),
             &[],
@@ -351,9 +333,9 @@ fn send_traffic(
 
     // Kafka: planted records and one that does not decode (decode error, dead letter)
     let producer = s.kafka.producer();
-    let seed = kafka_support::seed();
+    let seed = support::seed();
     for i in 0..3 {
-        let p = kafka_support::planted(seed, i);
+        let p = support::planted::planted(seed, i);
         producer.send(topic, Some(0), &p.id, &p.json);
         planted.extend(p.secrets);
     }
@@ -366,7 +348,10 @@ fn send_traffic(
 fn all_promql() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let dash: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("deploy/grafana/phiscan-dashboard.json")).unwrap(),
+        &std::fs::read_to_string(
+            support::repo_root().join("deploy/grafana/phiscan-dashboard.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     for p in dash["panels"].as_array().unwrap() {
@@ -393,8 +378,8 @@ fn all_promql() -> Vec<(String, String)> {
 
 /// The Grafana-managed rules (provisioning YAML) as JSON, through the test venv's PyYAML.
 fn grafana_rules() -> Vec<Value> {
-    let py = webhook_support::python().expect("PHISCAN_TEST_PYTHON (the test venv with PyYAML)");
-    let path = repo().join("deploy/grafana/provisioning/alerting/phiscan-rules.yaml");
+    let py = support::webhook::python().expect("PHISCAN_TEST_PYTHON (the test venv with PyYAML)");
+    let path = support::repo_root().join("deploy/grafana/provisioning/alerting/phiscan-rules.yaml");
     let o = Command::new(&py)
         .args([
             "-c",
@@ -451,7 +436,7 @@ fn grafana_rule_fires(
 /// (name, expr) pairs from a YAML file: every mapping with a `name_key` and an `expr_key`
 /// somewhere below it. Read with the test venv's PyYAML.
 fn yaml_exprs(path: &str, name_key: &str, expr_key: &str) -> Vec<(String, String)> {
-    let py = webhook_support::python().expect("PHISCAN_TEST_PYTHON (the test venv with PyYAML)");
+    let py = support::webhook::python().expect("PHISCAN_TEST_PYTHON (the test venv with PyYAML)");
     let script = r#"
 import json, sys, yaml
 name_key, expr_key = sys.argv[2], sys.argv[3]
@@ -471,7 +456,7 @@ print(json.dumps(out))
 "#;
     let o = Command::new(&py)
         .args(["-c", script])
-        .arg(repo().join(path))
+        .arg(support::repo_root().join(path))
         .args([name_key, expr_key])
         .output()
         .unwrap();
@@ -533,7 +518,7 @@ fn check_all_promql(prom: &Prometheus, limit: Duration) {
     let exprs = all_promql();
     assert!(exprs.len() >= 40, "{} expressions", exprs.len());
     let mut failing: Vec<String> = Vec::new();
-    let ok = kafka_support::wait_until(limit, || {
+    let ok = support::wait_until(limit, || {
         failing.clear();
         for (what, e) in &exprs {
             if let Err(err) = prom.query(e) {
@@ -570,8 +555,8 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 fn leak_sink_failure_and_outage_reach_alertmanager() {
     let Some(s) = servers() else { return };
     let started = Instant::now();
-    let run_id = kafka_support::unique("run");
-    let topic = kafka_support::unique("alerting-e2e");
+    let run_id = support::unique("run");
+    let topic = support::unique("alerting-e2e");
     let rt = tokio::runtime::Runtime::new().unwrap();
     s.kafka.create_topic(&topic, 1);
 
@@ -582,7 +567,7 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
         b.metrics.trim_start_matches("http://").to_string(),
     );
     let prom = Prometheus::start(&s, &[a_addr.as_str(), b_addr.as_str()], &run_id);
-    let up = kafka_support::wait_until(Duration::from_secs(15), || {
+    let up = support::wait_until(Duration::from_secs(15), || {
         prom.query("up{job=\"phiscan\"} == 1")
             .is_ok_and(|r| r.len() == 2)
     });
@@ -603,9 +588,9 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
     );
 
     // B: its alert can never be delivered, so the post is left running
-    let body = serde_json::to_vec(&webhook_support::phi_event(
-        &webhook_support::event_id(),
-        &webhook_support::planted_mrn(),
+    let body = serde_json::to_vec(&support::webhook::phi_event(
+        &support::webhook::event_id(),
+        &support::planted::planted_mrn(),
     ))
     .unwrap();
     rt.spawn(signed_post(&b, &body));
@@ -689,7 +674,7 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
         am_alerts(am, &run_id, "PhiscanDown", &[("instance", &b_addr)]).is_empty(),
         "the instance still running is not reported down"
     );
-    let grafana_down = kafka_support::wait_until(Duration::from_secs(10), || {
+    let grafana_down = support::wait_until(Duration::from_secs(10), || {
         grafana_rule_fires(&prom, &grafana, "PhiscanDown", &[("instance", &a_addr)])
     });
     assert!(
@@ -700,8 +685,8 @@ fn leak_sink_failure_and_outage_reach_alertmanager() {
 }
 
 /// An Alertmanager alert posted by phiscan's alertmanager sink for one of A's alerts.
-fn phiscan_alert_in_alertmanager(am: &str, a: &webhook_support::Service) -> bool {
-    kafka_support::wait_until(Duration::from_secs(10), || {
+fn phiscan_alert_in_alertmanager(am: &str, a: &support::webhook::Service) -> bool {
+    support::wait_until(Duration::from_secs(10), || {
         let ids: BTreeSet<String> = a
             .alerts()
             .iter()
@@ -727,7 +712,7 @@ fn assert_nothing_planted(prom: &Prometheus, am: &str, run_id: &str, planted: &[
     ))
     .1;
     let text = format!("{}\n{am_text}", Value::Array(series));
-    let leaks = leak_support::leaks(
+    let leaks = support::planted::leaks(
         "Prometheus series and Alertmanager alerts",
         text.as_bytes(),
         planted,

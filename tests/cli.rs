@@ -2,19 +2,17 @@
 //! (stdout, --output, --dead-letter), exit codes (--fail-on, missing paths), malformed input,
 //! `detect` byte offsets, `rules check` and `--help`.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn examples() -> PathBuf {
-    root().join("examples")
+    support::repo_root().join("examples")
 }
 
 fn events_jsonl() -> PathBuf {
@@ -22,10 +20,7 @@ fn events_jsonl() -> PathBuf {
 }
 
 fn phiscan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_phiscan"));
-    c.env("PHISCAN_FINGERPRINT_KEY", "cli-test-key")
-        .env_remove("PHISCAN_CONFIG");
-    c
+    support::launch::phiscan_command("cli-test-key")
 }
 
 fn run(args: &[&str]) -> Output {

@@ -5,7 +5,7 @@
 //! consistency the schemas cannot see: selectors, ports, Secret references, resources), the
 //! example configs, the Dockerfile (hadolint) and the compose file.
 
-mod tool_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,15 +16,8 @@ use phiscan::metrics::metrics;
 use phiscan::scan::Scanner;
 use regex::Regex;
 use serde_json::{Value, json};
-use tool_support::{promtool, python_with_yaml, required, run_ok, tool};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+use support::tools::{promtool, python_with_yaml, run_ok, tool};
+use support::unavailable;
 
 // ---------------------------------------------------------------- deploy/
 
@@ -72,7 +65,7 @@ fn referenced_metrics(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn prometheus_rules_pass_promtool_and_use_exported_metrics() {
-    let dir = repo().join("deploy/prometheus");
+    let dir = support::repo_root().join("deploy/prometheus");
     let rules = std::fs::read_to_string(dir.join("phiscan-rules.yml")).unwrap();
     let exported = exported_metric_names();
     let used = referenced_metrics(&rules);
@@ -111,7 +104,8 @@ fn prometheus_rules_pass_promtool_and_use_exported_metrics() {
 #[test]
 fn grafana_dashboard_queries_parse_and_use_exported_metrics() {
     let text =
-        std::fs::read_to_string(repo().join("deploy/grafana/phiscan-dashboard.json")).unwrap();
+        std::fs::read_to_string(support::repo_root().join("deploy/grafana/phiscan-dashboard.json"))
+            .unwrap();
     let dash: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
     assert_eq!(dash["uid"], "phiscan");
     let vars: Vec<&str> = dash["templating"]["list"]
@@ -202,7 +196,7 @@ print(json.dumps(out))
     let out = Command::new(&py)
         .arg("-c")
         .arg(script)
-        .args(files.iter().map(|f| repo().join(f)))
+        .args(files.iter().map(|f| support::repo_root().join(f)))
         .output()
         .unwrap();
     assert!(
@@ -215,11 +209,11 @@ print(json.dumps(out))
 
 /// The `*.yaml` files of a directory under the repository, sorted.
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
+    let mut v: Vec<PathBuf> = std::fs::read_dir(support::repo_root().join(dir))
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .map(|p| p.strip_prefix(repo()).unwrap().to_path_buf())
+        .map(|p| p.strip_prefix(support::repo_root()).unwrap().to_path_buf())
         .collect();
     v.sort();
     v
@@ -240,8 +234,8 @@ fn load_config(path: &Path, env: &[(&str, &str)]) -> Config {
 
 #[test]
 fn example_config_loads_and_takes_secrets_from_the_environment() {
-    install_crypto();
-    let path = repo().join("deploy/phiscan.toml");
+    support::install_crypto();
+    let path = support::repo_root().join("deploy/phiscan.toml");
     let env = [
         ("PHISCAN_SOURCES__WEBHOOK__AUTH_TOKEN", "token-from-env-1"),
         (
@@ -308,7 +302,8 @@ fn example_config_loads_and_takes_secrets_from_the_environment() {
 
 #[test]
 fn kubernetes_manifests_are_consistent() {
-    let config_text = std::fs::read_to_string(repo().join("deploy/phiscan.toml")).unwrap();
+    let config_text =
+        std::fs::read_to_string(support::repo_root().join("deploy/phiscan.toml")).unwrap();
 
     if Command::new("kubectl")
         .arg("version")
@@ -319,7 +314,7 @@ fn kubernetes_manifests_are_consistent() {
         for k in KUSTOMIZATIONS {
             let out = Command::new("kubectl")
                 .arg("kustomize")
-                .arg(repo().join(k))
+                .arg(support::repo_root().join(k))
                 .output()
                 .unwrap();
             assert!(
@@ -368,7 +363,7 @@ fn kubernetes_manifests_are_consistent() {
         config_text,
         "configmap.yaml and deploy/phiscan.toml differ"
     );
-    let config = load_config(&repo().join("deploy/phiscan.toml"), &[]);
+    let config = load_config(&support::repo_root().join("deploy/phiscan.toml"), &[]);
 
     let dep = kinds["Deployment"];
     let pod = &dep["spec"]["template"];
@@ -469,7 +464,7 @@ fn kubernetes_manifests_are_consistent() {
 
 #[test]
 fn dockerfile_is_multi_stage_non_root_and_runs_the_service() {
-    let text = std::fs::read_to_string(repo().join("deploy/Dockerfile")).unwrap();
+    let text = std::fs::read_to_string(support::repo_root().join("deploy/Dockerfile")).unwrap();
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -491,7 +486,7 @@ fn dockerfile_is_multi_stage_non_root_and_runs_the_service() {
         "{froms:?}"
     );
     // the builder's Rust satisfies the crate's rust-version
-    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let manifest = std::fs::read_to_string(support::repo_root().join("Cargo.toml")).unwrap();
     let want = Regex::new(r#"rust-version = "1\.(\d+)""#)
         .unwrap()
         .captures(&manifest)
@@ -526,7 +521,11 @@ fn dockerfile_is_multi_stage_non_root_and_runs_the_service() {
         last_stage.contains(&r#"CMD ["run", "--config", "/etc/phiscan/phiscan.toml"]"#),
         "{last_stage:?}"
     );
-    assert!(repo().join("deploy/Dockerfile.dockerignore").exists());
+    assert!(
+        support::repo_root()
+            .join("deploy/Dockerfile.dockerignore")
+            .exists()
+    );
 }
 
 // ---------------------------------------------------------------- schemas, linters, generated files
@@ -595,7 +594,7 @@ fn kubernetes_manifests_pass_the_kubernetes_schemas() {
             cmd.args(["--kubernetes-version", v]);
         }
         let out = cmd
-            .args(files.iter().map(|f| repo().join(f)))
+            .args(files.iter().map(|f| support::repo_root().join(f)))
             .output()
             .unwrap();
         let text = format!(
@@ -646,12 +645,12 @@ fn dockerfile_passes_hadolint() {
     let out = run_ok(
         Command::new(&hadolint)
             .arg("--no-color")
-            .arg(repo().join("deploy/Dockerfile")),
+            .arg(support::repo_root().join("deploy/Dockerfile")),
         "",
     );
     println!("hadolint deploy/Dockerfile: clean {}", out.trim());
     // an ignored rule says why, on the comment lines right above it
-    let text = std::fs::read_to_string(repo().join("deploy/Dockerfile")).unwrap();
+    let text = std::fs::read_to_string(support::repo_root().join("deploy/Dockerfile")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     for (i, l) in lines.iter().enumerate() {
         if l.contains("hadolint ignore=") {
@@ -667,7 +666,7 @@ fn dockerfile_passes_hadolint() {
 /// `deploy/generate.py --check`: the generated files are what the rules file generates.
 fn generated_files_are_current(py: &str) {
     let out = Command::new(py)
-        .arg(repo().join("deploy/generate.py"))
+        .arg(support::repo_root().join("deploy/generate.py"))
         .arg("--check")
         .output()
         .unwrap();
@@ -714,7 +713,8 @@ fn monitoring_resources_match_the_services_and_the_rules() {
         "the webhook/Kafka and the Kinesis Service"
     );
     let rules_text =
-        std::fs::read_to_string(repo().join("deploy/prometheus/phiscan-rules.yml")).unwrap();
+        std::fs::read_to_string(support::repo_root().join("deploy/prometheus/phiscan-rules.yml"))
+            .unwrap();
     for svc in &services {
         let labels = svc["metadata"]["labels"].as_object().unwrap();
         let name = &svc["metadata"]["name"];
@@ -1012,7 +1012,8 @@ fn grafana_alerting_provisioning_is_well_formed() {
     let p = &dash["providers"][0];
     assert_eq!(p["type"], "file");
     let path = p["options"]["path"].as_str().unwrap().to_string();
-    let compose = std::fs::read_to_string(repo().join("deploy/compose.yaml")).unwrap();
+    let compose =
+        std::fs::read_to_string(support::repo_root().join("deploy/compose.yaml")).unwrap();
     assert!(
         compose.contains(&format!("{path}/phiscan-dashboard.json")),
         "compose mounts the dashboard at {path}"
@@ -1145,7 +1146,7 @@ fn kinesis_deployment_is_consistent() {
     let Some(docs) = yaml_documents(&yaml_files(dir)) else {
         return;
     };
-    let config_path = repo().join("deploy/phiscan-kinesis.toml");
+    let config_path = support::repo_root().join("deploy/phiscan-kinesis.toml");
     let config_text = std::fs::read_to_string(&config_path).unwrap();
     let cm = kind_of(&docs, "ConfigMap");
     assert_eq!(
@@ -1267,7 +1268,7 @@ fn assert_secrets_from_secret_refs(what: &str, container: &Value) {
 
 #[test]
 fn compose_file_mounts_existing_files_and_its_configs_load() {
-    install_crypto();
+    support::install_crypto();
     let Some(docs) = yaml_documents(&[PathBuf::from("deploy/compose.yaml")]) else {
         return;
     };
@@ -1278,7 +1279,7 @@ fn compose_file_mounts_existing_files_and_its_configs_load() {
         names,
         BTreeSet::from(["alertmanager", "grafana", "kafka", "phiscan", "prometheus"])
     );
-    let deploy = repo().join("deploy");
+    let deploy = support::repo_root().join("deploy");
     let mut mounts: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
     for (name, svc) in services {
         assert!(svc["image"].is_string(), "{name}: an image");
@@ -1431,7 +1432,6 @@ fn check_compose_prometheus(
     if amtool.exists() {
         run_ok(Command::new(&amtool).arg("check-config").arg(am), "");
     } else {
-        assert!(!required(), "amtool not found beside {promtool}");
-        println!("skipped: amtool check-config (no amtool beside {promtool})");
+        unavailable(&format!("amtool check-config: no amtool beside {promtool}"));
     }
 }

@@ -53,6 +53,8 @@
 //!   MBI whose first character is 0 (CMS: 1–9). Nothing else is excluded.
 //! * Weak-only cases (every expected score < 0.4) are printed for information, not counted.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -61,6 +63,7 @@ use std::time::Instant;
 
 use phiscan::detect::{Category, Engine, Finding, Kind, RuleSet, Scratch};
 use serde_json::Value;
+use support::{pct, ratio};
 
 /// The acceptance target for agreement with Presidio's unit tests.
 const PRESIDIO_TARGET: f64 = 0.95;
@@ -122,18 +125,6 @@ impl Offsets {
 
 fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.0 < b.1 && b.0 < a.1
-}
-
-fn pct(n: usize, d: usize) -> String {
-    if d == 0 {
-        "   -  ".to_string()
-    } else {
-        format!("{:5.1}%", 100.0 * n as f64 / d as f64)
-    }
-}
-
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 { 1.0 } else { n as f64 / d as f64 }
 }
 
 /// `text[start..end]` for printing, on one line.

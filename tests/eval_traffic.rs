@@ -24,6 +24,8 @@
 //! PHISCAN_EVAL_DETECTORS=detectors cargo test --test eval_traffic   # edited detector files, no rebuild
 //! ```
 
+mod support;
+
 #[path = "eval_traffic/events.rs"]
 mod events;
 #[path = "eval_traffic/report.rs"]

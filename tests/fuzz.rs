@@ -9,7 +9,7 @@
 //! The crashes the long runs found are kept below as regression tests.
 
 mod fuzz_support;
-mod leak_support;
+mod support;
 
 use fuzz_support::{Corpus, run, targets};
 

@@ -6,16 +6,19 @@
 //!   cargo test --test kafka_e2e -- --nocapture
 //!   cargo test --release --test kafka_e2e kafka_throughput -- --ignored --nocapture   # benchmark
 
-mod kafka_support;
-mod leak_support;
+mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use kafka_support::*;
-use leak_support::{adversarial, assert_no_leaks, leaks};
 use serde_json::Value;
+use support::kafka::*;
+use support::launch::*;
+use support::metrics::*;
+use support::planted::*;
+use support::planted::{adversarial, assert_no_leaks, leaks};
+use support::*;
 
 const ALERTS_WAIT: Duration = Duration::from_secs(60);
 
@@ -576,7 +579,7 @@ fn no_planted_value_leaks_into_any_output() {
     });
     let bad = bad_records(seed);
     let adv = adversarial(seed);
-    let subject = format!("SSN {}", leak_support::ssn(seed, 18));
+    let subject = format!("SSN {}", support::planted::ssn(seed, 18));
     let producer = env.producer();
     for e in &good {
         producer.send(&topic, None, &e.id, &e.json);
@@ -885,7 +888,7 @@ fn redacted_forward_republishes_every_event_masked() {
             .collect();
         expected.iter().all(|id| seen.contains(id))
     });
-    let forwarded: HashMap<String, (&kafka_support::Record, Value)> = records
+    let forwarded: HashMap<String, (&support::kafka::Record, Value)> = records
         .iter()
         .map(|r| {
             let v: Value = serde_json::from_slice(&r.value).expect("forwarded records are JSON");
@@ -904,7 +907,7 @@ fn redacted_forward_republishes_every_event_masked() {
         miss.first(),
         tail(&svc.stderr(), 20)
     );
-    let header = |r: &kafka_support::Record, name: &str| {
+    let header = |r: &support::kafka::Record, name: &str| {
         r.headers
             .iter()
             .find(|(k, _)| k == name)

@@ -5,17 +5,18 @@
 //!
 //!   cargo test --test kinesis_e2e -- --nocapture
 
-mod kafka_support;
-mod kinesis_support;
-mod leak_support;
+mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use kafka_support::*;
 use serde_json::Value;
+use support::launch::*;
+use support::metrics::*;
+use support::planted::*;
+use support::*;
 
 const ALERTS_WAIT: Duration = Duration::from_secs(60);
 
@@ -57,7 +58,7 @@ fn no_leaks(events: &[Planted], files: &[(&str, Vec<u8>)]) {
         .flat_map(|e| e.secrets.iter().cloned())
         .collect();
     for (what, bytes) in files {
-        let l = leak_support::leaks(what, bytes, &secrets);
+        let l = support::planted::leaks(what, bytes, &secrets);
         assert!(l.is_empty(), "raw values leaked: {l:?}");
     }
 }
@@ -80,7 +81,7 @@ fn wrap(i: u64, json: &[u8]) -> Vec<u8> {
 
 /// Put planted events `from..to` with spread partition keys; returns them with their shards.
 fn put_events(
-    env: &kinesis_support::Env,
+    env: &support::kinesis::Env,
     stream: &str,
     seed: u64,
     range: std::ops::Range<u64>,
@@ -103,7 +104,7 @@ fn planted_only(v: &[(Planted, String, String)]) -> Vec<Planted> {
 /// holds the lineage, and SIGTERM releases every lease after checkpointing.
 #[test]
 fn a_split_stream_is_read_parents_before_children() {
-    let Some(env) = kinesis_support::env() else {
+    let Some(env) = support::kinesis::services() else {
         return;
     };
     let seed = seed();
@@ -265,7 +266,7 @@ fn held(svc: &Service, stream: &str) -> f64 {
 /// nothing missed, and nothing that was checkpointed before the kill alerted again.
 #[test]
 fn two_replicas_share_shards_and_survive_kill9() {
-    let Some(env) = kinesis_support::env() else {
+    let Some(env) = support::kinesis::services() else {
         return;
     };
     let seed = seed();
@@ -399,7 +400,7 @@ fn two_replicas_share_shards_and_survive_kill9() {
 #[test]
 #[ignore]
 fn kinesis_throughput() {
-    let Some(env) = kinesis_support::env() else {
+    let Some(env) = support::kinesis::services() else {
         return;
     };
     let n: u64 = std::env::var("PHISCAN_BENCH_EVENTS")

@@ -1,34 +1,25 @@
 //! No raw value in any output, without services: the scanner over adversarial events
-//! (`leak_support::adversarial`: values planted in object keys, envelope attributes, extension
+//! (`support::planted::adversarial`: values planted in object keys, envelope attributes, extension
 //! attributes, `data_base64`, base64 inside base64, events merely typed as the test event, a
 //! credential ending inside a multibyte character, Kafka record keys). Every byte written (alert
 //! JSON, the redacted event, the forwarded record key, and for `phiscan scan` stdout, the
 //! summary on stderr and the dead-letter metadata) is searched for every planted value; and
 //! every adversarial event is still scanned (it alerts), so hiding a value is not skipping it.
 
-mod leak_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use leak_support::{adversarial, assert_no_leaks};
 use phiscan::alert::{Alert, SourceRef};
 use phiscan::config::Config;
 use phiscan::event::redact::{Redaction, Style};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use serde_json::Value;
+use support::planted::{adversarial, assert_no_leaks};
 
-fn seed() -> u64 {
-    std::env::var("PHISCAN_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        })
+fn run_seed() -> u64 {
+    support::env_seed().unwrap_or_else(support::seed)
 }
 
 fn scanner() -> Scanner {
@@ -37,7 +28,7 @@ fn scanner() -> Scanner {
     Scanner::new(&config).expect("default scanner")
 }
 
-fn source() -> SourceRef {
+fn kafka_source() -> SourceRef {
     SourceRef::Kafka {
         topic: "events".into(),
         partition: 0,
@@ -57,7 +48,7 @@ fn scan(scanner: &Scanner, event: &Value, key: &str, style: Style) -> Scanned {
     let mut scratch = ScanScratch::default();
     scanner.scan_and_redact(
         &mut redacted,
-        source(),
+        kafka_source(),
         &mut scratch,
         &mut Stats::default(),
         &mut |a| alerts.push(a),
@@ -88,7 +79,7 @@ fn schema() -> jsonschema::Validator {
 /// adversarial event alerts.
 #[test]
 fn no_planted_value_in_alerts_alertmanager_or_the_redacted_forward() {
-    let seed = seed();
+    let seed = run_seed();
     println!("seed {seed}");
     let adv = adversarial(seed);
     let scanner = scanner();
@@ -162,7 +153,7 @@ fn keys_are_scanned_and_masked_in_every_pointer_and_in_the_forward() {
 #[test]
 fn identity_fields_of_the_wrong_shape_are_never_copied() {
     let scanner = scanner();
-    let adv = adversarial(seed());
+    let adv = adversarial(run_seed());
     let (_, key, event) = adv
         .events
         .iter()
@@ -181,7 +172,7 @@ fn identity_fields_of_the_wrong_shape_are_never_copied() {
         let raw_id = event["id"].as_str().unwrap();
         assert_ne!(
             a.alert_id,
-            phiscan::alert::alert_id(raw_id, a.rule, &source())
+            phiscan::alert::alert_id(raw_id, a.rule, &kafka_source())
         );
     }
     let (_, key, event) = adv.events.iter().find(|(l, _, _)| *l == "type").unwrap();
@@ -228,12 +219,10 @@ fn record_keys_are_scanned_and_masked() {
 }
 
 fn run_scan(dir: &Path, input: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_phiscan"))
+    support::launch::phiscan_command("leak-test-key")
         .args(["scan", "--dead-letter"])
         .arg(dir.join("dead.jsonl"))
         .arg(input)
-        .env("PHISCAN_FINGERPRINT_KEY", "leak-test-key")
-        .env_remove("PHISCAN_CONFIG")
         .output()
         .expect("phiscan runs")
 }
@@ -243,13 +232,13 @@ fn run_scan(dir: &Path, input: &Path) -> std::process::Output {
 /// every adversarial event but the genuine test event alerts.
 #[test]
 fn scan_cli_writes_no_planted_value_to_stdout_stderr_or_dead_letter_metadata() {
-    let seed = seed();
+    let seed = run_seed();
     println!("seed {seed}");
     let adv = adversarial(seed);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events.jsonl");
     let mut lines: Vec<String> = adv.events.iter().map(|(_, _, e)| e.to_string()).collect();
-    let s = leak_support::ssn(seed, 19);
+    let s = support::planted::ssn(seed, 19);
     lines.push(format!(
         "{{\"specversion\": \"1.0\", \"id\": \"SSN {s}\", \"data\": {{\"tags\": "
     ));

@@ -3,10 +3,9 @@
 //! metrics` with label values from bounded sets only (after PHI events went through the real
 //! pipeline). The files under `deploy/` are checked by tests/deploy.rs.
 
-mod tool_support;
+mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,15 +22,9 @@ use phiscan::service::pipeline::{Ack, Outcome, Payload, Pipeline, Work};
 use phiscan::sink::{AlertSink, BoxFuture, SinkError, Sinks};
 use regex::Regex;
 use serde_json::{Value, json};
-use tool_support::{promtool, run_ok};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+use support::metrics::samples;
+use support::planted::assert_no_leak;
+use support::tools::{promtool, run_ok};
 
 fn scanner() -> Arc<Scanner> {
     static S: OnceLock<Arc<Scanner>> = OnceLock::new();
@@ -48,7 +41,7 @@ struct Endpoint {
 
 impl Endpoint {
     async fn start(health: Arc<Health>, sinks: Arc<Sinks>) -> Endpoint {
-        install_crypto();
+        support::install_crypto();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = phiscan::service::http::router(health, sinks);
@@ -160,7 +153,7 @@ async fn healthz_is_ok_and_readyz_follows_sources_and_sinks() {
 async fn readyz_probes_alertmanager() {
     use phiscan::config::service::AlertmanagerSinkConfig;
     use phiscan::sink::alertmanager::AlertmanagerSink;
-    install_crypto();
+    support::install_crypto();
     let health = Arc::new(Health::default());
     let dead_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -181,10 +174,10 @@ async fn readyz_probes_alertmanager() {
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("sinks: not ready"), "{body}");
 
-    let Ok(am) = std::env::var("PHISCAN_TEST_ALERTMANAGER") else {
-        println!(
-            "skipped: the ready half of readyz_probes_alertmanager: PHISCAN_TEST_ALERTMANAGER is not set (run scripts/services.sh start alertmanager)"
-        );
+    let Some(am) = support::service_var(
+        "PHISCAN_TEST_ALERTMANAGER",
+        "the ready half of readyz_probes_alertmanager needs it: run scripts/services.sh start alertmanager",
+    ) else {
         return;
     };
     let up = AlertmanagerSink::new(&AlertmanagerSinkConfig {
@@ -351,7 +344,7 @@ async fn drive_pipeline() -> Vec<String> {
         ),
     ];
     // the shipped examples: every rule, many categories and locations
-    for line in std::fs::read_to_string(repo().join("examples/events.jsonl"))
+    for line in std::fs::read_to_string(support::repo_root().join("examples/events.jsonl"))
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -388,7 +381,9 @@ async fn drive_pipeline() -> Vec<String> {
     for (o, want) in outcomes.iter().zip(&expect) {
         match (*want, o) {
             ("alerts", Outcome::Delivered { alerts, .. }) => assert!(*alerts > 0, "{o:?}"),
-            ("malformed", Outcome::Malformed(e)) => assert_no_planted(e, "a dead-letter error"),
+            ("malformed", Outcome::Malformed(e)) => {
+                assert_no_leak("a dead-letter error", e, PLANTED)
+            }
             ("any", _) => {}
             _ => panic!("expected {want}, got {o:?}"),
         }
@@ -399,67 +394,11 @@ async fn drive_pipeline() -> Vec<String> {
     accepted
 }
 
-fn assert_no_planted(text: &str, what: &str) {
-    for p in PLANTED {
-        assert!(
-            !text.contains(p),
-            "{what} contains the planted value {p:?}: {text}"
-        );
-    }
-}
-
-/// Every `name{labels} value` sample of a text exposition, as (name, labels).
-fn samples(text: &str) -> Vec<(String, BTreeMap<String, String>)> {
-    let mut out = Vec::new();
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
-        let name = line[..name_end].to_string();
-        let mut labels = BTreeMap::new();
-        if line[name_end..].starts_with('{') {
-            let mut chars = line[name_end + 1..].chars().peekable();
-            loop {
-                let key: String = chars
-                    .by_ref()
-                    .take_while(|c| *c != '=')
-                    .collect::<String>()
-                    .trim_start_matches(',')
-                    .trim()
-                    .to_string();
-                if key.is_empty() || key.starts_with('}') {
-                    break;
-                }
-                assert_eq!(chars.next(), Some('"'), "label value quoted in {line}");
-                let mut value = String::new();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => match chars.next() {
-                            Some('n') => value.push('\n'),
-                            Some(other) => value.push(other),
-                            None => break,
-                        },
-                        '"' => break,
-                        c => value.push(c),
-                    }
-                }
-                labels.insert(key, value);
-                if chars.peek() == Some(&'}') {
-                    break;
-                }
-            }
-        }
-        out.push((name, labels));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_valid_prometheus_text_with_bounded_labels() {
     let accepted = drive_pipeline().await;
     for a in &accepted {
-        assert_no_planted(a, "an alert");
+        assert_no_leak("an alert", a, PLANTED);
     }
     // what the sources count themselves (the webhook receiver and the Kafka statistics callback)
     metrics()
@@ -501,7 +440,7 @@ async fn metrics_are_valid_prometheus_text_with_bounded_labels() {
     }
 
     // no value, number, email or account anywhere in the exposition
-    assert_no_planted(&text, "/metrics");
+    assert_no_leak("/metrics", &text, PLANTED);
     let sid = Regex::new(r"AC[0-9a-fA-F]{32}").unwrap();
     let phone = Regex::new(r"\+?\d[\d ().-]{8,}\d").unwrap();
     let email = Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").unwrap();

@@ -7,9 +7,10 @@
 //! found while writing them; those the scanner still gets wrong are listed in `GAPS`, and their
 //! policy expectation is kept out of the asserted set (the tests print their current result).
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -133,16 +134,12 @@ const CONTENT_ONLY: &[&str] = &[
     "EZ00000000000000000000000000000803",
 ];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn examples_dir() -> PathBuf {
-    root().join("examples")
+    support::repo_root().join("examples")
 }
 
 fn samples_dir() -> Option<PathBuf> {
-    let dir = root().join("../shared/samples/twilio-events");
+    let dir = support::repo_root().join("../shared/samples/twilio-events");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -793,7 +790,7 @@ const PLANTED: &[&str] = &[
 
 /// Follow an alert's `field` pointer into the event, decoding JSON-in-string and base64 text as
 /// the scanner's walk does, and return the scanned string.
-fn resolve(event: &Value, pointer: &str) -> Option<String> {
+fn resolve_decoded(event: &Value, pointer: &str) -> Option<String> {
     let mut cur = event.clone();
     for raw in pointer.split('/').skip(1) {
         let seg = raw.replace("~1", "/").replace("~0", "~");
@@ -878,15 +875,13 @@ fn no_raw_value_in_alerts_output_or_summary() {
         .unwrap();
     }
 
-    let bin = env!("CARGO_BIN_EXE_phiscan");
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
     let mut alerts_text = String::new();
     for config in [None, Some(examples_dir().join("phiscan.toml"))] {
         // once to a file (stdout must stay empty), once to stdout
         for to_file in [true, false] {
-            let mut cmd = Command::new(bin);
-            cmd.arg("scan")
-                .env("PHISCAN_FINGERPRINT_KEY", "leak-test-key");
+            let mut cmd = support::launch::phiscan_command("leak-test-key");
+            cmd.arg("scan");
             if let Some(c) = &config {
                 cmd.arg("--config").arg(c);
             }
@@ -933,7 +928,7 @@ fn no_raw_value_in_alerts_output_or_summary() {
             .unwrap_or_else(|| panic!("no event at {key:?}"));
         for f in alert["findings"].as_array().unwrap() {
             let field = f["field"].as_str().unwrap();
-            let text = resolve(event, field)
+            let text = resolve_decoded(event, field)
                 .unwrap_or_else(|| panic!("{field} does not resolve in event {}", event["id"]));
             let (s, e) = (
                 f["span"][0].as_u64().unwrap() as usize,

@@ -2,7 +2,9 @@
 //! redacted event, scanned again, has nothing left to find; its envelope and every field without a
 //! finding are unchanged; nested JSON and base64 fields are still JSON and base64.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -15,14 +17,10 @@ use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::source::files::{self, Record};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Every event of examples/ and of the shared samples (when present), with a name for messages.
 fn events() -> Vec<(String, Value)> {
-    let mut inputs = vec![repo().join("examples")];
-    let samples = repo().join("../shared/samples/twilio-events");
+    let mut inputs = vec![support::repo_root().join("examples")];
+    let samples = support::repo_root().join("../shared/samples/twilio-events");
     if samples.is_dir() {
         inputs.push(samples);
     } else {
@@ -47,7 +45,7 @@ fn events() -> Vec<(String, Value)> {
     out
 }
 
-fn source() -> SourceRef {
+fn file_source() -> SourceRef {
     SourceRef::File {
         path: "test".into(),
         line: 1,
@@ -98,7 +96,7 @@ fn redact_all(style: Style) {
         let mut event = original.clone();
         let masked = scanner.scan_and_redact(
             &mut event,
-            source(),
+            file_source(),
             &mut scratch,
             &mut before,
             &mut |_| {},
@@ -170,7 +168,7 @@ fn masked_previews_leave_nothing_to_find() {
 
 #[test]
 fn nested_payloads_stay_decodable() {
-    let path = repo().join("../shared/samples/twilio-events/constructed__error-logs.error.logged__11200-webhook-params.json");
+    let path = support::repo_root().join("../shared/samples/twilio-events/constructed__error-logs.error.logged__11200-webhook-params.json");
     if !Path::new(&path).exists() {
         println!("{} not found: nothing to check", path.display());
         return;
@@ -181,7 +179,7 @@ fn nested_payloads_stay_decodable() {
     let payload_before = event["data"]["payload"].clone();
     let masked = scanner.scan_and_redact(
         &mut event,
-        source(),
+        file_source(),
         &mut ScanScratch::default(),
         &mut Stats::default(),
         &mut |_| {},

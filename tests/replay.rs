@@ -6,9 +6,7 @@
 //! events and comparing alert multisets without `source` (where the event came from is the one
 //! thing that differs); alerts of a local file are compared whole.
 
-mod kafka_support;
-mod kinesis_support;
-mod leak_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,35 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kafka_support::{Planted, planted, read_alerts, seed, unique, wait_until};
-use leak_support::leaks;
 use serde_json::Value;
+use support::launch::{phiscan_command, read_alerts};
+use support::planted::{Planted, leaks, planted};
+use support::s3::{put_object, s3_client};
+use support::{seed, service_var, unique, wait_until};
 
 const KEY: &str = "replay-test-fingerprint-key";
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_phiscan")
-}
-
-/// A service this test needs: its address, or `None` (after saying why). Missing while the test
-/// script started the services (or in CI) is a failure, not a skip.
-fn service(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            let must = std::env::var("CI").is_ok_and(|v| v == "true")
-                || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1");
-            assert!(
-                !must,
-                "{var} is not set, but the services are supposed to be running (eval \"$(scripts/services.sh env)\")"
-            );
-            println!(
-                "skipped: {var} not set (run scripts/services.sh start; eval \"$(scripts/services.sh env)\")"
-            );
-            None
-        }
-    }
-}
 
 /// `phiscan replay -q` against moto's S3 (path-style), with `args` after the common flags.
 fn replay_s3(moto: &str, args: &[&str]) -> Output {
@@ -54,13 +30,11 @@ fn replay_s3(moto: &str, args: &[&str]) -> Output {
 }
 
 fn phiscan(args: &[&str]) -> Output {
-    let out = Command::new(bin())
+    let out = phiscan_command(KEY)
         .args(args)
-        .env("PHISCAN_FINGERPRINT_KEY", KEY)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("PHISCAN_CONFIG")
         .stdin(Stdio::null())
         .output()
         .expect("run phiscan");
@@ -317,7 +291,7 @@ fn a_replay_interrupted_by_max_objects_resumes_where_it_stopped() {
     run(&[]);
     assert_eq!(sorted(&read_alerts(&out)), sorted(&reference));
     // and a state file refuses another replay
-    let other = Command::new(bin())
+    let other = phiscan_command(KEY)
         .args(["replay", "-q", "--state", s(&state), s(dir.path())])
         .output()
         .unwrap();
@@ -349,7 +323,7 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
         dir.path().join("state.json"),
     );
     let cmd = || {
-        let mut c = Command::new(bin());
+        let mut c = phiscan_command(KEY);
         c.args([
             "replay",
             "-q",
@@ -361,7 +335,6 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
             s(&out),
             s(&archive),
         ])
-        .env("PHISCAN_FINGERPRINT_KEY", KEY)
         .stdin(Stdio::null());
         c
     };
@@ -403,46 +376,9 @@ fn a_replay_killed_mid_way_resumes_and_writes_each_object_once() {
 
 // ------------------------------------------------------------------------------------ S3
 
-fn s3_client(endpoint: &str) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    (rt, aws_sdk_s3::Client::from_conf(conf))
-}
-
-fn put(
-    rt: &tokio::runtime::Runtime,
-    c: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    body: Vec<u8>,
-    encoding: Option<&str>,
-) {
-    rt.block_on(
-        c.put_object()
-            .bucket(bucket)
-            .key(key)
-            .set_content_encoding(encoding.map(str::to_string))
-            .body(body.into())
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("put {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
-}
-
 #[test]
 fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
-    let Some(moto) = service("PHISCAN_TEST_MOTO") else {
+    let Some(moto) = service_var("PHISCAN_TEST_MOTO", "run scripts/services.sh start moto") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -453,7 +389,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
     rt.block_on(c.create_bucket().bucket(&bucket).send())
         .expect("create bucket");
     let q = events.len() / 4;
-    put(
+    put_object(
         &rt,
         &c,
         &bucket,
@@ -462,7 +398,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
         None,
     );
     // Firehose delivery streams: records back to back, no suffix
-    put(
+    put_object(
         &rt,
         &c,
         &bucket,
@@ -471,7 +407,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
         None,
     );
     // …and compressed, labelled only by Content-Encoding
-    put(
+    put_object(
         &rt,
         &c,
         &bucket,
@@ -479,7 +415,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
         gzip(&firehose(&events[2 * q..3 * q])),
         Some("gzip"),
     );
-    put(
+    put_object(
         &rt,
         &c,
         &bucket,
@@ -487,7 +423,7 @@ fn s3_gzip_and_firehose_objects_give_the_same_alerts_as_scan() {
         zstd::encode_all(&jsonl(&events[3 * q..])[..], 1).unwrap(),
         None,
     );
-    put(
+    put_object(
         &rt,
         &c,
         &bucket,
@@ -604,7 +540,10 @@ fn the_html_report_renders_in_headless_chromium_and_leaks_nothing() {
             "the report must not load anything: found `{needle}`"
         );
     }
-    let Some(chromium) = service("PHISCAN_TEST_CHROMIUM") else {
+    let Some(chromium) = service_var(
+        "PHISCAN_TEST_CHROMIUM",
+        "run scripts/services.sh install chromium",
+    ) else {
         return;
     };
     let (dom, shot) = render_in_chromium(&chromium, dir.path(), &html);
@@ -682,8 +621,7 @@ fn distinct_colours(png_path: &Path) -> usize {
 
 #[test]
 fn a_kafka_offset_range_replays_exactly_those_records() {
-    let Some(env) = kafka_support::env() else {
-        assert!(service("PHISCAN_TEST_KAFKA").is_none());
+    let Some(env) = support::kafka::env() else {
         return;
     };
     let topic = unique("replay");
@@ -742,7 +680,7 @@ fn a_kafka_offset_range_replays_exactly_those_records() {
 /// one shard resumes with the other, and no shard is read twice.
 #[test]
 fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
-    let Some(env) = kinesis_support::env() else {
+    let Some(env) = support::kinesis::services() else {
         return;
     };
     let stream = unique("replay-kinesis");
@@ -843,7 +781,7 @@ fn now_rfc3339() -> String {
 #[test]
 #[ignore]
 fn replay_benchmark_from_s3() {
-    let Some(moto) = service("PHISCAN_TEST_MOTO") else {
+    let Some(moto) = service_var("PHISCAN_TEST_MOTO", "run scripts/services.sh start moto") else {
         return;
     };
     let mb: usize = std::env::var("PHISCAN_BENCH_MB")
@@ -869,7 +807,7 @@ fn replay_benchmark_from_s3() {
         raw += body.len();
         let gz = gzip(&body);
         compressed += gz.len();
-        put(
+        put_object(
             &rt,
             &c,
             &bucket,

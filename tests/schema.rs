@@ -1,8 +1,9 @@
 //! Every alert `phiscan scan` writes validates against the published JSON Schema
 //! (schema/alert.schema.json), the contract outside tools rely on.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn alerts_validate_against_the_published_schema() {
@@ -26,10 +27,9 @@ fn alerts_validate_against_the_published_schema() {
     inputs.retain(|p| p.exists());
     assert!(!inputs.is_empty(), "no inputs: examples/ is missing");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_phiscan"))
+    let out = support::launch::phiscan_command("schema-test-key")
         .args(["scan", "--quiet"])
         .args(&inputs)
-        .env("PHISCAN_FINGERPRINT_KEY", "schema-test-key")
         .output()
         .unwrap();
     assert!(

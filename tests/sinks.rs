@@ -1,6 +1,8 @@
 //! The HTTP and Alertmanager alert sinks: retry and error classification against a local test
 //! server, and delivery to a real Alertmanager (`scripts/services.sh start alertmanager`).
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,7 @@ use phiscan::sink::dead_letter::FileDeadLetter;
 use phiscan::sink::http::HttpSink;
 use phiscan::sink::{AlertSink, DeadLetterSink, SinkError, Sinks};
 use serde_json::{Value, json};
+use support::planted::assert_no_leak;
 
 /// Values planted in the events: none may leave through a sink.
 const PLANTED: &[&str] = &[
@@ -31,16 +34,6 @@ const PLANTED: &[&str] = &[
     "078-05-1120",
     "1120-05",
 ];
-
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n.div_ceil(2)];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(&b)[..n].to_string()
-}
 
 /// A messaging event of `account` with PHI in its tags (a `phi-in-tag` violation).
 fn tag_event(account: &str, id: &str) -> Value {
@@ -87,21 +80,12 @@ fn scan(events: Vec<Value>) -> Vec<Alert> {
 }
 
 fn sample_alerts(n: usize) -> Vec<Alert> {
-    let account = format!("AC{}", random_hex(32));
+    let account = format!("AC{}", support::random_hex(32));
     scan(
         (0..n)
             .map(|i| tag_event(&account, &format!("EZ{:032}", i + 1)))
             .collect(),
     )
-}
-
-fn assert_no_planted(text: &str, what: &str) {
-    for p in PLANTED {
-        assert!(
-            !text.contains(p),
-            "{what} contains the planted value {p:?}: {text}"
-        );
-    }
 }
 
 // ---------------------------------------------------------------- a recording test server
@@ -201,7 +185,7 @@ fn sink_retries(name: &str) -> u64 {
 
 #[tokio::test]
 async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_headers() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![503, 503]).await;
     let sink = HttpSink::new(&http_config(&format!("{}/hooks/phi", server.url), 5)).unwrap();
     let alerts = sample_alerts(3);
@@ -237,9 +221,10 @@ async fn http_sink_retries_503s_then_delivers_a_json_array_with_the_configured_h
                     && got["findings"][0]["fingerprint"].is_string()
             );
         }
-        assert_no_planted(
-            &String::from_utf8_lossy(&r.body),
+        assert_no_leak(
             "the HTTP sink's request body",
+            &String::from_utf8_lossy(&r.body),
+            PLANTED,
         );
     }
 }
@@ -266,7 +251,7 @@ fn dead_letter_lines(path: &std::path::Path) -> Vec<Value> {
 
 #[tokio::test]
 async fn http_sink_gives_up_on_a_400_at_once_and_the_alert_is_dead_lettered() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![400, 400, 400]).await;
     let sink = HttpSink::new(&http_config(&server.url, 5)).unwrap();
     let alerts = sample_alerts(1);
@@ -299,9 +284,10 @@ async fn http_sink_gives_up_on_a_400_at_once_and_the_alert_is_dead_lettered() {
         error.contains("http sink") && error.contains("400"),
         "{error}"
     );
-    assert_no_planted(
-        &std::fs::read_to_string(&path).unwrap(),
+    assert_no_leak(
         "the dead-letter file",
+        &std::fs::read_to_string(&path).unwrap(),
+        PLANTED,
     );
 }
 
@@ -310,7 +296,7 @@ async fn http_sink_gives_up_on_a_400_at_once_and_the_alert_is_dead_lettered() {
 /// dead-lettered with the reason.
 #[tokio::test]
 async fn a_413_for_one_alert_loses_nothing_of_a_multi_chunk_batch() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![]).await;
     let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
     let one = sample_alerts(1).remove(0);
@@ -368,7 +354,7 @@ async fn a_413_for_one_alert_loses_nothing_of_a_multi_chunk_batch() {
 /// output, they are held (`/readyz` fails) and go through once the endpoint accepts them.
 #[tokio::test]
 async fn a_401_without_a_dead_letter_output_holds_the_alerts_until_accepted() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![401, 401, 401]).await;
     let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
     let alerts = sample_alerts(1);
@@ -399,7 +385,7 @@ async fn a_401_without_a_dead_letter_output_holds_the_alerts_until_accepted() {
 
 #[tokio::test]
 async fn http_sink_returns_retryable_after_max_retries_and_sinks_deliver_keeps_going() {
-    install_crypto();
+    support::install_crypto();
     // 429 and 5xx are retryable; with max_retries = 1 each send makes two requests
     let server = Server::start(vec![503, 429, 500, 502, 503]).await;
     let sink = HttpSink::new(&http_config(&server.url, 1)).unwrap();
@@ -426,7 +412,7 @@ async fn http_sink_returns_retryable_after_max_retries_and_sinks_deliver_keeps_g
 
 #[tokio::test]
 async fn http_sink_connection_errors_and_timeouts_are_retryable() {
-    install_crypto();
+    support::install_crypto();
     // a port nobody listens on
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -468,7 +454,7 @@ async fn http_sink_connection_errors_and_timeouts_are_retryable() {
 
 #[tokio::test]
 async fn http_sink_splits_large_batches() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![]).await;
     let sink = HttpSink::new(&http_config(&server.url, 0)).unwrap();
     let one = sample_alerts(1).remove(0);
@@ -489,7 +475,7 @@ async fn http_sink_splits_large_batches() {
 
 #[tokio::test]
 async fn alertmanager_sink_classifies_errors_like_the_http_sink() {
-    install_crypto();
+    support::install_crypto();
     let server = Server::start(vec![503, 200, 400]).await;
     let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig {
         url: format!("{}/", server.url),
@@ -531,20 +517,16 @@ async fn alertmanager_sink_classifies_errors_like_the_http_sink() {
 // ---------------------------------------------------------------- AlertmanagerSink, for real
 
 fn alertmanager() -> Option<String> {
-    match std::env::var("PHISCAN_TEST_ALERTMANAGER") {
-        Ok(u) if !u.is_empty() => Some(u.trim_end_matches('/').to_string()),
-        _ => {
-            println!(
-                "skipped: PHISCAN_TEST_ALERTMANAGER is not set (run scripts/services.sh start alertmanager; eval \"$(scripts/services.sh env)\")"
-            );
-            None
-        }
-    }
+    support::service_var(
+        "PHISCAN_TEST_ALERTMANAGER",
+        "run scripts/services.sh start alertmanager",
+    )
+    .map(|u| u.trim_end_matches('/').to_string())
 }
 
 #[tokio::test]
 async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
-    install_crypto();
+    support::install_crypto();
     let Some(base) = alertmanager() else { return };
     let sink = AlertmanagerSink::new(&AlertmanagerSinkConfig {
         url: base.clone(),
@@ -558,7 +540,7 @@ async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
     );
 
     // a fresh account per run keeps this run's alerts apart from earlier ones
-    let account = format!("AC{}", random_hex(32));
+    let account = format!("AC{}", support::random_hex(32));
     // 101 and 103 differ only in their id (and so their alert id): they stay two alerts
     let events = vec![
         tag_event(&account, "EZ00000000000000000000000000000101"),
@@ -595,7 +577,7 @@ async fn alertmanager_sink_delivers_masked_alerts_to_a_real_alertmanager() {
             .text()
             .await
             .unwrap();
-        assert_no_planted(&text, "what Alertmanager stored");
+        assert_no_leak("what Alertmanager stored", &text, PLANTED);
         stored = serde_json::from_str(&text).unwrap();
         if stored.len() >= alerts.len() {
             break;

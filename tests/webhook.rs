@@ -9,13 +9,17 @@
 //! cargo test --release --test webhook -- --ignored --nocapture webhook_throughput
 //! ```
 
-mod webhook_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use phiscan::source::webhook::signature;
 use serde_json::{Value, json};
-use webhook_support::*;
+use support::metrics::metric_sum;
+use support::planted::{assert_no_leak, planted_mrn};
+use support::tls::self_signed;
+use support::webhook::*;
+use support::{free_port, random_u64};
 
 fn alerts_for(svc: &Service, id: &str) -> Vec<Value> {
     svc.alerts()
@@ -84,15 +88,15 @@ async fn signed_phi_events_are_alerted_before_the_200() {
 
     let m = svc.metrics_text();
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_events_total",
             &[("source", "webhook"), ("family", "messaging")]
         ),
         3.0
     );
-    assert!(metric(&m, "phiscan_bytes_total", &[("source", "webhook")]) > 1000.0);
-    assert_eq!(metric(&m, "phiscan_webhook_rejected_total", &[]), 0.0);
+    assert!(metric_sum(&m, "phiscan_bytes_total", &[("source", "webhook")]) > 1000.0);
+    assert_eq!(metric_sum(&m, "phiscan_webhook_rejected_total", &[]), 0.0);
     assert_outputs_clean(&svc, &[&r1, &r2], &[&mrn1, &mrn2]);
     assert!(
         svc.stop().success(),
@@ -159,7 +163,7 @@ async fn a_malformed_item_does_not_cost_the_good_items_of_a_signed_batch() {
     );
     let m = svc.metrics_text();
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_webhook_rejected_total",
             &[("reason", "malformed_item")]
@@ -342,14 +346,14 @@ async fn bad_requests_are_rejected_and_counted() {
 
     assert!(svc.alerts().is_empty(), "nothing rejected was scanned");
     let m = svc.metrics_text();
-    let rejected = |reason| metric(&m, "phiscan_webhook_rejected_total", &[("reason", reason)]);
+    let rejected = |reason| metric_sum(&m, "phiscan_webhook_rejected_total", &[("reason", reason)]);
     assert_eq!(rejected("missing_signature"), 2.0, "{m}");
     assert_eq!(rejected("bad_signature"), 8.0, "{m}");
     assert_eq!(rejected("body_hash_mismatch"), 1.0, "{m}");
     assert_eq!(rejected("too_large"), 2.0, "{m}");
     assert_eq!(rejected("malformed"), 2.0, "{m}");
     assert_eq!(
-        metric(&m, "phiscan_events_total", &[("source", "webhook")]),
+        metric_sum(&m, "phiscan_events_total", &[("source", "webhook")]),
         0.0
     );
 
@@ -624,7 +628,7 @@ async fn basic_auth_is_checked_before_anything_else() {
 
     let m = svc.metrics_text();
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_webhook_rejected_total",
             &[("reason", "unauthorized")]
@@ -632,7 +636,7 @@ async fn basic_auth_is_checked_before_anything_else() {
         3.0
     );
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_webhook_rejected_total",
             &[("reason", "missing_signature")]
@@ -659,7 +663,7 @@ async fn the_sink_test_event_is_accepted_without_an_alert() {
     assert!(svc.alerts().is_empty(), "no alert for the sink test event");
     let m = svc.metrics_text();
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_events_total",
             &[("source", "webhook"), ("family", "eventstreams")]
@@ -668,7 +672,7 @@ async fn the_sink_test_event_is_accepted_without_an_alert() {
         "{m}"
     );
     assert_eq!(
-        metric(&m, "phiscan_webhook_duplicate_events_total", &[]),
+        metric_sum(&m, "phiscan_webhook_duplicate_events_total", &[]),
         0.0
     );
 }
@@ -705,12 +709,12 @@ async fn redelivered_events_alert_once() {
     assert_eq!(alerts_for(&svc, &id4).len(), 1);
     let m = svc.metrics_text();
     assert_eq!(
-        metric(&m, "phiscan_webhook_duplicate_events_total", &[]),
+        metric_sum(&m, "phiscan_webhook_duplicate_events_total", &[]),
         3.0,
         "{m}"
     );
     assert_eq!(
-        metric(&m, "phiscan_events_total", &[("source", "webhook")]),
+        metric_sum(&m, "phiscan_events_total", &[("source", "webhook")]),
         3.0,
         "{m}"
     );
@@ -749,7 +753,7 @@ async fn dedupe_window_is_bounded() {
     assert_eq!(alerts_for(&svc, &ids[0]).len(), 2);
     assert_eq!(alerts_for(&svc, &ids[2]).len(), 1);
     assert_eq!(
-        metric(
+        metric_sum(
             &svc.metrics_text(),
             "phiscan_webhook_duplicate_events_total",
             &[]
@@ -921,12 +925,12 @@ async fn undelivered_alerts_get_503_inside_twilios_timeout_and_the_retry_is_dedu
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
     let m = svc.metrics_text();
     assert_eq!(
-        metric(&m, "phiscan_webhook_duplicate_events_total", &[]),
+        metric_sum(&m, "phiscan_webhook_duplicate_events_total", &[]),
         1.0,
         "{m}"
     );
     assert_eq!(
-        metric(
+        metric_sum(
             &m,
             "phiscan_webhook_rejected_total",
             &[("reason", "timeout")]
@@ -935,47 +939,6 @@ async fn undelivered_alerts_get_503_inside_twilios_timeout_and_the_retry_is_dedu
         "{m}"
     );
     assert_outputs_clean(&svc, &[&r, &retry], &[&mrn]);
-}
-
-/// A self-signed certificate for `localhost` made with the openssl CLI (an end-entity
-/// certificate: rustls refuses a CA certificate as a server certificate).
-fn self_signed(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    let cnf = dir.join("openssl.cnf");
-    std::fs::write(
-        &cnf,
-        "[req]\ndistinguished_name = dn\nx509_extensions = leaf\nprompt = no\n[dn]\nCN = localhost\n\
-         [leaf]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
-         extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-config",
-        ])
-        .arg(&cnf)
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => Some((cert, key)),
-        Ok(o) => panic!("openssl failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => {
-            println!("TLS test skipped: the openssl CLI is not available ({e})");
-            None
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1284,7 +1247,7 @@ async fn webhook_throughput() {
     let m = svc.metrics_text();
     println!(
         "events scanned: {}, alerts written: {}",
-        metric(&m, "phiscan_events_total", &[("source", "webhook")]),
+        metric_sum(&m, "phiscan_events_total", &[("source", "webhook")]),
         svc.alerts_text().lines().count()
     );
     assert!(svc.stop().success());

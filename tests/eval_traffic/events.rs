@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::rng::Rng;
 use super::sms;
+use super::support::planted::b64;
 use super::text::*;
 use super::vocab::*;
 
@@ -887,10 +888,6 @@ fn civil(days: u64) -> (u64, u64, u64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y as u64, m as u64, d as u64)
-}
-
-pub fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ use phiscan::scan::Scanner;
 use serde_json::{Value, json};
 
 use super::events::{Event, Gen, Plant, RULES};
+use super::support::{pct, ratio};
 use super::text::Text;
 use super::{TARGET_CLEAN_FLAGGED, TARGET_FALSE_ALERTS, TARGET_RECALL, TARGET_SPAN_RECALL};
 
@@ -44,18 +45,6 @@ pub struct Outcome {
     false_alarms: BTreeMap<String, (usize, String)>,
     unexpected: BTreeMap<String, (usize, String)>,
     unexpected_alerts: usize,
-}
-
-fn pct(n: usize, d: usize) -> String {
-    if d == 0 {
-        "    -".into()
-    } else {
-        format!("{:5.1}%", 100.0 * n as f64 / d as f64)
-    }
-}
-
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 { 1.0 } else { n as f64 / d as f64 }
 }
 
 /// One line of at most `max` characters.

@@ -61,7 +61,7 @@ pub struct Gen<'a, 'b> {
 
 impl Gen<'_, '_> {
     fn secret(&mut self) -> String {
-        let s = crate::leak_support::ssn(self.seed, 1000 + self.planted.len() as u64);
+        let s = crate::support::planted::ssn(self.seed, 1000 + self.planted.len() as u64);
         self.planted.push(s.clone());
         self.planted.push(s.replace('-', ""));
         s

@@ -191,7 +191,7 @@ pub fn redact(scanner: &Scanner, scratch: &mut ScanScratch, data: &[u8]) {
     let planted = std::mem::take(&mut g.planted);
     let written = scan_all(scanner, scratch, event.clone(), style);
     if !planted.is_empty() {
-        let found = crate::leak_support::leaks("redacted output", &written, &planted);
+        let found = crate::support::planted::leaks("redacted output", &written, &planted);
         assert!(found.is_empty(), "{}\nevent: {event}", found.join("\n"));
     }
     let mut decoded = Vec::new();

@@ -1,8 +1,6 @@
 //! Helpers for the Kinesis end-to-end tests: kinesis-local and moto (DynamoDB) from
 //! `scripts/services.sh`, streams, records, the lease table as the service leaves it, and the
-//! `phiscan run` config for the Kinesis source. Process handling and planted events come from
-//! `kafka_support`.
-#![allow(dead_code)]
+//! `phiscan run` config for the Kinesis source ([`super::launch::Service`] runs it).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +9,8 @@ use std::time::Duration;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::StreamStatus;
 
-use crate::kafka_support::{Service, free_port, wait_until};
+use super::launch::Service;
+use super::{free_port, service_vars, wait_until};
 
 pub struct Env {
     pub kinesis_url: String,
@@ -29,22 +28,15 @@ pub const AWS_ENV: &[(&str, &str)] = &[
     ("AWS_EC2_METADATA_DISABLED", "true"),
 ];
 
-/// The services, or `None` with the reason printed. A missing service fails the test when the
-/// test script started the services (`PHISCAN_TEST_SERVICES_RUNNING=1`) or under CI.
-pub fn env() -> Option<Env> {
-    let (Ok(kinesis_url), Ok(moto_url)) = (
-        std::env::var("PHISCAN_TEST_KINESIS"),
-        std::env::var("PHISCAN_TEST_MOTO"),
-    ) else {
-        let why = "PHISCAN_TEST_KINESIS or PHISCAN_TEST_MOTO not set (run scripts/services.sh start kinesis moto, then eval \"$(scripts/services.sh env)\")";
-        if std::env::var("CI").as_deref() == Ok("true")
-            || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").as_deref() == Ok("1")
-        {
-            panic!("{why}, but the services are supposed to be running");
-        }
-        println!("skipped: {why}");
-        return None;
-    };
+/// The services, or `None` after [`super::unavailable`] (a failure when the services were
+/// promised).
+pub fn services() -> Option<Env> {
+    let mut v = service_vars(
+        &["PHISCAN_TEST_KINESIS", "PHISCAN_TEST_MOTO"],
+        "run scripts/services.sh start kinesis moto",
+    )?;
+    let moto_url = v.pop().unwrap();
+    let kinesis_url = v.pop().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

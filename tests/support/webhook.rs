@@ -1,8 +1,6 @@
-//! Helpers for `tests/webhook.rs`: start the real `phiscan run` binary with a webhook source,
-//! sign requests (with PyPI `twilio`'s RequestValidator when `PHISCAN_TEST_PYTHON` is set, else
-//! with our own `signature::sign`), post them, scrape metrics, read alerts back.
-
-#![allow(dead_code)]
+//! The webhook source as Twilio drives it: the real `phiscan run` with a webhook source
+//! ([`Service`]), events, requests signed with PyPI `twilio`'s RequestValidator when
+//! `PHISCAN_TEST_PYTHON` is set (else with our own `signature::sign`), and posting them.
 
 use std::fs;
 use std::io::Write;
@@ -13,30 +11,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::launch::phiscan_command;
+use super::metrics::raw_get;
+use super::{free_port, random_u64};
+
 pub const PUBLIC_URL: &str = "https://events.example.com/twilio/events";
 pub const PATH: &str = "/twilio/events";
 pub const TOKEN: &str = "wh-test-token-7f3a9c";
 pub const ACCOUNT: &str = "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f";
-
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).unwrap();
-    u64::from_le_bytes(b)
-}
-
-/// A planted value no output may contain: a medical record number with random digits.
-pub fn planted_mrn() -> String {
-    format!("MRN-{:08}", random_u64() % 100_000_000)
-}
 
 /// A unique CloudEvent id.
 pub fn event_id() -> String {
@@ -252,17 +234,9 @@ pub fn write_config(dir: &Path, o: &Options, webhook_port: u16, metrics_port: u1
 }
 
 pub fn command(config: &Path, o: &Options, stderr: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_phiscan"));
+    let mut c = phiscan_command("webhook-test-key");
     c.args(["run", "--config"]).arg(config);
-    // phiscan reads every PHISCAN_* variable as a config override (PHISCAN_TEST_SERVICES_RUNNING
-    // would be an unknown key): pass on only the tests' own PHISCAN_TEST_* ones
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PHISCAN_") && !k.starts_with("PHISCAN_TEST_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("PHISCAN_FINGERPRINT_KEY", "webhook-test-key")
-        .env("PHISCAN_LOG", o.log)
+    c.env("PHISCAN_LOG", o.log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(fs::File::create(stderr).unwrap());
@@ -385,68 +359,6 @@ impl Drop for Service {
     }
 }
 
-/// A plain HTTP/1.1 GET (no client library needed for the metrics endpoint).
-pub fn raw_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
-    use std::io::Read;
-    let mut s = std::net::TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    // the metrics endpoint may answer chunked; de-chunk crudely when it does
-    let body = if text
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(&body)
-    } else {
-        body
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// The value of a Prometheus sample (`name{labels}`), 0 when absent. `labels` must all match.
-pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| {
-            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
-        })
-        .filter(|l| {
-            labels
-                .iter()
-                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 /// One HTTP response, read fully.
 pub struct Reply {
     pub status: u16,
@@ -455,7 +367,7 @@ pub struct Reply {
 }
 
 pub fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    super::install_crypto();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .build()
@@ -511,11 +423,4 @@ pub async fn post_signed(
         &[],
     )
     .await
-}
-
-/// Asserts that none of `texts` contains any of `planted`.
-pub fn assert_no_leak(what: &str, text: &str, planted: &[&str]) {
-    for p in planted {
-        assert!(!text.contains(p), "{what} contains the planted value {p:?}");
-    }
 }

@@ -1,12 +1,14 @@
-//! Shared by the no-leak tests (`tests/leak.rs`, `tests/kafka_e2e.rs`): adversarial events that
-//! plant seeded values where a scanner is easy to fool (object keys, envelope attributes,
-//! extension attributes, `data_base64`, base64 inside base64, events merely typed as Twilio's
-//! test event, a credential ending inside a multibyte character, Kafka record keys), and the
-//! assertion that none of them appears in bytes the scanner wrote.
-#![allow(dead_code)]
+//! Planted values and the assertions that none of them leaves the scanner: seeded SSNs, MRNs
+//! and names in events ([`planted`], [`planted_mrn`]), adversarial events that plant them where a
+//! scanner is easy to fool ([`adversarial`]: object keys, envelope attributes, extension
+//! attributes, `data_base64`, base64 inside base64, events merely typed as Twilio's test event,
+//! a credential ending inside a multibyte character, Kafka record keys), and [`assert_no_leaks`]
+//! / [`assert_no_leak`] over bytes the scanner wrote.
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+
+use super::random_u64;
 
 /// Where each planted value of `adversarial` went, for the leak message.
 pub struct Adversarial {
@@ -57,7 +59,8 @@ pub fn ssn(seed: u64, i: u64) -> String {
     )
 }
 
-fn b64(s: &str) -> String {
+/// Standard base64 of `s`.
+pub fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
@@ -171,5 +174,87 @@ pub fn adversarial(seed: u64) -> Adversarial {
             "typed-test-event",
             "multibyte-credential",
         ],
+    }
+}
+
+/// A planted event: its id and the raw values in it that must never leave the service.
+#[derive(Debug, Clone)]
+pub struct Planted {
+    pub id: String,
+    pub secrets: Vec<String>,
+    pub json: Vec<u8>,
+}
+
+const FIRST: &[&str] = &[
+    "Margaret", "Dorothy", "Harold", "Eleanor", "Walter", "Beatrice", "Clarence", "Mildred",
+    "Eugene", "Gertrude",
+];
+const LAST: &[&str] = &[
+    "Thornbury",
+    "Whitfield",
+    "Castellano",
+    "Pemberton",
+    "Okonkwo",
+    "Lindqvist",
+    "Abernathy",
+    "Vasquez",
+    "Holloway",
+    "Kowalczyk",
+];
+
+/// A messaging event with a medical record number, an SSN and a patient name in its tags (and
+/// body): a `phi-in-tag` alert. `seed` makes the values unique per test run.
+pub fn planted(seed: u64, i: u64) -> Planted {
+    let n = seed.wrapping_mul(1_000_003).wrapping_add(i);
+    let id = format!("EZ{:032x}", n as u128 * 0x9e37_79b9 + 1);
+    // 10 digits: never a chance match against the numbers in logs
+    let mrn_digits = format!("7{:09}", n % 1_000_000_000);
+    let mrn = format!("MRN-{mrn_digits}");
+    let area = 100 + (n % 500);
+    let area = if area == 666 { 667 } else { area };
+    let ssn = format!(
+        "{area:03}-{:02}-{:04}",
+        10 + (n / 7) % 90,
+        1000 + (n / 13) % 9000
+    );
+    let name = format!(
+        "{} {}",
+        FIRST[(n % 10) as usize],
+        LAST[((n / 10) % 10) as usize]
+    );
+    let event = serde_json::json!({
+        "specversion": "1.0",
+        "type": "com.twilio.messaging.message.sent",
+        "source": "/2010-04-01/Accounts/AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f/Messages/SMf3a60329a831050f832555ff88c3475f.json",
+        "id": id,
+        "time": "2026-05-04T13:00:00.000Z",
+        "datacontenttype": "application/json",
+        "data": {
+            "messageSid": "SMf3a60329a831050f832555ff88c3475f",
+            "accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+            "from": "+12125550100",
+            "to": "+12125550147",
+            "messageStatus": "SENT",
+            "body": format!("Hi {name}, your chart {mrn} is ready. SSN on file {ssn}."),
+            "tags": {"patient_mrn": mrn, "patient_name": name, "ssn": ssn, "campaign": "results"}
+        }
+    });
+    let ssn_digits = ssn.replace('-', "");
+    Planted {
+        id,
+        secrets: vec![mrn, mrn_digits, ssn, ssn_digits, name],
+        json: serde_json::to_vec(&event).unwrap(),
+    }
+}
+
+/// A planted value no output may contain: a medical record number with random digits.
+pub fn planted_mrn() -> String {
+    format!("MRN-{:08}", random_u64() % 100_000_000)
+}
+
+/// Asserts that none of `texts` contains any of `planted`.
+pub fn assert_no_leak(what: &str, text: &str, planted: &[&str]) {
+    for p in planted {
+        assert!(!text.contains(p), "{what} contains the planted value {p:?}");
     }
 }

@@ -1,19 +1,14 @@
 //! Tools the tests shell out to (promtool, kubernetes-validate, hadolint, the test venv's Python
 //! with PyYAML), found through the variables `scripts/services.sh env` prints. A missing tool
-//! skips its check with a message saying how to install it, except when the test script started
-//! the services (`PHISCAN_TEST_SERVICES_RUNNING=1`) or in CI (`CI=true`): then it fails.
-#![allow(dead_code)]
+//! goes through [`super::unavailable`]: a skip saying how to install it, or a failure when the
+//! test script started the services (`PHISCAN_TEST_SERVICES_RUNNING=1`) or in CI (`CI=true`).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Whether a missing tool is an error rather than a skip.
-pub fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("PHISCAN_TEST_SERVICES_RUNNING").is_ok_and(|v| v == "1")
-}
+use super::unavailable;
 
-/// The executable named by `var`, or `None` after printing why (panics when `required()`).
+/// The executable named by `var`, or `None` after [`unavailable`].
 pub fn tool(var: &str, install: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(p) if !p.is_empty() && Path::new(&p).exists() => Some(p),
@@ -21,8 +16,7 @@ pub fn tool(var: &str, install: &str) -> Option<String> {
             let why = format!(
                 "{var} is not set or does not exist ({install}; then eval \"$(scripts/services.sh env)\")"
             );
-            assert!(!required(), "{why}");
-            println!("skipped: {why}");
+            unavailable(&why);
             None
         }
     }
@@ -47,8 +41,7 @@ pub fn python_with_yaml() -> Option<String> {
         .is_ok_and(|o| o.status.success());
     if !ok {
         let why = format!("{py} has no PyYAML (scripts/services.sh install deploytools)");
-        assert!(!required(), "{why}");
-        println!("skipped: {why}");
+        unavailable(&why);
         return None;
     }
     Some(py)
