@@ -5,12 +5,13 @@
 //! card). An identifier alone is PHI only in places that must never hold patient data (tags,
 //! URLs) or, in logs, together with health information.
 
+pub mod config;
 pub mod geo;
 
 use crate::alert::Severity;
-use crate::config::PolicyConfig;
 use crate::detect::{Category, Kind};
 use crate::event::{Channel, Location};
+use config::PolicyConfig;
 
 pub use geo::{AreaCodes, Geo};
 

@@ -7,7 +7,6 @@ pub mod http;
 pub mod pipeline;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -15,66 +14,48 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::scan::Scanner;
-use crate::sink::{AlertSink, DeadLetterSink, Sinks};
+use crate::sink::{AlertSink, DeadLetterSink, Sinks, SourceCluster};
 
-/// What `/readyz` reports: each configured source sets its flag once it is connected/listening.
-#[derive(Debug, Default)]
-pub struct Health {
-    pub kafka_configured: bool,
-    pub kafka_connected: AtomicBool,
-    pub webhook_configured: bool,
-    pub webhook_listening: AtomicBool,
-    pub kinesis_configured: bool,
-    /// The lease table and stream answered on the last coordination round.
-    pub kinesis_connected: AtomicBool,
-    /// Lease and checkpoint state, for `/readyz`.
-    pub kinesis_status: std::sync::Mutex<String>,
-}
-
-impl Health {
-    pub fn sources_ready(&self) -> bool {
-        (!self.kafka_configured || self.kafka_connected.load(Ordering::Relaxed))
-            && (!self.webhook_configured || self.webhook_listening.load(Ordering::Relaxed))
-            && (!self.kinesis_configured || self.kinesis_connected.load(Ordering::Relaxed))
-    }
-}
-
-/// A shutdown signal every task watches.
-pub type Shutdown = watch::Receiver<bool>;
+pub use crate::source::contract::{Health, Shutdown};
 
 /// Build the sinks the configuration names.
 pub fn build_sinks(config: &Config) -> Result<Sinks> {
     let s = &config.sinks;
-    let mut alerts: Vec<Box<dyn AlertSink>> = Vec::new();
-    if let Some(j) = &s.jsonl {
-        alerts.push(Box::new(crate::sink::jsonl::SharedJsonl::open(&j.path)?));
-    }
-    if let Some(k) = &s.kafka {
-        alerts.push(Box::new(crate::sink::kafka::KafkaSink::new(k)?));
-    }
-    if let Some(h) = &s.http {
-        alerts.push(Box::new(crate::sink::http::HttpSink::new(h)?));
-    }
-    if let Some(a) = &s.alertmanager {
-        alerts.push(Box::new(crate::sink::alertmanager::AlertmanagerSink::new(
-            a,
-        )?));
-    }
+    let alerts = s
+        .alert_outputs()
+        .into_iter()
+        .map(|output| output.build())
+        .collect::<Result<Vec<Box<dyn AlertSink>>>>()?;
     if alerts.is_empty() {
         bail!(
             "no alert sink configured: add [sinks.jsonl] path = \"-\" (stdout), or [sinks.kafka], [sinks.http], [sinks.alertmanager]"
         );
     }
+    let subscribes_to = |topic: &str| {
+        config
+            .sources
+            .kafka
+            .as_ref()
+            .is_some_and(|k| k.subscribes_to(topic))
+    };
+    let cluster = config.sources.kafka.as_ref().map(|k| SourceCluster {
+        brokers: &k.brokers,
+        properties: &k.properties,
+        subscribes_to: &subscribes_to,
+    });
     let dead_letter: Option<Box<dyn DeadLetterSink>> = match &s.dead_letter {
         None => None,
-        Some(d) => Some(crate::sink::dead_letter::build(d, config)?),
+        Some(d) => Some(crate::sink::dead_letter::build(d, cluster.as_ref())?),
     };
     let mut sinks = Sinks::new(
         alerts,
         dead_letter,
         Duration::from_secs(s.suppression_window_secs),
     );
-    sinks.forward = crate::sink::forward::RedactedForward::build(config)?;
+    sinks.forward = crate::sink::forward::RedactedForward::build(
+        s.redacted_forward.as_ref(),
+        cluster.as_ref(),
+    )?;
     Ok(sinks)
 }
 
@@ -157,7 +138,11 @@ pub async fn run(config: Config) -> Result<()> {
     if let Some(k) = config.sources.kafka.clone() {
         let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
         let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
-        let dlq = config.sinks.dead_letter.clone();
+        let dlq = config
+            .sinks
+            .dead_letter
+            .as_ref()
+            .and_then(|d| d.kafka_topic.clone());
         tasks.spawn(async move {
             crate::source::kafka::run(k, sub, stop, health, timeout, dlq)
                 .await

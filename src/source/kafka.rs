@@ -32,14 +32,55 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::alert::SourceRef;
 use crate::checkpoint::{OffsetTracker, Partition};
-use crate::config::service::{DeadLetterConfig, KafkaSourceConfig};
+use crate::event::DecodeError;
 use crate::metrics::metrics;
-use crate::service::pipeline::{Ack, Payload, Submitter, Work};
-use crate::service::{Health, Shutdown};
+use crate::source::contract::{Ack, Health, Payload, Shutdown, Submitter, Work, decode_document};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSourceConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    #[serde(default = "default_group")]
+    pub group_id: String,
+    /// Topics to consume; entries starting with `^` are regex patterns (librdkafka syntax).
+    pub topics: Vec<String>,
+    /// Any librdkafka consumer property (SASL/TLS for MSK or Confluent, …). Secrets here are
+    /// masked by `phiscan config check`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Largest record accepted; bigger ones are dead-lettered.
+    #[serde(default = "default_max_record")]
+    pub max_record_bytes: usize,
+    /// Commit interval for completed offsets.
+    #[serde(default = "default_commit_ms")]
+    pub commit_interval_ms: u64,
+}
+
+impl KafkaSourceConfig {
+    /// Whether the consumer's subscription (names and `^` patterns) covers `topic`.
+    pub fn subscribes_to(&self, topic: &str) -> bool {
+        self.topics.iter().any(|t| match t.strip_prefix('^') {
+            Some(_) => regex::Regex::new(t).is_ok_and(|re| re.is_match(topic)),
+            None => t == topic,
+        })
+    }
+}
+
+fn default_group() -> String {
+    "phiscan".into()
+}
+fn default_max_record() -> usize {
+    1 << 20
+}
+fn default_commit_ms() -> u64 {
+    1000
+}
 
 /// How long `poll` blocks when there is nothing to read (bounds how fast a stop is noticed).
 const POLL: Duration = Duration::from_millis(100);
@@ -54,13 +95,12 @@ pub async fn run(
     stop: Shutdown,
     health: Arc<Health>,
     drain_timeout: Duration,
-    dead_letter: Option<DeadLetterConfig>,
+    dead_letter_topic: Option<String>,
 ) -> Result<()> {
     if config.topics.is_empty() {
         bail!("sources.kafka.topics is empty: name at least one topic (or a `^regex` pattern)");
     }
     let runtime = tokio::runtime::Handle::current();
-    let dead_letter_topic = dead_letter.and_then(|d| d.kafka_topic);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("phiscan-kafka".into())
@@ -80,6 +120,40 @@ pub async fn run(
     done_rx
         .await
         .context("the Kafka consumer thread panicked")?
+}
+
+/// A Kafka record: CloudEvents binary mode (`ce_*` headers, value = data), or structured (any
+/// of Twilio's wrappings, through the shared `decode_document`). The pipeline runs it on a scan
+/// thread (this source's `Work::decode`).
+fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Value>, DecodeError> {
+    let ce = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| Value::String(String::from_utf8_lossy(v).into_owned()))
+    };
+    if let (Some(spec), Some(ty)) = (ce("ce_specversion"), ce("ce_type")) {
+        let data: Value = serde_json::from_slice(value)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(value).into_owned()));
+        let mut ev = serde_json::Map::new();
+        ev.insert("specversion".into(), spec);
+        ev.insert("type".into(), ty);
+        // every `ce_` header is an attribute (extensions too): scanned with the event
+        for (name, v) in headers {
+            if let Some(attr) = name
+                .get(..3)
+                .filter(|p| p.eq_ignore_ascii_case("ce_"))
+                .map(|_| name[3..].to_ascii_lowercase())
+                .filter(|a| !a.is_empty() && a != "specversion" && a != "type" && a != "data")
+            {
+                ev.entry(attr)
+                    .or_insert_with(|| Value::String(String::from_utf8_lossy(v).into_owned()));
+            }
+        }
+        ev.insert("data".into(), data);
+        return Ok(vec![Value::Object(ev)]);
+    }
+    decode_document(value, headers)
 }
 
 /// librdkafka settings: safe defaults, then the operator's properties, then what at-least-once
@@ -436,7 +510,7 @@ fn consume(
             })
             .unwrap_or_default();
         let token = tracker.begin(topic, partition, offset);
-        let work = Work::new(
+        let mut work = Work::new(
             Payload::Record {
                 value,
                 headers,
@@ -451,6 +525,7 @@ fn consume(
             Ack::Offset(tracker.clone(), token),
             config.max_record_bytes,
         );
+        work.decode = decode_record;
         drop(message);
         if let Some(prev) = pending.take() {
             // only while paused (a partition assigned meanwhile): keep the order
@@ -752,5 +827,24 @@ mod tests {
             ("a".to_string(), 0),
         ];
         assert_eq!(describe(&parts), "a[0,3] b[1]");
+    }
+
+    #[test]
+    fn binary_mode_records_become_events() {
+        let headers = vec![
+            ("ce_specversion".to_string(), b"1.0".to_vec()),
+            (
+                "ce_type".to_string(),
+                b"com.twilio.messaging.message.sent".to_vec(),
+            ),
+            ("ce_id".to_string(), b"EZ1".to_vec()),
+        ];
+        let ev = decode_record(br#"{"body":"hi"}"#, &headers).unwrap();
+        assert_eq!(ev[0]["id"], "EZ1");
+        assert_eq!(ev[0]["data"]["body"], "hi");
+        let structured =
+            decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
+        assert_eq!(structured.len(), 1);
+        assert!(decode_record(b"not json", &[]).is_err());
     }
 }
