@@ -103,13 +103,15 @@ fn scan_loop(
     }
 }
 
+/// One work item through the steps the module docs name: decode it (a record that cannot be
+/// decoded is dead-lettered whole), scan each event (a panicking event is dead-lettered alone),
+/// count what was found.
 fn scan_work(
     scanner: &Scanner,
     redaction: Option<Redaction>,
     work: Work,
     scratch: &mut ScanScratch,
 ) -> Scanned {
-    let m = metrics();
     let Work {
         payload,
         source,
@@ -135,7 +137,8 @@ fn scan_work(
     let (events, raw, record_key) = match decode_payload(payload, decode, source_kind, max_bytes) {
         Ok(decoded) => decoded,
         Err((reason, error, raw)) => {
-            m.decode_errors
+            metrics()
+                .decode_errors
                 .with_label_values(&[source_kind, reason])
                 .inc();
             done.dead.push(DeadLetter::record(source, error, raw));
@@ -143,54 +146,96 @@ fn scan_work(
             return done;
         }
     };
+    let item = Item {
+        scanner,
+        redaction,
+        source: &source,
+        source_kind,
+        raw: raw.as_deref(),
+        record_key: record_key.as_deref(),
+    };
     let mut stats = Stats::default();
     for event in events {
+        item.scan_guarded(event, scratch, &mut stats, &mut done);
+    }
+    count_findings(&stats);
+    done.dead.append(&mut dead);
+    done
+}
+
+/// What every event of one work item shares while it is scanned.
+struct Item<'a> {
+    scanner: &'a Scanner,
+    redaction: Option<Redaction>,
+    source: &'a SourceRef,
+    source_kind: &'static str,
+    /// The raw record, kept to dead-letter an event whose scan panics.
+    raw: Option<&'a [u8]>,
+    record_key: Option<&'a [u8]>,
+}
+
+impl Item<'_> {
+    /// Scan one event; a bug must not take the service down: a panicking event is
+    /// dead-lettered, its partial alerts dropped, and scanning goes on.
+    fn scan_guarded(
+        &self,
+        event: Value,
+        scratch: &mut ScanScratch,
+        stats: &mut Stats,
+        done: &mut Scanned,
+    ) {
+        let m = metrics();
         let started = Instant::now();
         let family = family(event.get("type").and_then(Value::as_str).unwrap_or(""));
         let before = done.alerts.len();
-        // a bug must not take the service down: the event is dead-lettered and scanning goes on
-        let kept = (raw.is_none()).then(|| serde_json::to_vec(&event).unwrap_or_default());
+        let kept = (self.raw.is_none()).then(|| serde_json::to_vec(&event).unwrap_or_default());
         let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             scan_one(
-                scanner,
-                redaction,
+                self.scanner,
+                self.redaction,
                 event,
-                &source,
-                record_key.as_deref(),
+                self.source,
+                self.record_key,
                 scratch,
-                &mut stats,
-                &mut done,
+                stats,
+                done,
             )
         }));
         if scanned.is_err() {
             done.alerts.truncate(before);
             *scratch = ScanScratch::default();
             m.decode_errors
-                .with_label_values(&[source_kind, "scan_panic"])
+                .with_label_values(&[self.source_kind, "scan_panic"])
                 .inc();
-            tracing::error!(source = %serde_json::to_string(&source).unwrap_or_default(), "scanning an event panicked (a phiscan bug): dead-lettering it and going on");
-            let bytes = kept.unwrap_or_else(|| raw.clone().unwrap_or_default());
+            tracing::error!(source = %serde_json::to_string(self.source).unwrap_or_default(), "scanning an event panicked (a phiscan bug): dead-lettering it and going on");
+            let bytes = kept.unwrap_or_else(|| self.raw.unwrap_or_default().to_vec());
             done.dead.push(DeadLetter::record(
-                source.clone(),
+                self.source.clone(),
                 "scanning this event panicked (a phiscan bug): kept unscanned".into(),
                 bytes,
             ));
         }
         m.scan_seconds.observe(started.elapsed().as_secs_f64());
-        m.events.with_label_values(&[source_kind, family]).inc();
+        m.events
+            .with_label_values(&[self.source_kind, family])
+            .inc();
     }
+}
+
+/// Findings (by detector category and location) and policy violations (by policy rule and
+/// severity) of one work item, added to the counters once.
+fn count_findings(stats: &Stats) {
+    let m = metrics();
     for ((category, location), n) in &stats.findings_by_category_location {
         m.findings
             .with_label_values(&[category.as_str(), location.as_str()])
             .inc_by(*n);
     }
-    for ((rule, severity), n) in &stats.violations {
+    for ((policy_rule, severity), n) in &stats.violations {
         m.violations
-            .with_label_values(&[rule, severity.as_str()])
+            .with_label_values(&[policy_rule, severity.as_str()])
             .inc_by(*n);
     }
-    done.dead.append(&mut dead);
-    done
 }
 
 /// A decoded payload: its events, the raw record (kept to dead-letter it if scanning panics),
