@@ -11,12 +11,13 @@
 //! the scan (`allow`).
 
 pub mod allow;
+pub mod config;
 pub mod geo;
 
 use crate::alert::Severity;
-use crate::config::PolicyConfig;
 use crate::detect::{Category, Kind};
 use crate::event::{Channel, Location};
+use config::PolicyConfig;
 
 pub use geo::{AreaCodes, Geo};
 

@@ -7,74 +7,57 @@ pub mod http;
 pub mod pipeline;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::config::Config;
 use crate::scan::Scanner;
-use crate::sink::{AlertSink, DeadLetterSink, Sinks};
+use crate::sink::{AlertSink, DeadLetterSink, Sinks, SourceCluster};
 
-/// What `/readyz` reports: each configured source sets its flag once it is connected/listening.
-#[derive(Debug, Default)]
-pub struct Health {
-    pub kafka_configured: bool,
-    pub kafka_connected: AtomicBool,
-    pub webhook_configured: bool,
-    pub webhook_listening: AtomicBool,
-    pub kinesis_configured: bool,
-    /// The lease table and stream answered on the last coordination round.
-    pub kinesis_connected: AtomicBool,
-    /// Lease and checkpoint state, for `/readyz`.
-    pub kinesis_status: std::sync::Mutex<String>,
-}
-
-impl Health {
-    pub fn sources_ready(&self) -> bool {
-        (!self.kafka_configured || self.kafka_connected.load(Ordering::Relaxed))
-            && (!self.webhook_configured || self.webhook_listening.load(Ordering::Relaxed))
-            && (!self.kinesis_configured || self.kinesis_connected.load(Ordering::Relaxed))
-    }
-}
-
-/// A shutdown signal every task watches.
-pub type Shutdown = watch::Receiver<bool>;
+use crate::source::contract::Submitter;
+pub use crate::source::contract::{Health, Shutdown};
 
 /// Build the sinks the configuration names.
 pub fn build_sinks(config: &Config) -> Result<Sinks> {
     let s = &config.sinks;
-    let mut alerts: Vec<Box<dyn AlertSink>> = Vec::new();
-    if let Some(j) = &s.jsonl {
-        alerts.push(Box::new(crate::sink::jsonl::SharedJsonl::open(&j.path)?));
-    }
-    if let Some(k) = &s.kafka {
-        alerts.push(Box::new(crate::sink::kafka::KafkaSink::new(k)?));
-    }
-    if let Some(h) = &s.http {
-        alerts.push(Box::new(crate::sink::http::HttpSink::new(h)?));
-    }
-    if let Some(a) = &s.alertmanager {
-        alerts.push(Box::new(crate::sink::alertmanager::AlertmanagerSink::new(
-            a,
-        )?));
-    }
+    let alerts = s
+        .alert_outputs()
+        .into_iter()
+        .map(|output| output.build())
+        .collect::<Result<Vec<Box<dyn AlertSink>>>>()?;
     if alerts.is_empty() {
         bail!(
             "no alert sink configured: add [sinks.jsonl] path = \"-\" (stdout), or [sinks.kafka], [sinks.http], [sinks.alertmanager]"
         );
     }
+    let subscribes_to = |topic: &str| {
+        config
+            .sources
+            .kafka
+            .as_ref()
+            .is_some_and(|k| k.subscribes_to(topic))
+    };
+    let cluster = config.sources.kafka.as_ref().map(|k| SourceCluster {
+        brokers: &k.brokers,
+        properties: &k.properties,
+        subscribes_to: &subscribes_to,
+    });
     let dead_letter: Option<Box<dyn DeadLetterSink>> = match &s.dead_letter {
         None => None,
-        Some(d) => Some(crate::sink::dead_letter::build(d, config)?),
+        Some(d) => Some(crate::sink::dead_letter::build(d, cluster.as_ref())?),
     };
     let mut sinks = Sinks::new(
         alerts,
         dead_letter,
         Duration::from_secs(s.suppression_window_secs),
     );
-    sinks.forward = crate::sink::forward::RedactedForward::build(config)?;
+    sinks.forward = crate::sink::forward::RedactedForward::build(
+        s.redacted_forward.as_ref(),
+        cluster.as_ref(),
+    )?;
     Ok(sinks)
 }
 
@@ -91,9 +74,37 @@ fn install_panic_hook() {
     }));
 }
 
+/// The service, in the order it starts: check that a source is configured; build the scanner,
+/// the sinks and the pipeline; watch for SIGTERM; serve metrics and health; start the sources;
+/// wait for them (one failing stops the others); drain the pipeline.
 pub async fn run(config: Config) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     install_panic_hook();
+    require_a_source(&config)?;
+    let (pipeline, sinks) = start_pipeline(&config)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    stop_on_signal(stop_tx.clone());
+    let health = Arc::new(Health {
+        kafka_configured: config.sources.kafka.is_some(),
+        webhook_configured: config.sources.webhook.is_some(),
+        kinesis_configured: config.sources.kinesis.is_some(),
+        ..Default::default()
+    });
+    serve_metrics(&config, &health, &sinks, &stop_rx).await?;
+    let tasks = start_sources(&config, &pipeline.submitter, &stop_rx, &health);
+    let result = wait_for_sources(tasks, &stop_tx).await;
+    tokio::time::timeout(
+        Duration::from_secs(config.service.shutdown_timeout_secs),
+        pipeline.drain(),
+    )
+    .await
+    .context("timed out draining the pipeline")?;
+    tracing::info!("stopped");
+    result
+}
+
+fn require_a_source(config: &Config) -> Result<()> {
     if config.sources.kafka.is_none()
         && config.sources.webhook.is_none()
         && config.sources.kinesis.is_none()
@@ -102,62 +113,81 @@ pub async fn run(config: Config) -> Result<()> {
             "no source configured: add [sources.kafka] (brokers, topics), [sources.kinesis] (stream) and/or [sources.webhook] (listen, public_url) to the config"
         );
     }
-    let scanner = Arc::new(Scanner::new(&config)?);
+    Ok(())
+}
+
+/// The scanner, the sinks, and the scan threads between them.
+fn start_pipeline(config: &Config) -> Result<(pipeline::Pipeline, Arc<Sinks>)> {
+    let scanner = Arc::new(Scanner::new(config)?);
     if !scanner.keyed {
         tracing::warn!(
             "no fingerprint key configured ({} or [fingerprint] key): fingerprints will not correlate across restarts",
             crate::config::FINGERPRINT_KEY_ENV
         );
     }
-    let sinks = Arc::new(build_sinks(&config)?);
-    crate::metrics::init_alerting_series(&config);
+    let sinks = Arc::new(build_sinks(config)?);
+    crate::metrics::init_alerting_series(config);
     let workers = config
         .service
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pipeline = pipeline::Pipeline::start(
-        scanner.clone(),
+        scanner,
         sinks.clone(),
         workers,
         config.service.queue_capacity,
         config.service.queue_max_bytes,
     );
+    Ok((pipeline, sinks))
+}
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stop_tx = Arc::new(stop_tx);
-    {
-        let stop_tx = stop_tx.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            tracing::info!("shutdown requested: draining in-flight events");
-            let _ = stop_tx.send(true);
-        });
-    }
-
-    let health = Arc::new(Health {
-        kafka_configured: config.sources.kafka.is_some(),
-        webhook_configured: config.sources.webhook.is_some(),
-        kinesis_configured: config.sources.kinesis.is_some(),
-        ..Default::default()
+fn stop_on_signal(stop_tx: Arc<watch::Sender<bool>>) {
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: draining in-flight events");
+        let _ = stop_tx.send(true);
     });
-    if let Some(addr) = &config.service.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("service.metrics_listen: cannot listen on {addr}"))?;
-        tracing::info!(addr = %listener.local_addr()?, "metrics and health endpoint listening");
-        tokio::spawn(http::serve(
-            listener,
-            health.clone(),
-            sinks.clone(),
-            stop_rx.clone(),
-        ));
-    }
+}
 
-    let mut tasks = tokio::task::JoinSet::new();
+async fn serve_metrics(
+    config: &Config,
+    health: &Arc<Health>,
+    sinks: &Arc<Sinks>,
+    stop: &Shutdown,
+) -> Result<()> {
+    let Some(addr) = &config.service.metrics_listen else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("service.metrics_listen: cannot listen on {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics and health endpoint listening");
+    tokio::spawn(http::serve(
+        listener,
+        health.clone(),
+        sinks.clone(),
+        stop.clone(),
+    ));
+    Ok(())
+}
+
+/// Every configured source, each a task feeding `submitter`.
+fn start_sources(
+    config: &Config,
+    submitter: &Submitter,
+    stop: &Shutdown,
+    health: &Arc<Health>,
+) -> JoinSet<Result<()>> {
+    let mut tasks = JoinSet::new();
+    let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
+    let (sub, stop, health) = (submitter.clone(), stop.clone(), health.clone());
     if let Some(k) = config.sources.kafka.clone() {
-        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
-        let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
-        let dlq = config.sinks.dead_letter.clone();
+        let (sub, stop, health) = (sub.clone(), stop.clone(), health.clone());
+        let dlq = config
+            .sinks
+            .dead_letter
+            .as_ref()
+            .and_then(|d| d.kafka_topic.clone());
         tasks.spawn(async move {
             crate::source::kafka::run(k, sub, stop, health, timeout, dlq)
                 .await
@@ -165,7 +195,7 @@ pub async fn run(config: Config) -> Result<()> {
         });
     }
     if let Some(w) = config.sources.webhook.clone() {
-        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
+        let (sub, stop, health) = (sub.clone(), stop.clone(), health.clone());
         let dead_letter = config.sinks.dead_letter.is_some();
         tasks.spawn(async move {
             crate::source::webhook::server::run(w, sub, stop, health, dead_letter)
@@ -174,31 +204,30 @@ pub async fn run(config: Config) -> Result<()> {
         });
     }
     if let Some(k) = config.sources.kinesis.clone() {
-        let (sub, stop, health) = (pipeline.submitter.clone(), stop_rx.clone(), health.clone());
-        let timeout = Duration::from_secs(config.service.shutdown_timeout_secs);
         tasks.spawn(async move {
             crate::source::kinesis::run(k, sub, stop, health, timeout)
                 .await
                 .context("kinesis source")
         });
     }
+    tasks
+}
+
+/// Waits for every source; the first that fails stops the others (an operator must notice)
+/// and is the service's result.
+async fn wait_for_sources(
+    mut tasks: JoinSet<Result<()>>,
+    stop_tx: &watch::Sender<bool>,
+) -> Result<()> {
     let mut result = Ok(());
     while let Some(done) = tasks.join_next().await {
         let r = done.context("source task panicked").and_then(|r| r);
         if let Err(e) = r {
             tracing::error!(error = %format!("{e:#}"), "source stopped");
             result = Err(e);
-            // one source failing stops the service (an operator must notice): the others drain
             let _ = stop_tx.send(true);
         }
     }
-    tokio::time::timeout(
-        Duration::from_secs(config.service.shutdown_timeout_secs),
-        pipeline.drain(),
-    )
-    .await
-    .context("timed out draining the pipeline")?;
-    tracing::info!("stopped");
     result
 }
 

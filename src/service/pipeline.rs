@@ -11,119 +11,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::alert::{Alert, SourceRef};
-use crate::checkpoint::{OffsetTracker, Token};
 use crate::event::redact::Redaction;
-use crate::event::{self, DecodeError};
 use crate::metrics::{family, metrics};
 use crate::scan::{ScanScratch, Scanner, Stats};
 use crate::sink::forward::Forwarded;
 use crate::sink::{DeadLetter, Sinks, cap_findings};
-
-/// What a source hands in.
-pub enum Payload {
-    /// A raw record (Kafka value, with headers for CloudEvents binary mode, and its key, which
-    /// the redacted forward keeps).
-    Record {
-        value: Vec<u8>,
-        headers: Vec<(String, Vec<u8>)>,
-        key: Option<Vec<u8>>,
-    },
-    /// Events already parsed (the webhook receiver parses to answer 400 early).
-    Events(Vec<Value>),
-}
-
-/// How to tell a source its item is done.
-pub enum Ack {
-    None,
-    Offset(OffsetTracker, Token),
-    Reply(oneshot::Sender<Outcome>),
-}
-
-/// What became of an item: delivered (its alerts accepted, or dead-lettered when a sink refused
-/// them; `dead_letters` counts its parts kept in the dead-letter output or, without one, skipped),
-/// or undecodable as a whole (dead-lettered, or skipped and counted without a dead-letter output).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Delivered { alerts: usize, dead_letters: usize },
-    Malformed(String),
-}
-
-impl Ack {
-    fn done(self, outcome: Outcome) {
-        match self {
-            Ack::None => {}
-            Ack::Offset(tracker, token) => tracker.finish(&token),
-            Ack::Reply(tx) => {
-                let _ = tx.send(outcome);
-            }
-        }
-    }
-}
-
-pub struct Work {
-    pub payload: Payload,
-    pub source: SourceRef,
-    /// `kafka`, `webhook`, `file`: the metrics label.
-    pub source_kind: &'static str,
-    pub ack: Ack,
-    pub received: Instant,
-    /// Records larger than this are dead-lettered unscanned.
-    pub max_bytes: usize,
-    /// Parts of the item that could not be decoded (webhook batch items): dead-lettered with the
-    /// item, which is acknowledged once both its alerts and these are durable.
-    pub dead: Vec<DeadLetter>,
-    /// Bytes the payload holds beyond what `size` sees (a parsed webhook body: its text size).
-    pub extra_bytes: usize,
-    /// The item's share of the queue's byte budget, held until it is acknowledged.
-    pub permit: Option<OwnedSemaphorePermit>,
-}
-
-impl Work {
-    /// A work item with no dead parts and no permit yet (`Submitter` takes one).
-    pub fn new(
-        payload: Payload,
-        source: SourceRef,
-        source_kind: &'static str,
-        ack: Ack,
-        max_bytes: usize,
-    ) -> Work {
-        Work {
-            payload,
-            source,
-            source_kind,
-            ack,
-            received: Instant::now(),
-            max_bytes,
-            dead: Vec::new(),
-            extra_bytes: 0,
-            permit: None,
-        }
-    }
-
-    /// Bytes this item holds, for the queue's byte budget (an estimate for parsed events).
-    pub fn size(&self) -> usize {
-        let payload = match &self.payload {
-            Payload::Record {
-                value,
-                headers,
-                key,
-            } => {
-                value.len()
-                    + headers
-                        .iter()
-                        .map(|(k, v)| k.len() + v.len())
-                        .sum::<usize>()
-                    + key.as_ref().map_or(0, Vec::len)
-            }
-            // parsed JSON takes a few times its text: the webhook passes the body size here
-            Payload::Events(_) => 0,
-        };
-        payload + self.dead.iter().map(|d| d.raw.len()).sum::<usize>() + self.extra_bytes
-    }
-}
+use crate::source::contract::count_received_bytes;
+pub use crate::source::contract::{Ack, Decoder, Outcome, Payload, Submitter, Work};
 
 struct Scanned {
     alerts: Vec<Alert>,
@@ -137,67 +34,6 @@ struct Scanned {
     ack: Ack,
     source_kind: &'static str,
     received: Instant,
-}
-
-/// Handle sources use to submit work. The queue is bounded twice: in items (`capacity`) and in
-/// bytes (`max_bytes`, held from submission until the item is acknowledged), so a burst of large
-/// records cannot grow memory past the budget.
-#[derive(Clone)]
-pub struct Submitter {
-    tx: mpsc::Sender<Work>,
-    capacity: usize,
-    bytes: Arc<Semaphore>,
-    max_bytes: usize,
-}
-
-impl Submitter {
-    /// The permits an item needs: its size, at least 1, at most the whole budget (so one item
-    /// larger than the budget still passes, alone).
-    fn permits(&self, work: &Work) -> u32 {
-        work.size().clamp(1, self.max_bytes).min(u32::MAX as usize) as u32
-    }
-
-    fn gauge(&self) {
-        let m = metrics();
-        m.queue_depth
-            .set((self.capacity - self.tx.capacity()) as i64);
-        m.queue_bytes
-            .set((self.max_bytes - self.bytes.available_permits()) as i64);
-    }
-
-    /// Submit, waiting while the queue is full (in items or bytes).
-    pub async fn submit(&self, mut work: Work) -> Result<(), Work> {
-        let n = self.permits(&work);
-        match self.bytes.clone().acquire_many_owned(n).await {
-            Ok(p) => work.permit = Some(p),
-            Err(_) => return Err(work),
-        }
-        let r = self.tx.send(work).await.map_err(|e| e.0);
-        self.gauge();
-        r
-    }
-
-    /// Submit without waiting: `Err(work)` when the queue is full (the caller pauses its input).
-    #[allow(clippy::result_large_err)] // handing the work back to the caller is the point
-    pub fn try_submit(&self, mut work: Work) -> Result<(), Work> {
-        let n = self.permits(&work);
-        match self.bytes.clone().try_acquire_many_owned(n) {
-            Ok(p) => work.permit = Some(p),
-            Err(_) => return Err(work),
-        }
-        let r = self.tx.try_send(work).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(mut w) | mpsc::error::TrySendError::Closed(mut w) => {
-                w.permit = None;
-                w
-            }
-        });
-        self.gauge();
-        r
-    }
-
-    pub fn is_full(&self) -> bool {
-        self.tx.capacity() == 0 || self.bytes.available_permits() == 0
-    }
 }
 
 /// A running pipeline. Drop every `Submitter` and await `finished` to drain it.
@@ -233,12 +69,7 @@ impl Pipeline {
         drop(done_tx);
         let finished = tokio::spawn(deliver_loop(done_rx, sinks));
         Pipeline {
-            submitter: Submitter {
-                tx,
-                capacity,
-                bytes: Arc::new(Semaphore::new(max_bytes)),
-                max_bytes,
-            },
+            submitter: Submitter::new(tx, capacity, max_bytes),
             finished,
             workers,
         }
@@ -272,13 +103,15 @@ fn scan_loop(
     }
 }
 
+/// One work item through the steps the module docs name: decode it (a record that cannot be
+/// decoded is dead-lettered whole), scan each event (a panicking event is dead-lettered alone),
+/// count what was found.
 fn scan_work(
     scanner: &Scanner,
     redaction: Option<Redaction>,
     work: Work,
     scratch: &mut ScanScratch,
 ) -> Scanned {
-    let m = metrics();
     let Work {
         payload,
         source,
@@ -288,6 +121,7 @@ fn scan_work(
         max_bytes,
         mut dead,
         permit,
+        decode,
         ..
     } = work;
     let mut done = Scanned {
@@ -300,10 +134,11 @@ fn scan_work(
         source_kind,
         received,
     };
-    let (events, raw, record_key) = match decode_payload(payload, source_kind, max_bytes) {
+    let (events, raw, record_key) = match decode_payload(payload, decode, source_kind, max_bytes) {
         Ok(decoded) => decoded,
         Err((reason, error, raw)) => {
-            m.decode_errors
+            metrics()
+                .decode_errors
                 .with_label_values(&[source_kind, reason])
                 .inc();
             done.dead.push(DeadLetter::record(source, error, raw));
@@ -311,54 +146,96 @@ fn scan_work(
             return done;
         }
     };
+    let item = Item {
+        scanner,
+        redaction,
+        source: &source,
+        source_kind,
+        raw: raw.as_deref(),
+        record_key: record_key.as_deref(),
+    };
     let mut stats = Stats::default();
     for event in events {
+        item.scan_guarded(event, scratch, &mut stats, &mut done);
+    }
+    count_findings(&stats);
+    done.dead.append(&mut dead);
+    done
+}
+
+/// What every event of one work item shares while it is scanned.
+struct Item<'a> {
+    scanner: &'a Scanner,
+    redaction: Option<Redaction>,
+    source: &'a SourceRef,
+    source_kind: &'static str,
+    /// The raw record, kept to dead-letter an event whose scan panics.
+    raw: Option<&'a [u8]>,
+    record_key: Option<&'a [u8]>,
+}
+
+impl Item<'_> {
+    /// Scan one event; a bug must not take the service down: a panicking event is
+    /// dead-lettered, its partial alerts dropped, and scanning goes on.
+    fn scan_guarded(
+        &self,
+        event: Value,
+        scratch: &mut ScanScratch,
+        stats: &mut Stats,
+        done: &mut Scanned,
+    ) {
+        let m = metrics();
         let started = Instant::now();
         let family = family(event.get("type").and_then(Value::as_str).unwrap_or(""));
         let before = done.alerts.len();
-        // a bug must not take the service down: the event is dead-lettered and scanning goes on
-        let kept = (raw.is_none()).then(|| serde_json::to_vec(&event).unwrap_or_default());
+        let kept = (self.raw.is_none()).then(|| serde_json::to_vec(&event).unwrap_or_default());
         let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             scan_one(
-                scanner,
-                redaction,
+                self.scanner,
+                self.redaction,
                 event,
-                &source,
-                record_key.as_deref(),
+                self.source,
+                self.record_key,
                 scratch,
-                &mut stats,
-                &mut done,
+                stats,
+                done,
             )
         }));
         if scanned.is_err() {
             done.alerts.truncate(before);
             *scratch = ScanScratch::default();
             m.decode_errors
-                .with_label_values(&[source_kind, "scan_panic"])
+                .with_label_values(&[self.source_kind, "scan_panic"])
                 .inc();
-            tracing::error!(source = %serde_json::to_string(&source).unwrap_or_default(), "scanning an event panicked (a phiscan bug): dead-lettering it and going on");
-            let bytes = kept.unwrap_or_else(|| raw.clone().unwrap_or_default());
+            tracing::error!(source = %serde_json::to_string(self.source).unwrap_or_default(), "scanning an event panicked (a phiscan bug): dead-lettering it and going on");
+            let bytes = kept.unwrap_or_else(|| self.raw.unwrap_or_default().to_vec());
             done.dead.push(DeadLetter::record(
-                source.clone(),
+                self.source.clone(),
                 "scanning this event panicked (a phiscan bug): kept unscanned".into(),
                 bytes,
             ));
         }
         m.scan_seconds.observe(started.elapsed().as_secs_f64());
-        m.events.with_label_values(&[source_kind, family]).inc();
+        m.events
+            .with_label_values(&[self.source_kind, family])
+            .inc();
     }
+}
+
+/// Findings (by detector category and location) and policy violations (by policy rule and
+/// severity) of one work item, added to the counters once.
+fn count_findings(stats: &Stats) {
+    let m = metrics();
     for ((category, location), n) in &stats.findings_by_category_location {
         m.findings
             .with_label_values(&[category.as_str(), location.as_str()])
             .inc_by(*n);
     }
-    for ((rule, severity), n) in &stats.violations {
+    for ((policy_rule, severity), n) in &stats.violations {
         m.violations
-            .with_label_values(&[rule, severity.as_str()])
+            .with_label_values(&[policy_rule, severity.as_str()])
             .inc_by(*n);
     }
-    done.dead.append(&mut dead);
-    done
 }
 
 /// A decoded payload: its events, the raw record (kept to dead-letter it if scanning panics),
@@ -367,6 +244,7 @@ type Decoded = (Vec<Value>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn decode_payload(
     payload: Payload,
+    decode: Decoder,
     source_kind: &'static str,
     max_bytes: usize,
 ) -> Result<Decoded, (&'static str, String, Vec<u8>)> {
@@ -377,10 +255,7 @@ fn decode_payload(
             headers,
             key,
         } => {
-            metrics()
-                .bytes
-                .with_label_values(&[source_kind])
-                .inc_by(value.len() as u64);
+            count_received_bytes(source_kind, value.len());
             if value.len() > max_bytes {
                 let reason = format!(
                     "record of {} bytes exceeds the {max_bytes}-byte limit",
@@ -388,7 +263,7 @@ fn decode_payload(
                 );
                 return Err(("too_large", reason, value));
             }
-            match decode_record(&value, &headers) {
+            match decode(&value, &headers) {
                 Ok(ev) => Ok((ev, Some(value), key)),
                 Err(e) => Err(("malformed", e.to_string(), value)),
             }
@@ -445,40 +320,6 @@ fn scan_one(
     }
 }
 
-/// A Kafka record: CloudEvents binary mode (`ce_*` headers, value = data), or structured.
-fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Value>, DecodeError> {
-    let ce = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| Value::String(String::from_utf8_lossy(v).into_owned()))
-    };
-    if let (Some(spec), Some(ty)) = (ce("ce_specversion"), ce("ce_type")) {
-        let data: Value = serde_json::from_slice(value)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(value).into_owned()));
-        let mut ev = serde_json::Map::new();
-        ev.insert("specversion".into(), spec);
-        ev.insert("type".into(), ty);
-        // every `ce_` header is an attribute (extensions too): scanned with the event
-        for (name, v) in headers {
-            if let Some(attr) = name
-                .get(..3)
-                .filter(|p| p.eq_ignore_ascii_case("ce_"))
-                .map(|_| name[3..].to_ascii_lowercase())
-                .filter(|a| !a.is_empty() && a != "specversion" && a != "type" && a != "data")
-            {
-                ev.entry(attr)
-                    .or_insert_with(|| Value::String(String::from_utf8_lossy(v).into_owned()));
-            }
-        }
-        ev.insert("data".into(), data);
-        return Ok(vec![Value::Object(ev)]);
-    }
-    let mut out = Vec::new();
-    event::decode_bytes(value, &mut out)?;
-    Ok(out)
-}
-
 /// Most scanned items delivered in one sink call.
 const DELIVERY_BATCH: usize = 1024;
 
@@ -517,6 +358,7 @@ mod tests {
     use super::*;
     use crate::sink::{AlertSink, BoxFuture, DeadLetterSink, SinkError};
     use std::time::Duration;
+    use tokio::sync::oneshot;
 
     #[derive(Clone, Default)]
     struct Memory(Arc<Mutex<(Vec<String>, Vec<DeadLetter>)>>);
@@ -568,7 +410,11 @@ mod tests {
         bomb["phiscan_test_panic"] = true.into();
         let mut outcomes = Vec::new();
         for events in [
-            vec![phi_event("EZ00000000000000000000000000000001"), bomb, phi_event("EZ00000000000000000000000000000002")],
+            vec![
+                phi_event("EZ00000000000000000000000000000001"),
+                bomb,
+                phi_event("EZ00000000000000000000000000000002"),
+            ],
             vec![phi_event("EZ00000000000000000000000000000003")],
         ] {
             let (tx, rx) = oneshot::channel();
@@ -599,30 +445,18 @@ mod tests {
         );
         let (mut ids, dead) = memory.0.lock().unwrap().clone();
         ids.dedup();
-        assert_eq!(ids, ["EZ00000000000000000000000000000001", "EZ00000000000000000000000000000002", "EZ00000000000000000000000000000003"]);
+        assert_eq!(
+            ids,
+            [
+                "EZ00000000000000000000000000000001",
+                "EZ00000000000000000000000000000002",
+                "EZ00000000000000000000000000000003"
+            ]
+        );
         assert_eq!(dead.len(), 1);
         assert!(dead[0].error.contains("panicked"), "{}", dead[0].error);
         let kept: Value = serde_json::from_slice(&dead[0].raw).unwrap();
         assert_eq!(kept["id"], "EZ0000000000000000000000000000000f");
         pipeline.drain().await;
-    }
-
-    #[test]
-    fn binary_mode_records_become_events() {
-        let headers = vec![
-            ("ce_specversion".to_string(), b"1.0".to_vec()),
-            (
-                "ce_type".to_string(),
-                b"com.twilio.messaging.message.sent".to_vec(),
-            ),
-            ("ce_id".to_string(), b"EZ1".to_vec()),
-        ];
-        let ev = decode_record(br#"{"body":"hi"}"#, &headers).unwrap();
-        assert_eq!(ev[0]["id"], "EZ1");
-        assert_eq!(ev[0]["data"]["body"], "hi");
-        let structured =
-            decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
-        assert_eq!(structured.len(), 1);
-        assert!(decode_record(b"not json", &[]).is_err());
     }
 }

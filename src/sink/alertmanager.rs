@@ -24,12 +24,28 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::http::{Failure, client, parse_url, send_chunked};
-use super::{AlertSink, BoxFuture, SinkError};
+use super::http::{Failure, client, default_retries, default_timeout_ms, parse_url, send_chunked};
+use super::{AlertSink, AlertSinkConfig, BoxFuture, SinkError};
 use crate::alert::Alert;
-use crate::config::service::AlertmanagerSinkConfig;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerSinkConfig {
+    /// Base URL, e.g. `http://alertmanager:9093` (alerts go to `/api/v2/alerts`).
+    pub url: String,
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl AlertSinkConfig for AlertmanagerSinkConfig {
+    fn build(&self) -> Result<Box<dyn AlertSink>> {
+        Ok(Box::new(AlertmanagerSink::new(self)?))
+    }
+}
 
 /// The `alertname` label of every alert.
 pub const ALERTNAME: &str = "PHIExposure";

@@ -23,17 +23,29 @@ use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 
 use super::kafka::{Producer, Record};
-use super::{BoxFuture, DeadLetter, DeadLetterSink, SinkError};
-use crate::config::Config;
-use crate::config::service::DeadLetterConfig;
+use super::{BoxFuture, DeadLetter, DeadLetterSink, SinkError, SourceCluster};
+use serde::{Deserialize, Serialize};
 
-pub fn build(d: &DeadLetterConfig, config: &Config) -> Result<Box<dyn DeadLetterSink>> {
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterConfig {
+    /// A Kafka topic on the source cluster (keeps raw records inside the source's boundary)…
+    pub kafka_topic: Option<String>,
+    /// …or a local file (JSON Lines).
+    pub path: Option<PathBuf>,
+}
+
+/// The dead-letter output `d` names (`cluster`: the Kafka source's, for `kafka_topic`).
+pub fn build(
+    d: &DeadLetterConfig,
+    cluster: Option<&SourceCluster>,
+) -> Result<Box<dyn DeadLetterSink>> {
     let mut outputs: Vec<Box<dyn DeadLetterSink>> = Vec::new();
     if let Some(path) = &d.path {
         outputs.push(Box::new(FileDeadLetter::open(path)?));
     }
     if let Some(topic) = &d.kafka_topic {
-        let Some(source) = &config.sources.kafka else {
+        let Some(source) = cluster else {
             bail!(
                 "sinks.dead_letter.kafka_topic needs [sources.kafka]: dead letters go to the source cluster (use sinks.dead_letter.path otherwise)"
             );
@@ -41,14 +53,14 @@ pub fn build(d: &DeadLetterConfig, config: &Config) -> Result<Box<dyn DeadLetter
         if topic.is_empty() {
             bail!("sinks.dead_letter.kafka_topic is empty");
         }
-        if source.subscribes_to(topic) {
+        if (source.subscribes_to)(topic) {
             bail!(
                 "sinks.dead_letter.kafka_topic `{topic}` is also a source topic (or matches a source pattern): dead letters would be consumed again"
             );
         }
         outputs.push(Box::new(KafkaDeadLetter::new(
-            &source.brokers,
-            &source.properties,
+            source.brokers,
+            source.properties,
             topic,
         )?));
     }
@@ -269,13 +281,12 @@ mod tests {
     async fn file_output_keeps_text_and_base64_of_binary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dead.jsonl");
-        let config = Config::default();
         let sink = build(
             &DeadLetterConfig {
                 kafka_topic: None,
                 path: Some(path.clone()),
             },
-            &config,
+            None,
         )
         .unwrap();
         let (a, b) = (dead(b"not json {"), dead(&[0xff, 0xfe, 0x00, 0x41]));
@@ -300,13 +311,12 @@ mod tests {
 
     #[test]
     fn kafka_topic_needs_a_kafka_source_and_a_target() {
-        let config = Config::default();
         let e = build(
             &DeadLetterConfig {
                 kafka_topic: Some("dlq".into()),
                 path: None,
             },
-            &config,
+            None,
         )
         .err()
         .unwrap();
@@ -317,7 +327,7 @@ mod tests {
                     kafka_topic: None,
                     path: None
                 },
-                &config
+                None
             )
             .is_err()
         );

@@ -10,10 +10,37 @@
 use anyhow::{Result, bail};
 
 use super::kafka::{Producer, Record};
-use super::{BoxFuture, SinkError};
+use super::{BoxFuture, SinkError, SourceCluster};
 use crate::alert::SourceRef;
-use crate::config::Config;
 use crate::event::redact::Redaction;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactedForwardConfig {
+    /// Topic that receives every scanned event (one CloudEvent JSON per record) with its
+    /// detected values masked.
+    pub kafka_topic: String,
+    /// `bootstrap.servers` of the cluster to write to [default: the source cluster, with the
+    /// source's properties].
+    pub brokers: Option<String>,
+    /// librdkafka producer properties, used with `brokers`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// `masked` (the alert's preview, `***-**-6789`) or `category` (`[ssn]`).
+    #[serde(default)]
+    pub style: crate::event::redact::Style,
+    /// Also mask participant addresses (`to`, `from`, …: phone numbers and emails are
+    /// identifiers too). Routing consumers that need them can turn this off.
+    #[serde(default = "default_true")]
+    pub mask_addresses: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
 
 /// One redacted event, ready to publish.
 #[derive(Debug, Clone)]
@@ -32,15 +59,19 @@ pub struct RedactedForward {
 }
 
 impl RedactedForward {
-    pub fn build(config: &Config) -> Result<Option<RedactedForward>> {
-        let Some(f) = &config.sinks.redacted_forward else {
+    /// The forward `f` configures (`cluster`: the Kafka source's, used without `brokers`).
+    pub fn build(
+        f: Option<&RedactedForwardConfig>,
+        cluster: Option<&SourceCluster>,
+    ) -> Result<Option<RedactedForward>> {
+        let Some(f) = f else {
             return Ok(None);
         };
-        let producer = match (&f.brokers, &config.sources.kafka) {
+        let producer = match (&f.brokers, cluster) {
             (Some(brokers), _) => Producer::new(brokers, &f.properties, "sinks.redacted_forward")?,
             (None, Some(source)) => Producer::new(
-                &source.brokers,
-                &super::dead_letter::producer_properties(&source.properties),
+                source.brokers,
+                &super::dead_letter::producer_properties(source.properties),
                 "sinks.redacted_forward",
             )?,
             (None, None) => bail!(

@@ -25,6 +25,7 @@
 //! Error messages name the status or the kind of failure, never the URL (it may carry a token)
 //! nor header values.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
@@ -32,10 +33,35 @@ use anyhow::{Context, Result, bail};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
-use super::{AlertSink, BoxFuture, SinkError};
+use super::{AlertSink, AlertSinkConfig, BoxFuture, SinkError};
 use crate::alert::Alert;
-use crate::config::service::HttpSinkConfig;
 use crate::metrics::metrics;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSinkConfig {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl AlertSinkConfig for HttpSinkConfig {
+    fn build(&self) -> Result<Box<dyn AlertSink>> {
+        Ok(Box::new(HttpSink::new(self)?))
+    }
+}
+
+pub(crate) fn default_retries() -> u32 {
+    5
+}
+pub(crate) fn default_timeout_ms() -> u64 {
+    2000
+}
 
 /// Largest number of alerts in one request body.
 pub const MAX_ALERTS_PER_REQUEST: usize = 500;

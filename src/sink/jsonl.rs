@@ -8,7 +8,21 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::{AlertSink, AlertSinkConfig};
 use crate::alert::Alert;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlSinkConfig {
+    pub path: String,
+}
+
+impl AlertSinkConfig for JsonlSinkConfig {
+    fn build(&self) -> Result<Box<dyn AlertSink>> {
+        Ok(Box::new(SharedJsonl::open(&self.path)?))
+    }
+}
 
 pub struct JsonlSink {
     out: BufWriter<Box<dyn Write + Send>>,

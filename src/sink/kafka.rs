@@ -17,9 +17,24 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
 
-use super::{BoxFuture, SinkError};
+use super::{AlertSink, AlertSinkConfig, BoxFuture, SinkError};
 use crate::alert::Alert;
-use crate::config::service::KafkaSinkConfig;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSinkConfig {
+    pub brokers: String,
+    pub topic: String,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl AlertSinkConfig for KafkaSinkConfig {
+    fn build(&self) -> Result<Box<dyn AlertSink>> {
+        Ok(Box::new(KafkaSink::new(self)?))
+    }
+}
 
 /// librdkafka statistics are not wanted from producers (the default context would log them).
 pub(crate) struct QuietContext;

@@ -65,6 +65,22 @@ pub trait AlertSink: Send + Sync {
     }
 }
 
+/// An alert output's configuration (`[sinks.jsonl]`, `[sinks.kafka]`, …): each builds its own
+/// sink, so the service builds every configured one in a loop and a new output touches only its
+/// own module and `config::service::SinksConfig::alert_outputs`.
+pub trait AlertSinkConfig {
+    fn build(&self) -> anyhow::Result<Box<dyn AlertSink>>;
+}
+
+/// The Kafka source's cluster: outputs that keep raw or forwarded records inside the source's
+/// boundary (the dead-letter topic, the redacted forward without `brokers`) write there.
+pub struct SourceCluster<'a> {
+    pub brokers: &'a str,
+    pub properties: &'a std::collections::BTreeMap<String, String>,
+    /// Whether the source consumes `topic` (an output there would be read back).
+    pub subscribes_to: &'a dyn Fn(&str) -> bool,
+}
+
 /// What a dead letter holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadKind {

@@ -32,14 +32,55 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::alert::SourceRef;
 use crate::checkpoint::{OffsetTracker, Partition};
-use crate::config::service::{DeadLetterConfig, KafkaSourceConfig};
+use crate::event::DecodeError;
 use crate::metrics::metrics;
-use crate::service::pipeline::{Ack, Payload, Submitter, Work};
-use crate::service::{Health, Shutdown};
+use crate::source::contract::{Ack, Health, Payload, Shutdown, Submitter, Work, decode_document};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSourceConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    #[serde(default = "default_group")]
+    pub group_id: String,
+    /// Topics to consume; entries starting with `^` are regex patterns (librdkafka syntax).
+    pub topics: Vec<String>,
+    /// Any librdkafka consumer property (SASL/TLS for MSK or Confluent, …). Secrets here are
+    /// masked by `phiscan config check`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Largest record accepted; bigger ones are dead-lettered.
+    #[serde(default = "default_max_record")]
+    pub max_record_bytes: usize,
+    /// Commit interval for completed offsets.
+    #[serde(default = "default_commit_ms")]
+    pub commit_interval_ms: u64,
+}
+
+impl KafkaSourceConfig {
+    /// Whether the consumer's subscription (names and `^` patterns) covers `topic`.
+    pub fn subscribes_to(&self, topic: &str) -> bool {
+        self.topics.iter().any(|t| match t.strip_prefix('^') {
+            Some(_) => regex::Regex::new(t).is_ok_and(|re| re.is_match(topic)),
+            None => t == topic,
+        })
+    }
+}
+
+fn default_group() -> String {
+    "phiscan".into()
+}
+fn default_max_record() -> usize {
+    1 << 20
+}
+fn default_commit_ms() -> u64 {
+    1000
+}
 
 /// How long `poll` blocks when there is nothing to read (bounds how fast a stop is noticed).
 const POLL: Duration = Duration::from_millis(100);
@@ -54,13 +95,12 @@ pub async fn run(
     stop: Shutdown,
     health: Arc<Health>,
     drain_timeout: Duration,
-    dead_letter: Option<DeadLetterConfig>,
+    dead_letter_topic: Option<String>,
 ) -> Result<()> {
     if config.topics.is_empty() {
         bail!("sources.kafka.topics is empty: name at least one topic (or a `^regex` pattern)");
     }
     let runtime = tokio::runtime::Handle::current();
-    let dead_letter_topic = dead_letter.and_then(|d| d.kafka_topic);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("phiscan-kafka".into())
@@ -80,6 +120,40 @@ pub async fn run(
     done_rx
         .await
         .context("the Kafka consumer thread panicked")?
+}
+
+/// A Kafka record: CloudEvents binary mode (`ce_*` headers, value = data), or structured (any
+/// of Twilio's wrappings, through the shared `decode_document`). The pipeline runs it on a scan
+/// thread (this source's `Work::decode`).
+fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Value>, DecodeError> {
+    let ce = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| Value::String(String::from_utf8_lossy(v).into_owned()))
+    };
+    if let (Some(spec), Some(ty)) = (ce("ce_specversion"), ce("ce_type")) {
+        let data: Value = serde_json::from_slice(value)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(value).into_owned()));
+        let mut ev = serde_json::Map::new();
+        ev.insert("specversion".into(), spec);
+        ev.insert("type".into(), ty);
+        // every `ce_` header is an attribute (extensions too): scanned with the event
+        for (name, v) in headers {
+            if let Some(attr) = name
+                .get(..3)
+                .filter(|p| p.eq_ignore_ascii_case("ce_"))
+                .map(|_| name[3..].to_ascii_lowercase())
+                .filter(|a| !a.is_empty() && a != "specversion" && a != "type" && a != "data")
+            {
+                ev.entry(attr)
+                    .or_insert_with(|| Value::String(String::from_utf8_lossy(v).into_owned()));
+            }
+        }
+        ev.insert("data".into(), data);
+        return Ok(vec![Value::Object(ev)]);
+    }
+    decode_document(value, headers)
 }
 
 /// librdkafka settings: safe defaults, then the operator's properties, then what at-least-once
@@ -318,6 +392,10 @@ fn export_lag(statistics: &[u8], assigned: &HashSet<Partition>) {
 /// Submissions waiting for room in the queue, in order (a task per record, chained).
 type Pending = tokio::task::JoinHandle<bool>;
 
+/// The consumer thread, in the steps the module docs describe: connect and subscribe; then,
+/// until stopped, commit what finished every `commit_interval_ms`, resume once a waiting record
+/// is in, poll, turn the record into `Work` and hand it in (pausing when the queue stays full);
+/// finally drain what was read and commit.
 fn consume(
     config: &KafkaSourceConfig,
     submitter: &Submitter,
@@ -328,6 +406,53 @@ fn consume(
     runtime: &tokio::runtime::Handle,
 ) -> Result<()> {
     let tracker = OffsetTracker::new();
+    let consumer = connect(config, health, &tracker, drain_timeout)?;
+    let mut run = Consuming {
+        consumer: &consumer,
+        tracker: &tracker,
+        submitter,
+        runtime,
+        pending: None,
+        errors: ErrorLog::default(),
+        warned_dead_letter_topic: false,
+    };
+    let commit_every = Duration::from_millis(config.commit_interval_ms.max(10));
+    let mut last_commit = Instant::now();
+    let result = loop {
+        if *stop.borrow() {
+            break Ok(());
+        }
+        if last_commit.elapsed() >= commit_every {
+            commit_finished(&consumer, &tracker);
+            last_commit = Instant::now();
+        }
+        if let Err(e) = run.resume_when_in() {
+            break Err(e);
+        }
+        match run.poll_one(config, dead_letter_topic) {
+            Ok(None) => {}
+            Ok(Some(work)) => {
+                if let Err(e) = run.hand_in(work) {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let pending = run.pending.take();
+    finish(&consumer, &tracker, pending, drain_timeout, runtime);
+    // leaving the group runs the revoke callback (commits again: a no-op) before returning
+    drop(consumer);
+    result
+}
+
+/// Create the consumer, subscribe, and ask for metadata once (connected for `/readyz`).
+fn connect(
+    config: &KafkaSourceConfig,
+    health: &Arc<Health>,
+    tracker: &OffsetTracker,
+    drain_timeout: Duration,
+) -> Result<BaseConsumer<SourceContext>> {
     let context = SourceContext {
         tracker: tracker.clone(),
         health: health.clone(),
@@ -357,89 +482,99 @@ fn consume(
         }
         Err(e) => tracing::warn!(error = %e, "kafka metadata request failed: will keep trying"),
     }
+    Ok(consumer)
+}
 
-    let commit_every = Duration::from_millis(config.commit_interval_ms.max(10));
-    let mut last_commit = Instant::now();
-    let mut pending: Option<Pending> = None;
-    let mut errors = ErrorLog::default();
-    let mut warned_dead_letter_topic = false;
+/// Commit (asynchronously) the offsets whose records all finished.
+fn commit_finished(consumer: &BaseConsumer<SourceContext>, tracker: &OffsetTracker) {
+    let positions = tracker.take_committable();
+    match commit(consumer, &positions, CommitMode::Async) {
+        Ok(()) if !positions.is_empty() => {
+            tracing::debug!(offsets = %describe_positions(&positions), "kafka offsets commit requested")
+        }
+        Ok(()) => {}
+        Err(e) => tracing::warn!(error = %e, "kafka offset commit failed"),
+    }
+}
 
-    let result = loop {
-        if *stop.borrow() {
-            break Ok(());
+/// The consumer loop's state.
+struct Consuming<'a> {
+    consumer: &'a BaseConsumer<SourceContext>,
+    tracker: &'a OffsetTracker,
+    submitter: &'a Submitter,
+    runtime: &'a tokio::runtime::Handle,
+    /// A record waiting for room in the queue (the partitions are paused meanwhile).
+    pending: Option<Pending>,
+    errors: ErrorLog,
+    warned_dead_letter_topic: bool,
+}
+
+impl Consuming<'_> {
+    /// A record waiting for room: once it is in, resume.
+    fn resume_when_in(&mut self) -> Result<()> {
+        if !self.pending.as_ref().is_some_and(|p| p.is_finished()) {
+            return Ok(());
         }
-        if last_commit.elapsed() >= commit_every {
-            let positions = tracker.take_committable();
-            match commit(&consumer, &positions, CommitMode::Async) {
-                Ok(()) if !positions.is_empty() => {
-                    tracing::debug!(offsets = %describe_positions(&positions), "kafka offsets commit requested")
-                }
-                Ok(()) => {}
-                Err(e) => tracing::warn!(error = %e, "kafka offset commit failed"),
-            }
-            last_commit = Instant::now();
+        let submitted = self
+            .runtime
+            .block_on(self.pending.take().expect("pending"))
+            .unwrap_or(false);
+        if !submitted {
+            bail!("the pipeline stopped accepting events");
         }
-        // a record waiting for room: once it is in, resume
-        if pending.as_ref().is_some_and(|p| p.is_finished()) {
-            let submitted = runtime
-                .block_on(pending.take().expect("pending"))
-                .unwrap_or(false);
-            if !submitted {
-                break Err(anyhow::anyhow!("the pipeline stopped accepting events"));
-            }
-            if consumer.context().paused.swap(false, Ordering::Relaxed) {
-                resume_all(&consumer);
-            }
+        if self
+            .consumer
+            .context()
+            .paused
+            .swap(false, Ordering::Relaxed)
+        {
+            resume_all(self.consumer);
         }
-        let poll = if pending.is_some() {
+        Ok(())
+    }
+
+    /// The next record as `Work`, if there is one to scan.
+    fn poll_one(
+        &mut self,
+        config: &KafkaSourceConfig,
+        dead_letter_topic: Option<&str>,
+    ) -> Result<Option<Work>> {
+        let poll = if self.pending.is_some() {
             Duration::from_millis(10)
         } else {
             POLL
         };
-        let message = match consumer.poll(poll) {
-            None => continue,
+        let message = match self.consumer.poll(poll) {
+            None => return Ok(None),
             Some(Ok(m)) => m,
-            Some(Err(KafkaError::PartitionEOF(_))) => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => return Ok(None),
             Some(Err(e @ KafkaError::MessageConsumptionFatal(_))) => {
-                break Err(anyhow::Error::new(e).context("fatal Kafka consumer error"));
+                return Err(anyhow::Error::new(e).context("fatal Kafka consumer error"));
             }
             Some(Err(e)) => {
-                errors.warn(&e);
-                continue;
+                self.errors.warn(&e);
+                return Ok(None);
             }
         };
         let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
         if dead_letter_topic == Some(topic) {
             // a `^pattern` subscription matched our own dead letters: never scan them again
-            if !warned_dead_letter_topic {
+            if !self.warned_dead_letter_topic {
                 tracing::warn!(
                     topic,
                     "the dead-letter topic matches a source pattern: skipping its records"
                 );
-                warned_dead_letter_topic = true;
+                self.warned_dead_letter_topic = true;
             }
-            tracker.finish(&tracker.begin(topic, partition, offset));
-            continue;
+            self.tracker
+                .finish(&self.tracker.begin(topic, partition, offset));
+            return Ok(None);
         }
-        let value = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
-        let headers = message
-            .headers()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| {
-                        (
-                            h.key.to_string(),
-                            h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let token = tracker.begin(topic, partition, offset);
-        let work = Work::new(
+        let token = self.tracker.begin(topic, partition, offset);
+        let mut work = Work::new(
             Payload::Record {
-                value,
-                headers,
+                value: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                headers: headers_of(&message),
                 key: message.key().map(<[u8]>::to_vec),
             },
             SourceRef::Kafka {
@@ -448,42 +583,78 @@ fn consume(
                 offset,
             },
             "kafka",
-            Ack::Offset(tracker.clone(), token),
+            Ack::Offset(self.tracker.clone(), token),
             config.max_record_bytes,
         );
-        drop(message);
-        if let Some(prev) = pending.take() {
+        work.decode = decode_record;
+        Ok(Some(work))
+    }
+
+    /// Submit without blocking; when the queue is full, wait a little, then pause every
+    /// partition until the record is in (polling goes on, for rebalances and heartbeats).
+    fn hand_in(&mut self, work: Work) -> Result<()> {
+        if let Some(prev) = self.pending.take() {
             // only while paused (a partition assigned meanwhile): keep the order
-            let s = submitter.clone();
-            pending =
-                Some(runtime.spawn(async move {
+            let s = self.submitter.clone();
+            self.pending =
+                Some(self.runtime.spawn(async move {
                     prev.await.unwrap_or(false) && s.submit(work).await.is_ok()
                 }));
-            continue;
+            return Ok(());
         }
-        let Err(work) = submitter.try_submit(work) else {
-            continue;
+        let Err(work) = self.submitter.try_submit(work) else {
+            return Ok(());
         };
-        // the queue is full: wait a little, then pause everything until this record is in
-        let s = submitter.clone();
-        let mut task: Pending = runtime.spawn(async move { s.submit(work).await.is_ok() });
-        match runtime.block_on(async { tokio::time::timeout(PAUSE_AFTER, &mut task).await }) {
-            Ok(submitted) => {
-                if !submitted.unwrap_or(false) {
-                    break Err(anyhow::anyhow!("the pipeline stopped accepting events"));
-                }
-            }
+        let s = self.submitter.clone();
+        let mut task: Pending = self
+            .runtime
+            .spawn(async move { s.submit(work).await.is_ok() });
+        match self
+            .runtime
+            .block_on(async { tokio::time::timeout(PAUSE_AFTER, &mut task).await })
+        {
+            Ok(Ok(true)) => {}
+            Ok(_) => bail!("the pipeline stopped accepting events"),
             Err(_elapsed) => {
-                consumer.context().paused.store(true, Ordering::Relaxed);
-                pause_all(&consumer);
+                self.consumer
+                    .context()
+                    .paused
+                    .store(true, Ordering::Relaxed);
+                pause_all(self.consumer);
                 tracing::debug!("queue full: kafka partitions paused");
-                pending = Some(task);
+                self.pending = Some(task);
             }
         }
-    };
+        Ok(())
+    }
+}
 
-    // shutdown (or a fatal error): no more records; let what was read finish, then commit
-    if let Some(p) = pending.take() {
+/// A record's headers (CloudEvents binary mode keeps its attributes there).
+fn headers_of(message: &rdkafka::message::BorrowedMessage<'_>) -> Vec<(String, Vec<u8>)> {
+    message
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| {
+                    (
+                        h.key.to_string(),
+                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Shutdown (or a fatal error): no more records; let what was read finish, then commit.
+fn finish(
+    consumer: &BaseConsumer<SourceContext>,
+    tracker: &OffsetTracker,
+    pending: Option<Pending>,
+    drain_timeout: Duration,
+    runtime: &tokio::runtime::Handle,
+) {
+    if let Some(p) = pending {
         let _ = runtime.block_on(async { tokio::time::timeout(drain_timeout, p).await });
     }
     let all: Vec<Partition> = tracker.positions().into_keys().collect();
@@ -495,7 +666,7 @@ fn consume(
         );
     }
     let positions = tracker.positions();
-    match commit(&consumer, &positions, CommitMode::Sync) {
+    match commit(consumer, &positions, CommitMode::Sync) {
         Ok(()) => tracing::info!(
             partitions = positions.len(),
             drain_ms = started.elapsed().as_millis() as u64,
@@ -506,9 +677,6 @@ fn consume(
         }
     }
     consumer.context().closing.store(true, Ordering::Relaxed);
-    // leaving the group runs the revoke callback (commits again: a no-op) before returning
-    drop(consumer);
-    result
 }
 
 /// How often partitions were paused (for the tests).
@@ -752,5 +920,24 @@ mod tests {
             ("a".to_string(), 0),
         ];
         assert_eq!(describe(&parts), "a[0,3] b[1]");
+    }
+
+    #[test]
+    fn binary_mode_records_become_events() {
+        let headers = vec![
+            ("ce_specversion".to_string(), b"1.0".to_vec()),
+            (
+                "ce_type".to_string(),
+                b"com.twilio.messaging.message.sent".to_vec(),
+            ),
+            ("ce_id".to_string(), b"EZ1".to_vec()),
+        ];
+        let ev = decode_record(br#"{"body":"hi"}"#, &headers).unwrap();
+        assert_eq!(ev[0]["id"], "EZ1");
+        assert_eq!(ev[0]["data"]["body"], "hi");
+        let structured =
+            decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
+        assert_eq!(structured.len(), 1);
+        assert!(decode_record(b"not json", &[]).is_err());
     }
 }

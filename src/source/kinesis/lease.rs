@@ -276,8 +276,14 @@ impl LeaseTable {
 
     /// Renew a lease we hold at counter `mine` (it becomes `mine + 1`).
     pub async fn renew(&self, shard: &str, me: &str, mine: u64) -> Result<Write> {
-        self.bump_owned(shard, me, mine, "SET leaseCounter = :next", "renewing a lease")
-            .await
+        self.bump_owned(
+            shard,
+            me,
+            mine,
+            "SET leaseCounter = :next",
+            "renewing a lease",
+        )
+        .await
     }
 
     /// Give a lease up (after its reader checkpointed): any replica may take it at once.

@@ -36,9 +36,8 @@ use self::metrics::kinesis_metrics;
 use self::shard::{End, Readers};
 use crate::aws::{AwsTarget, sdk_config};
 use crate::checkpoint::OffsetTracker;
-use crate::config::service::KinesisSourceConfig;
-use crate::service::pipeline::Submitter;
-use crate::service::{Health, Shutdown};
+use crate::source::contract::{Health, Shutdown, Submitter};
+use config::KinesisSourceConfig;
 
 /// A lease this replica holds, and its reader.
 struct Held {

@@ -20,12 +20,12 @@ use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use tokio::sync::watch;
 
+use super::config::KinesisSourceConfig;
 use super::lease::{self, LeaseTable, Write};
 use super::metrics::kinesis_metrics;
 use crate::alert::SourceRef;
 use crate::checkpoint::{OffsetTracker, Partition};
-use crate::config::service::KinesisSourceConfig;
-use crate::service::pipeline::{Ack, Payload, Submitter, Work};
+use crate::source::contract::{Ack, Payload, Submitter, Work};
 
 /// Shared by every reader of this replica.
 pub struct Readers {

@@ -42,15 +42,16 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use super::WebhookSourceConfig;
 use super::signature::{self, Rejection};
 use crate::alert::SourceRef;
-use crate::config::service::WebhookSourceConfig;
 use crate::event::{self, DecodeError};
 use crate::metrics::metrics;
 use crate::scan::TEST_EVENT_TYPE;
-use crate::service::pipeline::{Ack, Outcome, Payload, Submitter, Work};
-use crate::service::{Health, Shutdown};
 use crate::sink::DeadLetter;
+use crate::source::contract::{
+    Ack, Health, Outcome, Payload, Shutdown, Submitter, Work, count_received_bytes,
+};
 
 /// How long a request may wait for its alerts to be delivered before the receiver answers 503
 /// (Twilio gives up after 5 s and retries).
@@ -430,35 +431,155 @@ fn reply(status: StatusCode, text: &'static str) -> Response {
         .into_response()
 }
 
-fn reject(
-    request_id: &str,
-    peer: SocketAddr,
-    reason: &'static str,
+/// One way a request is turned away: its `phiscan_webhook_rejected_total{reason}` label, status,
+/// body and log line, defined once so every rejection is counted, logged and answered alike.
+/// Nothing in it comes from the request but the request id and peer address (and `error`, a
+/// decoding reason that never quotes the body).
+struct Reject {
+    /// The metric label; `None` when the request itself is not at fault (shutting down).
+    reason: Option<&'static str>,
     status: StatusCode,
-    text: &'static str,
-) -> Response {
-    metrics()
-        .webhook_rejected
-        .with_label_values(&[reason])
-        .inc();
-    tracing::warn!(request_id, %peer, reason, status = status.as_u16(), "webhook request rejected");
-    let mut r = reply(status, text);
-    if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Basic realm=\"phiscan\", charset=\"UTF-8\""),
-        );
-    }
-    r
+    body: std::borrow::Cow<'static, str>,
+    /// The warning logged; `None`: counted only.
+    log: Option<&'static str>,
+    error: Option<String>,
 }
 
-fn reject_signature(request_id: &str, peer: SocketAddr, r: Rejection) -> Response {
-    let text = match r {
-        Rejection::MissingSignature => "missing X-Twilio-Signature\n",
-        Rejection::BadSignature => "invalid X-Twilio-Signature\n",
-        Rejection::BodyHashMismatch => "request body does not match its signed bodySHA256\n",
-    };
-    reject(request_id, peer, r.as_str(), StatusCode::FORBIDDEN, text)
+impl Reject {
+    const REJECTED: &str = "webhook request rejected";
+
+    fn new(reason: &'static str, status: StatusCode, body: &'static str) -> Reject {
+        Reject {
+            reason: Some(reason),
+            status,
+            body: body.into(),
+            log: Some(Reject::REJECTED),
+            error: None,
+        }
+    }
+    fn unauthorized() -> Reject {
+        Reject::new(
+            "unauthorized",
+            StatusCode::UNAUTHORIZED,
+            "authentication required\n",
+        )
+    }
+    fn too_large() -> Reject {
+        Reject::new(
+            "too_large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large\n",
+        )
+    }
+    fn unreadable(e: ReadError) -> Reject {
+        match e {
+            ReadError::TooLarge => Reject::too_large(),
+            ReadError::TimedOut => Reject::new(
+                "read_error",
+                StatusCode::REQUEST_TIMEOUT,
+                "timed out reading the request body\n",
+            ),
+            ReadError::Failed => Reject::new(
+                "read_error",
+                StatusCode::BAD_REQUEST,
+                "could not read the request body\n",
+            ),
+        }
+    }
+    fn signature(r: Rejection) -> Reject {
+        let text = match r {
+            Rejection::MissingSignature => "missing X-Twilio-Signature\n",
+            Rejection::BadSignature => "invalid X-Twilio-Signature\n",
+            Rejection::BodyHashMismatch => "request body does not match its signed bodySHA256\n",
+        };
+        Reject::new(r.as_str(), StatusCode::FORBIDDEN, text)
+    }
+    /// A body that is not JSON at all, with no dead-letter output to keep it.
+    fn malformed(why: String) -> Reject {
+        Reject {
+            body: format!("malformed body: {why}\n").into(),
+            log: Some("webhook request rejected (no dead-letter output to keep it)"),
+            error: Some(why),
+            ..Reject::new("malformed", StatusCode::BAD_REQUEST, "")
+        }
+    }
+    /// The pipeline found the whole record undecodable (it was dead-lettered).
+    fn malformed_record() -> Reject {
+        Reject {
+            log: None,
+            ..Reject::new("malformed", StatusCode::BAD_REQUEST, "malformed body\n")
+        }
+    }
+    fn queue_full() -> Reject {
+        Reject {
+            log: Some("pipeline queue full: asking Twilio to retry"),
+            ..Reject::new(
+                "timeout",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy, retry later\n",
+            )
+        }
+    }
+    fn not_delivered_in_time() -> Reject {
+        Reject {
+            log: Some("alerts not delivered in time: asking Twilio to retry"),
+            ..Reject::new(
+                "timeout",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "alerts not delivered in time, retry later\n",
+            )
+        }
+    }
+    fn shutting_down() -> Reject {
+        Reject {
+            reason: None,
+            log: Some("pipeline is shutting down: asking Twilio to retry"),
+            ..Reject::new(
+                "",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting down, retry later\n",
+            )
+        }
+    }
+    fn dropped() -> Reject {
+        Reject {
+            reason: None,
+            log: Some("pipeline dropped the batch: asking Twilio to retry"),
+            ..Reject::new(
+                "",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not delivered, retry later\n",
+            )
+        }
+    }
+
+    /// Count, log and answer.
+    fn respond(self, request_id: &str, peer: SocketAddr) -> Response {
+        if let Some(reason) = self.reason {
+            metrics()
+                .webhook_rejected
+                .with_label_values(&[reason])
+                .inc();
+        }
+        if let Some(log) = self.log {
+            let reason = self.reason.unwrap_or("");
+            let error = self.error.as_deref().unwrap_or("");
+            tracing::warn!(request_id, %peer, reason, status = self.status.as_u16(), error, "{log}");
+        }
+        let mut r = (
+            self.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.body,
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"phiscan\", charset=\"UTF-8\""),
+            );
+        }
+        r
+    }
 }
 
 enum ReadError {
@@ -532,14 +653,31 @@ pub fn decode_items(body: &[u8]) -> Result<(Vec<Value>, BadItems), String> {
     Ok((events, bad))
 }
 
+/// Handles one request through the steps the module docs number; each step either passes what
+/// the next needs or answers with a `Reject`.
 async fn receive(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
     let received = Instant::now();
+    if let Some(r) = route(&app, &req) {
+        return r;
+    }
+    let request_id = app.request_id();
+    match accept(&app, &request_id, peer, req).await {
+        Ok(Accepted::Nothing) => reply(StatusCode::OK, "ok\n"),
+        Ok(Accepted::Batch(batch)) => hand_over(&app, &request_id, batch, received)
+            .await
+            .unwrap_or_else(|r| r.respond(&request_id, peer)),
+        Err(r) => r.respond(&request_id, peer),
+    }
+}
+
+/// Only `POST` on the configured path is served.
+fn route(app: &App, req: &Request) -> Option<Response> {
     if req.uri().path() != app.path {
-        return reply(StatusCode::NOT_FOUND, "not found\n");
+        return Some(reply(StatusCode::NOT_FOUND, "not found\n"));
     }
     if req.method() != Method::POST {
         let mut r = reply(
@@ -548,154 +686,42 @@ async fn receive(
         );
         r.headers_mut()
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return r;
+        return Some(r);
     }
-    let request_id = app.request_id();
+    None
+}
+
+/// A request's events, ready for the pipeline.
+struct Batch {
+    events: Vec<Value>,
+    dead: Vec<DeadLetter>,
+    body_len: usize,
+    /// Dedupe keys of `events`, remembered once they are delivered.
+    keys: Vec<[u8; 16]>,
+    duplicates: usize,
+}
+
+enum Accepted {
+    /// Everything in it was delivered before (redeliveries only).
+    Nothing,
+    Batch(Batch),
+}
+
+/// Steps 1–5 and de-duplication: from the request to its new events.
+async fn accept(
+    app: &App,
+    request_id: &str,
+    peer: SocketAddr,
+    req: Request,
+) -> Result<Accepted, Reject> {
     let (parts, body) = req.into_parts();
-
-    // 1. Basic auth
-    if !app.authorized(&parts.headers) {
-        return reject(
-            &request_id,
-            peer,
-            "unauthorized",
-            StatusCode::UNAUTHORIZED,
-            "authentication required\n",
-        );
-    }
-
-    // 2. size limit: the declared length first, then what actually arrives
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > app.max_body as u64) {
-        return reject(
-            &request_id,
-            peer,
-            "too_large",
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large\n",
-        );
-    }
-    // 3. the signature over the URL (it holds bodySHA256), before any body is read: an
-    //    unsigned or forged request costs neither a read nor a hash (a header that is not
-    //    visible ASCII cannot be a valid signature)
-    let sig = parts
-        .headers
-        .get(SIGNATURE_HEADER)
-        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
-    if let Err(r) = app.verify_url(parts.uri.query(), sig) {
-        return reject_signature(&request_id, peer, r);
-    }
-    let body = match read_limited(body, app.max_body).await {
-        Ok(b) => b,
-        Err(ReadError::TooLarge) => {
-            return reject(
-                &request_id,
-                peer,
-                "too_large",
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large\n",
-            );
-        }
-        Err(ReadError::TimedOut) => {
-            return reject(
-                &request_id,
-                peer,
-                "read_error",
-                StatusCode::REQUEST_TIMEOUT,
-                "timed out reading the request body\n",
-            );
-        }
-        Err(ReadError::Failed) => {
-            return reject(
-                &request_id,
-                peer,
-                "read_error",
-                StatusCode::BAD_REQUEST,
-                "could not read the request body\n",
-            );
-        }
-    };
-    metrics()
-        .bytes
-        .with_label_values(&["webhook"])
-        .inc_by(body.len() as u64);
-
-    // 4. the body against its signed hash
-    if let Err(r) = app.verify_body(parts.uri.query(), &body) {
-        return reject_signature(&request_id, peer, r);
-    }
-
-    // 5. decoding, item by item: a signed batch is Twilio's, and Twilio discards it on any 4xx
-    //    (but 429), so one bad item must not cost the good ones (they are scanned, it is
-    //    dead-lettered, and the reply waits until both are durable)
-    let (mut events, bad_items) = match decode_items(&body) {
-        Ok(decoded) => decoded,
-        Err(why) if !app.dead_letter => {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&["malformed"])
-                .inc();
-            tracing::warn!(request_id, %peer, reason = "malformed", status = 400, error = %why, "webhook request rejected (no dead-letter output to keep it)");
-            return (
-                StatusCode::BAD_REQUEST,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!("malformed body: {why}\n"),
-            )
-                .into_response();
-        }
-        Err(why) => (Vec::new(), vec![(why, body.clone())]),
-    };
-    let dead: Vec<DeadLetter> = bad_items
-        .into_iter()
-        .map(|(why, raw)| {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&["malformed_item"])
-                .inc();
-            tracing::warn!(request_id, %peer, error = %why, "webhook batch item is not an event: dead-lettering it");
-            DeadLetter::record(
-                SourceRef::Webhook {
-                    request_id: request_id.clone(),
-                },
-                why,
-                raw,
-            )
-        })
-        .collect();
+    check_head(app, &parts)?;
+    let body = read_body(app, &parts, body).await?;
+    let (mut events, dead) = decode_body(app, request_id, peer, &body)?;
     let body_len = body.len();
     drop(body);
-
-    // de-duplication against ids already delivered (and within the batch)
     let total = events.len();
-    let mut keys: Vec<[u8; 16]> = Vec::with_capacity(total);
-    let mut duplicates = 0usize;
-    {
-        let seen = app.dedupe.lock().expect("dedupe lock");
-        events.retain(|ev| {
-            if ev.get("type").and_then(Value::as_str) == Some(TEST_EVENT_TYPE) {
-                return true;
-            }
-            let Some(id) = ev
-                .get("id")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-            else {
-                return true;
-            };
-            let key = Dedupe::key(id);
-            if seen.contains(&key) || keys.contains(&key) {
-                duplicates += 1;
-                false
-            } else {
-                keys.push(key);
-                true
-            }
-        });
-    }
+    let (keys, duplicates) = drop_redeliveries(app, &mut events);
     if duplicates > 0 {
         metrics().webhook_duplicates.inc_by(duplicates as u64);
         tracing::debug!(request_id, duplicates, "dropped redelivered events");
@@ -707,16 +733,149 @@ async fn receive(
             duplicates,
             "webhook batch had nothing new"
         );
-        return reply(StatusCode::OK, "ok\n");
+        return Ok(Accepted::Nothing);
     }
+    Ok(Accepted::Batch(Batch {
+        events,
+        dead,
+        body_len,
+        keys,
+        duplicates,
+    }))
+}
 
-    // hand over and wait until the alerts are accepted by the sinks
+/// Steps 1–3: Basic auth, the declared size, and the signature over the URL (it holds
+/// bodySHA256), before any body is read: an unsigned or forged request costs neither a read
+/// nor a hash (a header that is not visible ASCII cannot be a valid signature).
+fn check_head(app: &App, parts: &axum::http::request::Parts) -> Result<(), Reject> {
+    if !app.authorized(&parts.headers) {
+        return Err(Reject::unauthorized());
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.max_body as u64) {
+        return Err(Reject::too_large());
+    }
+    let sig = parts
+        .headers
+        .get(SIGNATURE_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{0}invalid"));
+    app.verify_url(parts.uri.query(), sig)
+        .map_err(Reject::signature)
+}
+
+/// Step 4: the body, read up to the limit, against its signed hash.
+async fn read_body(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<Vec<u8>, Reject> {
+    let body = read_limited(body, app.max_body)
+        .await
+        .map_err(Reject::unreadable)?;
+    count_received_bytes("webhook", body.len());
+    app.verify_body(parts.uri.query(), &body)
+        .map_err(Reject::signature)?;
+    Ok(body)
+}
+
+/// Step 5: decoding, item by item: a signed batch is Twilio's, and Twilio discards it on any
+/// 4xx (but 429), so one bad item must not cost the good ones (they are scanned, it is
+/// dead-lettered, and the reply waits until both are durable).
+fn decode_body(
+    app: &App,
+    request_id: &str,
+    peer: SocketAddr,
+    body: &[u8],
+) -> Result<(Vec<Value>, Vec<DeadLetter>), Reject> {
+    let (events, bad_items) = match decode_items(body) {
+        Ok(decoded) => decoded,
+        Err(why) if !app.dead_letter => return Err(Reject::malformed(why)),
+        Err(why) => (Vec::new(), vec![(why, body.to_vec())]),
+    };
+    let dead = bad_items
+        .into_iter()
+        .map(|(why, raw)| {
+            metrics()
+                .webhook_rejected
+                .with_label_values(&["malformed_item"])
+                .inc();
+            tracing::warn!(request_id, %peer, error = %why, "webhook batch item is not an event: dead-lettering it");
+            DeadLetter::record(
+                SourceRef::Webhook {
+                    request_id: request_id.to_string(),
+                },
+                why,
+                raw,
+            )
+        })
+        .collect();
+    Ok((events, dead))
+}
+
+/// De-duplication against ids already delivered (and within the batch): drops redeliveries
+/// from `events`, returning the kept events' keys and how many were dropped. Twilio's test
+/// event is never de-duplicated (every one carries the Account SID as its id).
+fn drop_redeliveries(app: &App, events: &mut Vec<Value>) -> (Vec<[u8; 16]>, usize) {
+    let mut keys: Vec<[u8; 16]> = Vec::with_capacity(events.len());
+    let mut duplicates = 0usize;
+    let seen = app.dedupe.lock().expect("dedupe lock");
+    events.retain(|ev| {
+        if ev.get("type").and_then(Value::as_str) == Some(TEST_EVENT_TYPE) {
+            return true;
+        }
+        let Some(id) = ev
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+        else {
+            return true;
+        };
+        let key = Dedupe::key(id);
+        if seen.contains(&key) || keys.contains(&key) {
+            duplicates += 1;
+            false
+        } else {
+            keys.push(key);
+            true
+        }
+    });
+    (keys, duplicates)
+}
+
+impl App {
+    fn remember(&self, keys: Vec<[u8; 16]>) {
+        let mut seen = self.dedupe.lock().expect("dedupe lock");
+        for k in keys {
+            seen.insert(k);
+        }
+    }
+}
+
+/// Hand the batch to the pipeline and wait until its alerts are accepted by the sinks (200), or
+/// answer 503 so Twilio retries.
+async fn hand_over(
+    app: &Arc<App>,
+    request_id: &str,
+    batch: Batch,
+    received: Instant,
+) -> Result<Response, Reject> {
+    let Batch {
+        events,
+        dead,
+        body_len,
+        keys,
+        duplicates,
+    } = batch;
     let kept = events.len();
-    let (tx, rx) = oneshot::channel();
+    let (tx, mut rx) = oneshot::channel();
     let mut work = Work::new(
         Payload::Events(events),
         SourceRef::Webhook {
-            request_id: request_id.clone(),
+            request_id: request_id.to_string(),
         },
         "webhook",
         Ack::Reply(tx),
@@ -727,36 +886,14 @@ async fn receive(
     // parsed JSON takes a few times its text
     work.extra_bytes = body_len * 4;
     let deadline = tokio::time::Instant::from_std(received + REPLY_TIMEOUT);
-    let submitted = match tokio::time::timeout_at(deadline, app.submitter.submit(work)).await {
-        Ok(Ok(())) => true,
-        Ok(Err(_)) => {
-            tracing::warn!(
-                request_id,
-                "pipeline is shutting down: asking Twilio to retry"
-            );
-            return reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting down, retry later\n",
-            );
-        }
-        Err(_) => false,
-    };
-    if !submitted {
-        metrics()
-            .webhook_rejected
-            .with_label_values(&["timeout"])
-            .inc();
-        tracing::warn!(request_id, "pipeline queue full: asking Twilio to retry");
-        return reply(StatusCode::SERVICE_UNAVAILABLE, "busy, retry later\n");
+    match tokio::time::timeout_at(deadline, app.submitter.submit(work)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => return Err(Reject::shutting_down()),
+        Err(_) => return Err(Reject::queue_full()),
     }
-    let mut rx = rx;
     match tokio::time::timeout_at(deadline, &mut rx).await {
         Ok(Ok(Outcome::Delivered { alerts, .. })) => {
-            let mut seen = app.dedupe.lock().expect("dedupe lock");
-            for k in keys {
-                seen.insert(k);
-            }
-            drop(seen);
+            app.remember(keys);
             tracing::debug!(
                 request_id,
                 events = kept,
@@ -765,50 +902,20 @@ async fn receive(
                 elapsed_ms = received.elapsed().as_millis() as u64,
                 "webhook batch delivered"
             );
-            reply(StatusCode::OK, "ok\n")
+            Ok(reply(StatusCode::OK, "ok\n"))
         }
-        Ok(Ok(Outcome::Malformed(_))) => {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&["malformed"])
-                .inc();
-            reply(StatusCode::BAD_REQUEST, "malformed body\n")
-        }
-        Ok(Err(_)) => {
-            tracing::warn!(
-                request_id,
-                "pipeline dropped the batch: asking Twilio to retry"
-            );
-            reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not delivered, retry later\n",
-            )
-        }
+        Ok(Ok(Outcome::Malformed(_))) => Err(Reject::malformed_record()),
+        Ok(Err(_)) => Err(Reject::dropped()),
         Err(_) => {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&["timeout"])
-                .inc();
-            tracing::warn!(
-                request_id,
-                timeout_ms = REPLY_TIMEOUT.as_millis() as u64,
-                "alerts not delivered in time: asking Twilio to retry"
-            );
             // Keep listening: once the batch is delivered its ids are remembered, so Twilio's
             // retry (if it comes later) is answered 200 without alerting twice.
             let app = app.clone();
             tokio::spawn(async move {
                 if let Ok(Outcome::Delivered { .. }) = rx.await {
-                    let mut seen = app.dedupe.lock().expect("dedupe lock");
-                    for k in keys {
-                        seen.insert(k);
-                    }
+                    app.remember(keys);
                 }
             });
-            reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "alerts not delivered in time, retry later\n",
-            )
+            Err(Reject::not_delivered_in_time())
         }
     }
 }
