@@ -2,7 +2,7 @@
 //! briefly in every `cargo test`):
 //!
 //! ```text
-//! nice -n 10 cargo run --release --example fuzz -- [TARGET|all] [EXECUTIONS] [SEED]
+//! nice -n 10 cargo run --release --example fuzz -- [TARGET|all] [EXECUTIONS] [SEED] [MAX_SECONDS]
 //! ```
 //!
 //! Crashing inputs are saved under `target/fuzz-crashes/` and the run goes on; one summary line
@@ -20,6 +20,10 @@ fn main() {
     let which = args.first().map_or("all", String::as_str);
     let execs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let limit = args
+        .get(3)
+        .and_then(|s| s.parse().ok())
+        .map(std::time::Duration::from_secs);
     let names: Vec<&str> = match which {
         "all" => targets::TARGETS.to_vec(),
         one => vec![one],
@@ -33,7 +37,7 @@ fn main() {
     let mut crashed = false;
     for name in names {
         let mut target = targets::make(name);
-        let out = run(name, &mut target, &corpus, execs, seed, Some(&crash_dir));
+        let out = run(name, &mut target, &corpus, execs, seed, Some(&crash_dir), limit);
         let secs = out.elapsed.as_secs_f64();
         let row = format!(
             "| {name} | {} | {:.0} s | {:.0} | {} |",

@@ -31,7 +31,7 @@ fn smoke(name: &str, default_execs: u64) {
     let corpus = Corpus::load();
     let mut target = targets::make(name);
     let n = execs(default_execs);
-    let out = run(name, &mut target, &corpus, n, seed(), None);
+    let out = run(name, &mut target, &corpus, n, seed(), None, None);
     println!(
         "{name}: {} executions in {:.2?} ({} seeds)",
         out.execs,

@@ -111,10 +111,8 @@ impl Config {
 
     pub fn validate(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.detect.threshold) {
-            bail!(
-                "detect.threshold must be between 0 and 1 (got {})",
-                self.detect.threshold
-            );
+            // the value is not shown: it may come from the environment (found by fuzzing)
+            bail!("detect.threshold must be between 0 and 1");
         }
         for rule in self
             .policy
@@ -145,10 +143,10 @@ impl Config {
                 _ => {}
             }
         }
-        for sid in &self.policy.hipaa_accounts {
+        for (i, sid) in self.policy.hipaa_accounts.iter().enumerate() {
             if !(sid.starts_with("AC") && sid.len() == 34) {
                 bail!(
-                    "policy.hipaa_accounts: `{sid}` is not an Account SID (AC followed by 32 hex digits)"
+                    "policy.hipaa_accounts[{i}] is not an Account SID (AC followed by 32 hex digits; the value is not shown)"
                 );
             }
         }
@@ -345,6 +343,17 @@ mod tests {
             let text = format!("{e:#} {e:?}");
             assert!(!text.contains("s3cr3t-value"), "{text}");
             assert!(text.contains("PHISCAN_SOURCES"), "{text}");
+        }
+        // and values the schema accepts but validation refuses
+        for (name, value) in [
+            ("PHISCAN_DETECT__THRESHOLD", "31337"),
+            ("PHISCAN_POLICY__HIPAA_ACCOUNTS", "[\"s3cr3t-value\"]"),
+        ] {
+            let vars = [(name.to_string(), value.to_string())];
+            let e = Config::load_with_env(None, vars).unwrap_err();
+            let value = value.trim_matches(['[', ']', '"']);
+            let text = format!("{e:#} {e:?}");
+            assert!(!text.contains(value), "{text}");
         }
     }
 

@@ -177,7 +177,7 @@ pub struct Outcome {
     pub crashes: Vec<(String, Option<PathBuf>)>,
 }
 
-/// Run `target` on `execs` inputs from `corpus`. With `crash_dir`, a panic is caught, its input
+/// Run `target` on `execs` inputs from `corpus` (fewer when `time_limit` passes first). With `crash_dir`, a panic is caught, its input
 /// saved there and the run goes on; without, the panic is re-raised after printing the input
 /// (escaped, so a failing CI log shows it).
 pub fn run(
@@ -187,12 +187,18 @@ pub fn run(
     execs: u64,
     seed: u64,
     crash_dir: Option<&Path>,
+    time_limit: Option<Duration>,
 ) -> Outcome {
     let mut rng = Rng(seed);
     let mut input = Vec::with_capacity(MAX_INPUT);
     let mut crashes = Vec::new();
     let start = Instant::now();
+    let mut done = 0;
     for i in 0..execs {
+        if i % 256 == 0 && time_limit.is_some_and(|t| start.elapsed() >= t) {
+            break;
+        }
+        done += 1;
         corpus.input(&mut rng, &mut input);
         let Err(panic) = catch_unwind(AssertUnwindSafe(|| target(&input))) else {
             continue;
@@ -216,7 +222,7 @@ pub fn run(
         crashes.push((msg, saved.then_some(path)));
     }
     Outcome {
-        execs,
+        execs: done,
         elapsed: start.elapsed(),
         crashes,
     }
