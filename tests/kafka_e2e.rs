@@ -549,7 +549,7 @@ fn malformed_and_oversized_records_are_dead_lettered_and_counted() {
 /// (e) No byte the service writes (alerts file and topic, logs at trace, /metrics, dead-letter
 /// metadata, the redacted forward's values, keys and headers) holds a planted raw value; only
 /// the dead letters' raw payloads do, by design. Besides the planted messaging events, the
-/// adversarial events of `leak_support` plant values in object keys, envelope and extension
+/// adversarial events of `support::planted` plant values in object keys, envelope and extension
 /// attributes, `data_base64`, base64 inside base64, events typed as the test event, and the
 /// Kafka record keys; one binary-mode record carries one in a `ce_subject` header.
 #[test]
