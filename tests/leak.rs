@@ -23,9 +23,7 @@ fn run_seed() -> u64 {
 }
 
 fn scanner() -> Scanner {
-    let mut config = Config::default();
-    config.fingerprint.key = Some("leak-test-key".into());
-    Scanner::new(&config).expect("default scanner")
+    support::keyed_scanner("leak-test-key")
 }
 
 fn kafka_source() -> SourceRef {

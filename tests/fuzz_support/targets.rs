@@ -25,7 +25,7 @@ pub fn make(name: &str) -> Box<dyn FnMut(&[u8])> {
     match name {
         "decode" => Box::new(decode_and_walk),
         "redact" => {
-            let scanner = scanner();
+            let scanner = fuzz_scanner();
             let mut scratch = ScanScratch::default();
             Box::new(move |data| redact(&scanner, &mut scratch, data))
         }
@@ -44,10 +44,8 @@ pub fn make(name: &str) -> Box<dyn FnMut(&[u8])> {
     }
 }
 
-fn scanner() -> Scanner {
-    let mut config = Config::default();
-    config.fingerprint.key = Some("fuzz-key".into());
-    Scanner::new(&config).expect("scanner")
+fn fuzz_scanner() -> Scanner {
+    crate::support::keyed_scanner("fuzz-key")
 }
 
 fn is_cloud_event(v: &Value) -> bool {

@@ -136,6 +136,13 @@ pub fn seed() -> u64 {
     s % 1_000_000_000_000
 }
 
+/// A scanner with the default configuration and a fixed fingerprint key (stable alert ids).
+pub fn keyed_scanner(key: &str) -> phiscan::scan::Scanner {
+    let mut config = phiscan::config::Config::default();
+    config.fingerprint.key = Some(key.into());
+    phiscan::scan::Scanner::new(&config).expect("scanner with the default configuration")
+}
+
 /// `PHISCAN_TEST_SEED`, when set (to reproduce a failure).
 pub fn env_seed() -> Option<u64> {
     std::env::var("PHISCAN_TEST_SEED")
