@@ -253,6 +253,63 @@ fn unwrap_gzip(data: &[u8], max: usize) -> Vec<u8> {
     }
 }
 
+/// A checkpoint (errors are logged and retried at the next interval); `Some(End::Lost)` when
+/// the lease was taken over meanwhile.
+async fn checkpoint_or_lost(r: &Readers, shard: &str, p: &mut Progress) -> Option<End> {
+    match checkpoint(r, shard, p).await {
+        Ok(true) => None,
+        Ok(false) => Some(End::Lost),
+        Err(e) => {
+            tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval");
+            None
+        }
+    }
+}
+
+/// Each record of a GetRecords answer as `Work`: registered with the tracker in read order (so
+/// checkpoints cover only finished records) and handed in, waiting while the queue is full.
+async fn submit_records(
+    r: &Readers,
+    shard: &str,
+    records: &[aws_sdk_kinesis::types::Record],
+    p: &mut Progress,
+) -> Result<(), End> {
+    let stream = r.config.stream.as_str();
+    for rec in records {
+        let ordinal = p.next;
+        p.next += 1;
+        let seq = rec.sequence_number().to_string();
+        p.pending.push_back((
+            ordinal,
+            seq.clone(),
+            rec.approximate_arrival_timestamp().copied(),
+        ));
+        p.last_read = Some(seq.clone());
+        let token = r.tracker.begin(&p.key.0, 0, ordinal);
+        let work = Work::new(
+            Payload::Record {
+                value: unwrap_gzip(rec.data().as_ref(), r.config.max_record_bytes),
+                headers: Vec::new(),
+                key: Some(rec.partition_key().as_bytes().to_vec()),
+            },
+            SourceRef::Kinesis {
+                stream: stream.to_string(),
+                shard: shard.to_string(),
+                sequence: seq,
+            },
+            "kinesis",
+            Ack::Offset(r.tracker.clone(), token),
+            r.config.max_record_bytes,
+        );
+        if r.submitter.submit(work).await.is_err() {
+            return Err(End::Failed(anyhow::anyhow!(
+                "the pipeline stopped accepting events"
+            )));
+        }
+    }
+    Ok(())
+}
+
 async fn run(
     r: &Readers,
     shard: &str,
@@ -323,44 +380,13 @@ async fn run(
             m.millis_behind.with_label_values(&[stream, shard]).set(ms);
         }
         let got = out.records().len();
-        for rec in out.records() {
-            let ordinal = p.next;
-            p.next += 1;
-            let seq = rec.sequence_number().to_string();
-            p.pending.push_back((
-                ordinal,
-                seq.clone(),
-                rec.approximate_arrival_timestamp().copied(),
-            ));
-            p.last_read = Some(seq.clone());
-            let token = r.tracker.begin(&p.key.0, 0, ordinal);
-            let work = Work::new(
-                Payload::Record {
-                    value: unwrap_gzip(rec.data().as_ref(), r.config.max_record_bytes),
-                    headers: Vec::new(),
-                    key: Some(rec.partition_key().as_bytes().to_vec()),
-                },
-                SourceRef::Kinesis {
-                    stream: stream.to_string(),
-                    shard: shard.to_string(),
-                    sequence: seq,
-                },
-                "kinesis",
-                Ack::Offset(r.tracker.clone(), token),
-                r.config.max_record_bytes,
-            );
-            if r.submitter.submit(work).await.is_err() {
-                return End::Failed(anyhow::anyhow!("the pipeline stopped accepting events"));
-            }
+        if let Err(end) = submit_records(r, shard, out.records(), p).await {
+            return end;
         }
         m.records.with_label_values(&[stream]).inc_by(got as u64);
         if last_checkpoint.elapsed() >= checkpoint_every {
-            match checkpoint(r, shard, p).await {
-                Ok(true) => {}
-                Ok(false) => return End::Lost,
-                Err(e) => {
-                    tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval")
-                }
+            if let Some(end) = checkpoint_or_lost(r, shard, p).await {
+                return end;
             }
             last_checkpoint = Instant::now();
         }

@@ -91,25 +91,7 @@ pub async fn run(
     let mut app = App::new(&config, submitter)?;
     app.dead_letter = dead_letter;
     let app = Arc::new(app);
-    let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .with_context(|| {
-                    format!(
-                        "sources.webhook: cannot load the TLS certificate {} / key {} (PEM expected)",
-                        cert.display(),
-                        key.display()
-                    )
-                })?,
-        ),
-        (None, None) if config.plain_http_behind_proxy => None,
-        (None, None) => bail!(
-            "sources.webhook: no TLS configured: set `tls_cert` and `tls_key` (PEM files), or set \
-             `plain_http_behind_proxy = true` if a TLS-terminating proxy forwards to this listener"
-        ),
-        _ => bail!("sources.webhook: `tls_cert` and `tls_key` must be set together"),
-    };
+    let tls = tls_config(&config).await?;
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -163,6 +145,32 @@ pub async fn run(
     served.context("webhook receiver")?;
     tracing::info!("webhook receiver stopped");
     Ok(())
+}
+
+/// The listener's TLS: the configured certificate and key, or none where a TLS-terminating
+/// proxy is declared (`plain_http_behind_proxy`).
+async fn tls_config(
+    config: &WebhookSourceConfig,
+) -> Result<Option<axum_server::tls_rustls::RustlsConfig>> {
+    Ok(match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "sources.webhook: cannot load the TLS certificate {} / key {} (PEM expected)",
+                        cert.display(),
+                        key.display()
+                    )
+                })?,
+        ),
+        (None, None) if config.plain_http_behind_proxy => None,
+        (None, None) => bail!(
+            "sources.webhook: no TLS configured: set `tls_cert` and `tls_key` (PEM files), or set \
+             `plain_http_behind_proxy = true` if a TLS-terminating proxy forwards to this listener"
+        ),
+        _ => bail!("sources.webhook: `tls_cert` and `tls_key` must be set together"),
+    })
 }
 
 /// What no client may hold for long, whoever it is (before its signature can be checked):
