@@ -134,24 +134,7 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let mut state = load_state(args.state.as_deref(), job)?;
     let remotes = connect_remotes(&args, &sources)?;
-    let mut ranges = Ranges {
-        kafka: kafka_ranges(&args, &state)?,
-        kinesis: kinesis_ranges(&args, &state)?,
-    };
-    let all = replay::list_objects(&sources, &remotes, &mut ranges)?;
-    state.kafka_ranges = ranges.kafka.plan;
-    state.kinesis_ranges = ranges.kinesis.plan;
-    let already = all
-        .iter()
-        .filter(|o| state.done.contains_key(&o.id))
-        .count();
-    let mut todo: VecDeque<Object> = all
-        .into_iter()
-        .filter(|o| !state.done.contains_key(&o.id))
-        .collect();
-    if let Some(n) = args.max_objects {
-        todo.truncate(n);
-    }
+    let (todo, already) = plan(&args, &sources, &remotes, &mut state)?;
     let mut out = Output::open(&args, &state)?;
     let ctx = Context {
         scanner: &scanner,
@@ -198,6 +181,35 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     }
     write_reports(&args, &state)?;
     finish(&args, &totals, already, started.elapsed())
+}
+
+/// Every object of the sources (ranges resolved now, or as the state file kept them), less those
+/// a previous run finished, cut to `--max-objects`. Also returns how many were already done.
+fn plan(
+    args: &ReplayArgs,
+    sources: &[Source],
+    remotes: &Remotes,
+    state: &mut State,
+) -> Result<(VecDeque<Object>, usize)> {
+    let mut ranges = Ranges {
+        kafka: kafka_ranges(args, state)?,
+        kinesis: kinesis_ranges(args, state)?,
+    };
+    let all = replay::list_objects(sources, remotes, &mut ranges)?;
+    state.kafka_ranges = ranges.kafka.plan;
+    state.kinesis_ranges = ranges.kinesis.plan;
+    let already = all
+        .iter()
+        .filter(|o| state.done.contains_key(&o.id))
+        .count();
+    let mut todo: VecDeque<Object> = all
+        .into_iter()
+        .filter(|o| !state.done.contains_key(&o.id))
+        .collect();
+    if let Some(n) = args.max_objects {
+        todo.truncate(n);
+    }
+    Ok((todo, already))
 }
 
 fn load_state(path: Option<&Path>, job: Job) -> Result<State> {

@@ -90,21 +90,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     let inputs = files::expand(&args.paths)?;
-    let mut sink = match &args.output {
-        Some(p) => JsonlSink::file(p)?,
-        None => JsonlSink::stdout(),
-    };
-    let mut dead_letter = match &args.dead_letter {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .with_context(|| format!("cannot open dead-letter file {}", p.display()))?,
-        )),
-        None => None,
-    };
-
+    let mut out = Outputs::open(&args)?;
     let total: Option<u64> = inputs.iter().map(Input::size).sum();
     let progress = progress_bar(&args, total);
     let bytes_read = Arc::new(AtomicU64::new(0));
@@ -114,10 +100,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
 
+    // 1. the reader splits, 2. the workers parse and scan, 3. this thread writes in order
     let (batch_tx, batch_rx) = sync_channel::<Batch>(jobs * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(jobs * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
-
     let reader = {
         let bytes_read = bytes_read.clone();
         let max_record = args.max_record_bytes;
@@ -130,79 +116,136 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         })
         .collect();
     drop(done_tx);
-
-    let mut stats = Stats::default();
-    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
-    let mut next = 0u64;
-    // the first few are listed in the summary; all are counted
-    let mut malformed = Vec::new();
-    let mut malformed_count = 0u64;
-    let mut write_error = None;
-    let mut last_tick = Instant::now();
-    for done in done_rx {
-        pending.insert(done.seq, done);
-        while let Some(d) = pending.remove(&next) {
-            next += 1;
-            stats.merge(&d.stats);
-            for a in &d.alerts {
-                if write_error.is_none()
-                    && let Err(e) = sink.write(a)
-                {
-                    write_error = Some(e);
-                }
-            }
-            for (m, raw) in d.malformed {
-                malformed_count += 1;
-                record_malformed(&mut malformed, &mut dead_letter, m, raw)?;
-            }
-        }
-        if let Some(pb) = &progress
-            && last_tick.elapsed() > Duration::from_millis(100)
-        {
-            pb.set_position(bytes_read.load(Ordering::Relaxed));
-            pb.set_message(format!(
-                "{} events, {} alerts",
-                stats.events,
-                stats.alerts()
-            ));
-            last_tick = Instant::now();
-        }
-    }
+    let mut stats = out.write_in_order(done_rx, &progress, &bytes_read)?;
     for w in workers {
         w.join().expect("scan worker panicked");
     }
     let incomplete = reader.join().expect("reader thread panicked");
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    sink.flush()?;
-    if let Some(dl) = &mut dead_letter {
-        dl.flush().context("writing dead letters")?;
-    }
+
+    // 4. flush, summarise, and say how it went
+    out.finish()?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    stats.malformed = malformed_count;
+    stats.malformed = out.malformed_count;
     stats.bytes = bytes_read.load(Ordering::Relaxed);
     if !args.quiet {
         let mut err = std::io::stderr().lock();
-        summary::write(&mut err, &stats, &malformed, started.elapsed())?;
+        summary::write(&mut err, &stats, &out.malformed, started.elapsed())?;
     }
     // even with --quiet: an incomplete scan must not pass unnoticed
     summary::write_incomplete(&mut std::io::stderr().lock(), &incomplete)?;
+    Ok(exit_code(&args, &stats, &incomplete))
+}
+
+/// 3 when `--fail-on` is met, else 4 when an input was skipped or partly read, else 0.
+fn exit_code(args: &ScanArgs, stats: &Stats, incomplete: &[Incomplete]) -> ExitCode {
     let failed = args.fail_on.is_some_and(|min| {
         stats
             .alerts_by_severity
             .iter()
             .any(|(s, n)| *s >= min && *n > 0)
     });
-    Ok(if failed {
+    if failed {
         ExitCode::from(3)
     } else if !incomplete.is_empty() {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// Where `scan` writes: alerts, dead letters, and the malformed records it lists.
+struct Outputs {
+    sink: JsonlSink,
+    dead_letter: Option<std::io::BufWriter<std::fs::File>>,
+    /// The first few malformed records, for the summary; all are counted.
+    malformed: Vec<Malformed>,
+    malformed_count: u64,
+    write_error: Option<anyhow::Error>,
+}
+
+impl Outputs {
+    fn open(args: &ScanArgs) -> Result<Outputs> {
+        let sink = match &args.output {
+            Some(p) => JsonlSink::file(p)?,
+            None => JsonlSink::stdout(),
+        };
+        let dead_letter = match &args.dead_letter {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open dead-letter file {}", p.display()))?,
+            )),
+            None => None,
+        };
+        Ok(Outputs {
+            sink,
+            dead_letter,
+            malformed: Vec::new(),
+            malformed_count: 0,
+            write_error: None,
+        })
+    }
+
+    /// Write each finished batch's alerts and malformed records in input order (batches finish
+    /// out of order; they wait here for their turn). Returns the totals.
+    fn write_in_order(
+        &mut self,
+        done_rx: Receiver<Done>,
+        progress: &Option<ProgressBar>,
+        bytes_read: &AtomicU64,
+    ) -> Result<Stats> {
+        let mut stats = Stats::default();
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut last_tick = Instant::now();
+        for done in done_rx {
+            pending.insert(done.seq, done);
+            while let Some(d) = pending.remove(&next) {
+                next += 1;
+                stats.merge(&d.stats);
+                self.write_batch(d)?;
+            }
+            if let Some(pb) = progress
+                && last_tick.elapsed() > Duration::from_millis(100)
+            {
+                pb.set_position(bytes_read.load(Ordering::Relaxed));
+                pb.set_message(format!("{} events, {} alerts", stats.events, stats.alerts()));
+                last_tick = Instant::now();
+            }
+        }
+        Ok(stats)
+    }
+
+    fn write_batch(&mut self, d: Done) -> Result<()> {
+        for a in &d.alerts {
+            if self.write_error.is_none()
+                && let Err(e) = self.sink.write(a)
+            {
+                self.write_error = Some(e);
+            }
+        }
+        for (m, raw) in d.malformed {
+            self.malformed_count += 1;
+            record_malformed(&mut self.malformed, &mut self.dead_letter, m, raw)?;
+        }
+        Ok(())
+    }
+
+    /// The first write error, else flush everything.
+    fn finish(&mut self) -> Result<()> {
+        if let Some(e) = self.write_error.take() {
+            return Err(e);
+        }
+        self.sink.flush()?;
+        if let Some(dl) = &mut self.dead_letter {
+            dl.flush().context("writing dead letters")?;
+        }
+        Ok(())
+    }
 }
 
 fn progress_bar(args: &ScanArgs, total: Option<u64>) -> Option<ProgressBar> {

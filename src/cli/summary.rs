@@ -75,19 +75,29 @@ pub fn write(
             .iter()
             .map(|(k, v)| (k.to_string(), *v)),
     )?;
-    if !malformed.is_empty() {
-        writeln!(out, "  malformed records (skipped, scan continued):")?;
-        for m in malformed.iter().take(MALFORMED_LISTED) {
-            writeln!(out, "    {}:{}: {}", m.path, m.line, m.error)?;
-        }
-        let listed = malformed.len().min(MALFORMED_LISTED) as u64;
-        if stats.malformed > listed {
-            writeln!(
-                out,
-                "    … and {} more (use --dead-letter FILE to keep them all)",
-                stats.malformed - listed
-            )?;
-        }
+    write_malformed(out, stats, malformed)
+}
+
+/// The first malformed records by position, then how many more.
+fn write_malformed(
+    out: &mut dyn Write,
+    stats: &Stats,
+    malformed: &[Malformed],
+) -> std::io::Result<()> {
+    if malformed.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  malformed records (skipped, scan continued):")?;
+    for m in malformed.iter().take(MALFORMED_LISTED) {
+        writeln!(out, "    {}:{}: {}", m.path, m.line, m.error)?;
+    }
+    let listed = malformed.len().min(MALFORMED_LISTED) as u64;
+    if stats.malformed > listed {
+        writeln!(
+            out,
+            "    … and {} more (use --dead-letter FILE to keep them all)",
+            stats.malformed - listed
+        )?;
     }
     Ok(())
 }
