@@ -464,7 +464,9 @@ impl Scanner {
                     self.engine.rule(l.finding.rule).spec.strong,
                     l.finding.confidence,
                 );
-                // a worker's own name and email describe the agent, not a patient
+                // a worker's own name and email describe the agent, not a patient. Code, not
+                // detector data: it turns on the field's pointer, which detectors never see, and
+                // must keep the location (phi-in-attributes still applies to strong identifiers)
                 if l.field.contains("/worker_attributes/") && !seen.strong {
                     seen.tied = false;
                 }

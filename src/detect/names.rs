@@ -156,7 +156,8 @@ impl NameModel {
             return None;
         }
         let tok = &v.bytes[next.0..next.1];
-        // "MS: A+O x3": a lone letter after a title is no name
+        // "MS: A+O x3": a lone letter after a title is no name (code: a rule about the token's
+        // shape after any cue, not a word list a detector file could hold)
         if tok.len() < 2 {
             return None;
         }
@@ -265,6 +266,8 @@ impl Kinds {
 }
 
 /// What a field's key (already split into words, e.g. `caller name`) says about its value.
+/// The word lists stay here rather than in `names.toml`: they grade field *keys* (event schema
+/// words), not text, and no detector field reads keys this way.
 pub fn name_key(key_words: &str) -> NameKey {
     const NOT_PERSON: &[&str] = &[
         "friendly", "flow", "service", "queue", "workflow", "file", "host", "user", "app",
