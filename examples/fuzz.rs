@@ -10,8 +10,27 @@
 
 #[path = "../tests/fuzz_support/mod.rs"]
 mod fuzz_support;
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../tests/support/planted.rs"]
+pub mod planted;
+
+/// What `tests/support/planted.rs` takes from its parent module.
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("random bytes");
+    u64::from_le_bytes(b)
+}
+
+/// The part of `tests/support` the fuzz targets use (the rest needs a test build: the binary's
+/// path, the services).
+mod support {
+    pub use crate::planted;
+
+    pub fn keyed_scanner(key: &str) -> phiscan::scan::Scanner {
+        let mut config = phiscan::config::Config::default();
+        config.fingerprint.key = Some(key.into());
+        phiscan::scan::Scanner::new(&config).expect("scanner with the default configuration")
+    }
+}
 
 use fuzz_support::{Corpus, run, targets};
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use phiscan::alert::{Alert, SourceRef};
-use phiscan::config::Config;
+
 use phiscan::event::redact::{Redaction, Style};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use serde_json::Value;

@@ -9,6 +9,7 @@
 pub mod category;
 pub mod check;
 pub mod engine;
+pub mod mask;
 mod finding;
 mod names;
 pub mod rules;

@@ -17,7 +17,6 @@ use super::walk::{
     MAX_DECODE_DEPTH, MAX_DECODE_LEN, embedded_base64, embedded_json, member_segment, push_segment,
     unique_key,
 };
-use crate::alert;
 use crate::detect::Category;
 
 /// A byte span of a text and what was found there.
@@ -49,7 +48,7 @@ pub enum Style {
 impl Style {
     fn replace(self, category: Category, value: &str) -> String {
         match self {
-            Style::Masked => alert::mask(category, value),
+            Style::Masked => crate::detect::mask::mask(category, value),
             Style::Category => format!("[{}]", category.as_str()),
         }
     }

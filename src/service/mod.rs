@@ -3,6 +3,7 @@
 //! cleanly on SIGTERM: sources stop taking work, everything in flight is delivered, Kafka
 //! offsets are committed, then the process exits.
 
+mod alerting_series;
 pub mod http;
 pub mod pipeline;
 
@@ -126,7 +127,7 @@ fn start_pipeline(config: &Config) -> Result<(pipeline::Pipeline, Arc<Sinks>)> {
         );
     }
     let sinks = Arc::new(build_sinks(config)?);
-    crate::metrics::init_alerting_series(config);
+    alerting_series::init_alerting_series(config);
     let workers = config
         .service
         .workers

@@ -355,25 +355,11 @@ async fn run(
                 out
             }
             Err(e) => {
-                let service = e.as_service_error();
-                if service.is_some_and(|s| s.is_expired_iterator_exception()) {
-                    let from = p.last_read.clone().unwrap_or_else(|| from.to_string());
-                    match iterator(r, shard, &from).await {
-                        Ok(Some(next)) => it = next,
-                        Ok(None) => return End::Ended,
-                        Err(e) => return End::Failed(e),
-                    }
-                    continue;
+                let failed = Failed { shard, from, p };
+                match failed.recover(r, e, &mut it, &mut delays, stop).await {
+                    Some(end) => return end,
+                    None => continue,
                 }
-                if service.is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) {
-                    m.throttled.with_label_values(&[stream]).inc();
-                } else {
-                    tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
-                }
-                if sleep_or_stop(next_delay(&mut delays), stop).await {
-                    return End::Stopped;
-                }
-                continue;
             }
         };
         if let Some(ms) = out.millis_behind_latest() {
@@ -399,6 +385,55 @@ async fn run(
         if sleep_or_stop(wait, stop).await {
             return End::Stopped;
         }
+    }
+}
+
+/// A shard reader whose GetRecords call failed.
+struct Failed<'a> {
+    shard: &'a str,
+    from: &'a str,
+    p: &'a Progress,
+}
+
+impl Failed<'_> {
+    /// An expired iterator is renewed from the last record read; a throttled or failed call is
+    /// retried after the next backoff delay. `Some` when the reader must end instead.
+    async fn recover<E>(
+        &self,
+        r: &Readers,
+        e: aws_sdk_kinesis::error::SdkError<
+            aws_sdk_kinesis::operation::get_records::GetRecordsError,
+            E,
+        >,
+        it: &mut String,
+        delays: &mut backon::ExponentialBackoff,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<End>
+    where
+        E: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let service = e.as_service_error();
+        if service.is_some_and(|s| s.is_expired_iterator_exception()) {
+            let from = self.p.last_read.clone().unwrap_or_else(|| self.from.to_string());
+            return match iterator(r, self.shard, &from).await {
+                Ok(Some(next)) => {
+                    *it = next;
+                    None
+                }
+                Ok(None) => Some(End::Ended),
+                Err(e) => Some(End::Failed(e)),
+            };
+        }
+        if service.is_some_and(|s| s.is_provisioned_throughput_exceeded_exception()) {
+            kinesis_metrics()
+                .throttled
+                .with_label_values(&[r.config.stream.as_str()])
+                .inc();
+        } else {
+            let shard = self.shard;
+            tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
+        }
+        sleep_or_stop(next_delay(delays), stop).await.then_some(End::Stopped)
     }
 }
 

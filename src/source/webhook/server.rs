@@ -47,7 +47,7 @@ use super::signature::{self, Rejection};
 use crate::alert::SourceRef;
 use crate::event::{self, DecodeError};
 use crate::metrics::metrics;
-use crate::scan::TEST_EVENT_TYPE;
+use crate::event::TEST_EVENT_TYPE;
 use crate::sink::DeadLetter;
 use crate::source::contract::{
     Ack, Health, Outcome, Payload, Shutdown, Submitter, Work, count_received_bytes,
