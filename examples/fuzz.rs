@@ -37,7 +37,10 @@ use fuzz_support::{Corpus, run, targets};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which = args.first().map_or("all", String::as_str);
-    let execs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let execs: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
     let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let limit = args
         .get(3)
@@ -49,14 +52,26 @@ fn main() {
     };
     let crash_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-crashes");
     let corpus = Corpus::load();
-    eprintln!("{} seeds; crashes go to {}", corpus.seeds.len(), crash_dir.display());
+    eprintln!(
+        "{} seeds; crashes go to {}",
+        corpus.seeds.len(),
+        crash_dir.display()
+    );
     // a caught panic's message is kept in the summary; do not print thousands of them
     std::panic::set_hook(Box::new(|_| {}));
     let mut rows = Vec::new();
     let mut crashed = false;
     for name in names {
         let mut target = targets::make(name);
-        let out = run(name, &mut target, &corpus, execs, seed, Some(&crash_dir), limit);
+        let out = run(
+            name,
+            &mut target,
+            &corpus,
+            execs,
+            seed,
+            Some(&crash_dir),
+            limit,
+        );
         let secs = out.elapsed.as_secs_f64();
         let row = format!(
             "| {name} | {} | {:.0} s | {:.0} | {} |",

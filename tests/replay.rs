@@ -724,10 +724,18 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
     for a in &whole {
         assert_eq!(a["source"]["kind"], "kinesis");
         assert_eq!(a["source"]["stream"], stream.as_str());
-        assert!(a["source"]["shard"].as_str().unwrap().starts_with("shardId-"));
+        assert!(
+            a["source"]["shard"]
+                .as_str()
+                .unwrap()
+                .starts_with("shardId-")
+        );
         assert!(!a["source"]["sequence"].as_str().unwrap().is_empty());
     }
-    let text: Vec<u8> = whole.iter().flat_map(|a| a.to_string().into_bytes()).collect();
+    let text: Vec<u8> = whole
+        .iter()
+        .flat_map(|a| a.to_string().into_bytes())
+        .collect();
     assert_eq!(leaks("alerts", &text, &secrets), Vec::<String>::new());
 
     let middle = replay(
@@ -747,8 +755,7 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
         "resumed.jsonl",
         &["--state", s(&state), "--max-objects", "1"],
     );
-    let state_json: Value =
-        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let state_json: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(state_json["done"].as_object().unwrap().len(), 1);
     let range = state_json["kinesis_ranges"][&url].clone();
     assert!(range.is_array(), "the resolved range is kept: {state_json}");
@@ -759,8 +766,7 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
         without_source(&whole),
         "stopped after one shard and resumed: every alert once"
     );
-    let state_json: Value =
-        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let state_json: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(state_json["done"].as_object().unwrap().len(), 2);
 }
 

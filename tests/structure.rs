@@ -249,7 +249,9 @@ fn without_test_modules(code: &str) -> String {
             from = after;
             continue;
         }
-        let Some(open) = out[after..].find('{').map(|i| after + i) else { break };
+        let Some(open) = out[after..].find('{').map(|i| after + i) else {
+            break;
+        };
         let mut depth = 0usize;
         let mut end = out.len();
         for (i, c) in out[open..].char_indices() {
@@ -546,8 +548,12 @@ fn the_import_graph_reads_every_form_of_crate_path_and_ignores_comments_and_stri
 #[test]
 fn unit_test_modules_do_not_count_in_the_import_graph() {
     let code = "use crate::b::X;\n#[cfg(test)]\nmod tests {\n    fn f() { crate::c::y(); }\n}\nfn g() { crate::d::z(); }\n";
-    let g = import_graph(&[("a.rs".to_string(), code.to_string())
-        , ("b.rs".into(), String::new()), ("c.rs".into(), String::new()), ("d.rs".into(), String::new())]);
+    let g = import_graph(&[
+        ("a.rs".to_string(), code.to_string()),
+        ("b.rs".into(), String::new()),
+        ("c.rs".into(), String::new()),
+        ("d.rs".into(), String::new()),
+    ]);
     let deps: Vec<&str> = g["a"].iter().map(String::as_str).collect();
     assert_eq!(deps, ["b", "d"], "crate::c is only used by the unit tests");
 }

@@ -17,24 +17,64 @@ use dd_sds::{
 };
 
 /// (pattern, keywords that must be within 30 characters before it, checksum)
-type Rule = (&'static str, &'static [&'static str], Option<SecondaryValidator>);
+type Rule = (
+    &'static str,
+    &'static [&'static str],
+    Option<SecondaryValidator>,
+);
 
 const RULES: &[Rule] = &[
     (r"\b\d{3}-\d{2}-\d{4}\b", &[], None),
     (r"\b\d{9}\b", &["ssn", "social security"], None),
     (r"\(?\b\d{3}\)?[-. ]?\d{3}[-. ]\d{4}\b", &[], None),
     (r"\+\d{10,14}\b", &[], None),
-    (r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b", &[], None),
-    (r"\b(?:\d[ -]?){12,18}\d\b", &[], Some(SecondaryValidator::LuhnChecksum)),
-    (r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b", &[], Some(SecondaryValidator::IbanChecker)),
-    (r"\b\d{9}\b", &["routing", "aba"], Some(SecondaryValidator::AbaRtnChecksum)),
-    (r"\b\d{10}\b", &["npi"], Some(SecondaryValidator::UsNpiChecksum)),
-    (r"\b[A-Z]{2}\d{7}\b", &["dea"], Some(SecondaryValidator::UsDeaChecksum)),
-    (r"\b\d[A-Z][A-Z0-9]\d[A-Z][A-Z0-9]\d[A-Z]{2}\d{2}\b", &[], None),
+    (
+        r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b",
+        &[],
+        None,
+    ),
+    (
+        r"\b(?:\d[ -]?){12,18}\d\b",
+        &[],
+        Some(SecondaryValidator::LuhnChecksum),
+    ),
+    (
+        r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b",
+        &[],
+        Some(SecondaryValidator::IbanChecker),
+    ),
+    (
+        r"\b\d{9}\b",
+        &["routing", "aba"],
+        Some(SecondaryValidator::AbaRtnChecksum),
+    ),
+    (
+        r"\b\d{10}\b",
+        &["npi"],
+        Some(SecondaryValidator::UsNpiChecksum),
+    ),
+    (
+        r"\b[A-Z]{2}\d{7}\b",
+        &["dea"],
+        Some(SecondaryValidator::UsDeaChecksum),
+    ),
+    (
+        r"\b\d[A-Z][A-Z0-9]\d[A-Z][A-Z0-9]\d[A-Z]{2}\d{2}\b",
+        &[],
+        None,
+    ),
     (r"\b\d{6,10}\b", &["mrn", "medical record", "chart"], None),
-    (r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", &["dob", "born", "birth", "admitted", "discharged"], None),
+    (
+        r"\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+        &["dob", "born", "birth", "admitted", "discharged"],
+        None,
+    ),
     (r"\b\d{4}-\d{2}-\d{2}\b", &["dob", "born", "birth"], None),
-    (r"\b[A-TV-Z]\d{2}(?:\.\d{1,4})?\b", &["diagnosis", "icd", "dx"], None),
+    (
+        r"\b[A-TV-Z]\d{2}(?:\.\d{1,4})?\b",
+        &["diagnosis", "icd", "dx"],
+        None,
+    ),
     (r"\b(?:\d{1,3}\.){3}\d{1,3}\b", &[], None),
     (r"\b\d{5}(?:-\d{4})?\b", &["zip", "address"], None),
     (
@@ -45,7 +85,11 @@ const RULES: &[Rule] = &[
     (r"\b[A-Z0-9]{6,9}\b", &["passport"], None),
     (r"\b[A-Z]\d{7}\b", &["driver", "license", "licence"], None),
     (r"\b\d{8,17}\b", &["account", "acct"], None),
-    (r"\b[A-Z]{3}\d{6,12}\b", &["member", "insurance", "policy", "plan"], None),
+    (
+        r"\b[A-Z]{3}\d{6,12}\b",
+        &["member", "insurance", "policy", "plan"],
+        None,
+    ),
     (r"\bhttps?://[^\s]+", &[], None),
     (r"\b(?:Mr|Mrs|Ms|Dr)\.?\s+[A-Z][a-z]+", &[], None),
     (r"\b\d{1,3}\s*(?:years old|yo|y/o)\b", &[], None),
@@ -77,7 +121,9 @@ pub fn scanner() -> Scanner {
             RootRuleConfig::new(rule.build()).match_action(MatchAction::None)
         })
         .collect();
-    Scanner::builder(&rules).build().expect("dd-sds rules compile")
+    Scanner::builder(&rules)
+        .build()
+        .expect("dd-sds rules compile")
 }
 
 /// Matches over every text (scanned in place; `MatchAction::None` leaves them unchanged).

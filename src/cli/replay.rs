@@ -20,9 +20,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use phiscan::alert::Severity;
 use phiscan::replay::kafka::{Position, RangeArgs};
+use phiscan::replay::kinesis::Kinesis;
 use phiscan::replay::s3::{S3, S3Options};
 use phiscan::replay::state::{Finished, Job, State};
-use phiscan::replay::kinesis::Kinesis;
 use phiscan::replay::{self, Context, Object, ObjectResult, Ranges, Remotes, Source, Window, html};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use phiscan::sink::jsonl::JsonlSink;
@@ -401,16 +401,11 @@ impl Output {
             }
             Some(p) => JsonlSink::file(p)?,
         };
-        let dead_letter = match &args.dead_letter {
-            Some(p) => Some(std::io::BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open dead-letter file {}", p.display()))?,
-            )),
-            None => None,
-        };
+        let dead_letter = args
+            .dead_letter
+            .as_deref()
+            .map(super::scan::open_dead_letter)
+            .transpose()?;
         Ok(Output {
             sink,
             path: args.output.clone(),

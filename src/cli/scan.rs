@@ -138,6 +138,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     Ok(exit_code(&args, &stats, &incomplete))
 }
 
+/// The `--dead-letter` file of `scan` and `replay`, appended to.
+pub fn open_dead_letter(path: &std::path::Path) -> Result<std::io::BufWriter<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open dead-letter file {}", path.display()))?;
+    Ok(std::io::BufWriter::new(file))
+}
+
 /// 3 when `--fail-on` is met, else 4 when an input was skipped or partly read, else 0.
 fn exit_code(args: &ScanArgs, stats: &Stats, incomplete: &[Incomplete]) -> ExitCode {
     let failed = args.fail_on.is_some_and(|min| {
@@ -171,16 +181,11 @@ impl Outputs {
             Some(p) => JsonlSink::file(p)?,
             None => JsonlSink::stdout(),
         };
-        let dead_letter = match &args.dead_letter {
-            Some(p) => Some(std::io::BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open dead-letter file {}", p.display()))?,
-            )),
-            None => None,
-        };
+        let dead_letter = args
+            .dead_letter
+            .as_deref()
+            .map(open_dead_letter)
+            .transpose()?;
         Ok(Outputs {
             sink,
             dead_letter,
@@ -213,7 +218,11 @@ impl Outputs {
                 && last_tick.elapsed() > Duration::from_millis(100)
             {
                 pb.set_position(bytes_read.load(Ordering::Relaxed));
-                pb.set_message(format!("{} events, {} alerts", stats.events, stats.alerts()));
+                pb.set_message(format!(
+                    "{} events, {} alerts",
+                    stats.events,
+                    stats.alerts()
+                ));
                 last_tick = Instant::now();
             }
         }

@@ -112,7 +112,9 @@ impl Kinesis {
         // throttling (ProvisionedThroughputExceeded) is retried by the SDK's standard mode,
         // with exponential backoff and jitter; a replay may wait longer than a live reader
         let conf = aws_sdk_kinesis::config::Builder::from(&config)
-            .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::standard().with_max_attempts(10))
+            .retry_config(
+                aws_sdk_kinesis::config::retry::RetryConfig::standard().with_max_attempts(10),
+            )
             .build();
         Ok(Kinesis {
             client: Client::from_conf(conf),
@@ -244,9 +246,8 @@ fn scan_record(
     ctx.bytes
         .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut events = Vec::new();
-    let decoded = gunzip(data).and_then(|bytes| {
-        decode_bytes(&bytes, &mut events).map_err(|e| e.to_string())
-    });
+    let decoded =
+        gunzip(data).and_then(|bytes| decode_bytes(&bytes, &mut events).map_err(|e| e.to_string()));
     if let Err(error) = decoded {
         out.malformed.push(Malformed {
             line: out.malformed.len() as u64,
@@ -293,9 +294,10 @@ async fn first_iterator(client: &Client, r: &ShardRange) -> Result<Option<String
             .timestamp(DateTime::from_millis(ms)),
         None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
     };
-    let out = req.send().await.map_err(|e| {
-        anyhow!("GetShardIterator for {}: {}", r.id(), describe(&e))
-    })?;
+    let out = req
+        .send()
+        .await
+        .map_err(|e| anyhow!("GetShardIterator for {}: {}", r.id(), describe(&e)))?;
     Ok(out.shard_iterator().map(str::to_string))
 }
 
@@ -337,7 +339,9 @@ mod tests {
     #[test]
     fn stream_urls() {
         assert_eq!(
-            KinesisSource::parse("kinesis://twilio-events").unwrap().stream,
+            KinesisSource::parse("kinesis://twilio-events")
+                .unwrap()
+                .stream,
             "twilio-events"
         );
         assert!(KinesisSource::parse("kinesis://").is_err());

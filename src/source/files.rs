@@ -575,7 +575,8 @@ mod tests {
     /// parsed afterwards, as `scan`'s workers do): both must give the same records, events
     /// included, in the same order.
     fn read(text: &str) -> Read {
-        let reader = || -> Box<dyn BufRead + Send> { Box::new(io::Cursor::new(text.as_bytes().to_vec())) };
+        let reader =
+            || -> Box<dyn BufRead + Send> { Box::new(io::Cursor::new(text.as_bytes().to_vec())) };
         let mut direct = Vec::new();
         read_records(reader(), &mut |r| direct.push(describe(r))).unwrap();
         let mut split = Vec::new();
@@ -584,7 +585,10 @@ mod tests {
             Split::Line { raw, line } => parse_line(&raw, line, &mut |r| split.push(describe(r))),
         })
         .unwrap();
-        assert_eq!(direct, split, "deferred parsing changed the records of {text:?}");
+        assert_eq!(
+            direct, split,
+            "deferred parsing changed the records of {text:?}"
+        );
         let mut events = Vec::new();
         let mut bad = Vec::new();
         for (line, index, event, error) in direct {

@@ -155,4 +155,3 @@ impl Gen<'_, '_> {
         Value::Object(e)
     }
 }
-

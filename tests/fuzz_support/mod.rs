@@ -101,7 +101,8 @@ impl Corpus {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
-            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             paths.sort();
             for p in paths {
                 let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");

@@ -83,14 +83,22 @@ impl Visit for Check<'_> {
         if let Some(Value::String(s)) = self.event.pointer(f.pointer)
             && !f.base64
         {
-            assert_eq!(s, f.text, "pointer {:?} resolves to another string", f.pointer);
+            assert_eq!(
+                s, f.text,
+                "pointer {:?} resolves to another string",
+                f.pointer
+            );
         }
     }
     fn key(&mut self, f: &Field) -> Vec<phiscan::event::redact::Span> {
         assert!(f.in_key);
         assert_valid_pointer(f.pointer);
         if let Some(v) = self.event.pointer(f.pointer) {
-            assert!(v.is_object() || v.is_string(), "key pointer {:?}", f.pointer);
+            assert!(
+                v.is_object() || v.is_string(),
+                "key pointer {:?}",
+                f.pointer
+            );
         }
         Vec::new()
     }
@@ -146,7 +154,12 @@ pub fn decode_and_walk(data: &[u8]) {
 // ---- (b) redaction ---------------------------------------------------------------------
 
 /// Every byte the scanner writes for `event`: its alerts and the redacted event.
-fn scan_all(scanner: &Scanner, scratch: &mut ScanScratch, mut event: Value, style: Style) -> Vec<u8> {
+fn scan_all(
+    scanner: &Scanner,
+    scratch: &mut ScanScratch,
+    mut event: Value,
+    style: Style,
+) -> Vec<u8> {
     let mut alerts = Vec::new();
     scanner.scan_and_redact(
         &mut event,
@@ -255,7 +268,15 @@ pub fn webhook(body: &[u8]) {
     batch(body);
 }
 
-fn port_variants(token: &str, scheme: &str, host: &str, port: &str, tail: &str, body: &[u8], sig: &str) {
+fn port_variants(
+    token: &str,
+    scheme: &str,
+    host: &str,
+    port: &str,
+    tail: &str,
+    body: &[u8],
+    sig: &str,
+) {
     let default = match scheme.to_ascii_lowercase().as_str() {
         "https" => ":443",
         _ => ":80",
@@ -286,7 +307,9 @@ fn tampered(token: &str, url: &str, body: &[u8], sig: &str) {
         signature::verify_json(token, url, &other, Some(sig)),
         Err(Rejection::BodyHashMismatch)
     );
-    let mut mac = base64::engine::general_purpose::STANDARD.decode(sig).unwrap();
+    let mut mac = base64::engine::general_purpose::STANDARD
+        .decode(sig)
+        .unwrap();
     mac[0] ^= 1;
     let bad = base64::engine::general_purpose::STANDARD.encode(mac);
     assert_eq!(
@@ -318,7 +341,10 @@ fn form(token: &str, url: &str, u: &mut Unstructured) {
         .collect();
     let sig = signature::sign(token, url, &params);
     params.reverse();
-    assert_eq!(signature::verify_form(token, url, &params, Some(&sig)), Ok(()));
+    assert_eq!(
+        signature::verify_form(token, url, &params, Some(&sig)),
+        Ok(())
+    );
     let unique = params
         .iter()
         .position(|p| params.iter().filter(|q| *q == p).count() == 1);
@@ -395,7 +421,11 @@ fn is_compressed(b: &[u8]) -> bool {
 /// malformed line among JSON Lines events costs only itself.
 pub fn files_target(data: &[u8]) {
     let ctl = control(data);
-    let max = if ctl[0] < 64 { 64 + usize::from(ctl[1]) * 16 } else { 1 << 20 };
+    let max = if ctl[0] < 64 {
+        64 + usize::from(ctl[1]) * 16
+    } else {
+        1 << 20
+    };
     let (plain, ok) = read(data, "in.jsonl", max);
     check_records(&plain, max);
     if is_compressed(data) {
@@ -406,7 +436,12 @@ pub fn files_target(data: &[u8]) {
     gz.write_all(data).unwrap();
     let gz = gz.finish().unwrap();
     let zst = zstd::encode_all(data, 1).unwrap();
-    for (bytes, name) in [(&gz, "in.jsonl.gz"), (&gz, "in"), (&zst, "in.zst"), (&zst, "in")] {
+    for (bytes, name) in [
+        (&gz, "in.jsonl.gz"),
+        (&gz, "in"),
+        (&zst, "in.zst"),
+        (&zst, "in"),
+    ] {
         let (seen, ok) = read(bytes, name, max);
         assert!(ok, "{name}: compressed input failed");
         assert_eq!(seen, plain, "{name}: differs from the plain read");
@@ -426,7 +461,10 @@ fn check_records(seen: &[Seen], max: usize) {
                 *line
             }
             Seen::Malformed(line, len) => {
-                assert!(*len <= max.max(64 << 10) + 1, "malformed record keeps {len} bytes");
+                assert!(
+                    *len <= max.max(64 << 10) + 1,
+                    "malformed record keeps {len} bytes"
+                );
                 *line
             }
         };
@@ -438,7 +476,10 @@ fn check_records(seen: &[Seen], max: usize) {
 /// JSON Lines of five events with the input (newlines turned to spaces) as line `at`: the
 /// five events are read whatever that line holds.
 fn one_bad_line(data: &[u8], at: u8) {
-    let bad: Vec<u8> = data.iter().map(|b| if *b == b'\n' { b' ' } else { *b }).collect();
+    let bad: Vec<u8> = data
+        .iter()
+        .map(|b| if *b == b'\n' { b' ' } else { *b })
+        .collect();
     let at = usize::from(at) % 6;
     let mut file = Vec::new();
     for i in 0..6 {
@@ -446,7 +487,8 @@ fn one_bad_line(data: &[u8], at: u8) {
             file.extend_from_slice(&bad);
         } else {
             file.extend_from_slice(
-                format!(r#"{{"specversion":"1.0","id":"EZline{i}","type":"t","data":{{}}}}"#).as_bytes(),
+                format!(r#"{{"specversion":"1.0","id":"EZline{i}","type":"t","data":{{}}}}"#)
+                    .as_bytes(),
             );
         }
         file.push(b'\n');
@@ -464,7 +506,10 @@ fn one_bad_line(data: &[u8], at: u8) {
         })
         .collect();
     for i in (0..6).filter(|i| *i != at) {
-        assert!(ids.contains(&format!("EZline{i}")), "line {i}'s event lost after a bad line {at}");
+        assert!(
+            ids.contains(&format!("EZline{i}")),
+            "line {i}'s event lost after a bad line {at}"
+        );
     }
 }
 
@@ -522,9 +567,17 @@ pub fn env_overrides(base: &std::path::Path, data: &[u8]) {
             format!("PHISCAN_{s}")
         };
         let (pre, post) = SHAPES[u.int_in_range(0..=SHAPES.len() - 1).unwrap_or(0)];
-        let marker = format!("{}{i}", u.int_in_range(10_000_000u32..=99_999_999).unwrap_or(10_000_000));
+        let marker = format!(
+            "{}{i}",
+            u.int_in_range(10_000_000u32..=99_999_999)
+                .unwrap_or(10_000_000)
+        );
         let middle: String = if u.ratio(1, 4).unwrap_or(false) {
-            u.arbitrary::<String>().unwrap_or_default().chars().take(24).collect()
+            u.arbitrary::<String>()
+                .unwrap_or_default()
+                .chars()
+                .take(24)
+                .collect()
         } else {
             String::new()
         };
@@ -566,7 +619,10 @@ fn typed_as_text(config: &Config, vars: &[(String, String)]) {
             "auth token not kept as text"
         );
         if !token.is_empty() {
-            assert!(!masked.contains(token), "masked config shows the auth token");
+            assert!(
+                !masked.contains(token),
+                "masked config shows the auth token"
+            );
         }
     }
 }

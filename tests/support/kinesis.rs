@@ -207,7 +207,11 @@ impl Env {
         self.wait_active(stream);
     }
 
-    pub fn leases(&self, table: &str) -> Vec<LeaseRow> {
+    /// Every item of the lease table (a consistent read).
+    fn table_items(
+        &self,
+        table: &str,
+    ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         self.rt.block_on(async {
             let out = self
                 .dynamo
@@ -217,28 +221,32 @@ impl Env {
                 .send()
                 .await
                 .unwrap();
-            out.items()
-                .iter()
-                .filter_map(|item| {
-                    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
-                    let shard = text("leaseKey")?;
-                    if shard.starts_with("worker#") {
-                        return None;
-                    }
-                    let parents = item
-                        .get("parentShardIds")
-                        .and_then(|v| v.as_l().ok())
-                        .map(|l| l.iter().filter_map(|p| p.as_s().ok().cloned()).collect())
-                        .unwrap_or_default();
-                    Some(LeaseRow {
-                        shard,
-                        owner: text("leaseOwner"),
-                        checkpoint: text("checkpoint").unwrap_or_default(),
-                        parents,
-                    })
-                })
-                .collect()
+            out.items().to_vec()
         })
+    }
+
+    pub fn leases(&self, table: &str) -> Vec<LeaseRow> {
+        self.table_items(table)
+            .iter()
+            .filter_map(|item| {
+                let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                let shard = text("leaseKey")?;
+                if shard.starts_with("worker#") {
+                    return None;
+                }
+                let parents = item
+                    .get("parentShardIds")
+                    .and_then(|v| v.as_l().ok())
+                    .map(|l| l.iter().filter_map(|p| p.as_s().ok().cloned()).collect())
+                    .unwrap_or_default();
+                Some(LeaseRow {
+                    shard,
+                    owner: text("leaseOwner"),
+                    checkpoint: text("checkpoint").unwrap_or_default(),
+                    parents,
+                })
+            })
+            .collect()
     }
 
     pub fn lease_map(&self, table: &str) -> HashMap<String, LeaseRow> {
@@ -249,21 +257,11 @@ impl Env {
     }
 
     pub fn workers(&self, table: &str) -> Vec<String> {
-        self.rt.block_on(async {
-            let out = self
-                .dynamo
-                .scan()
-                .table_name(table)
-                .consistent_read(true)
-                .send()
-                .await
-                .unwrap();
-            out.items()
-                .iter()
-                .filter_map(|i| i.get("leaseKey").and_then(|v| v.as_s().ok()))
-                .filter_map(|k| k.strip_prefix("worker#").map(str::to_string))
-                .collect()
-        })
+        self.table_items(table)
+            .iter()
+            .filter_map(|i| i.get("leaseKey").and_then(|v| v.as_s().ok()))
+            .filter_map(|k| k.strip_prefix("worker#").map(str::to_string))
+            .collect()
     }
 
     /// A Kinesis-only service config (fast leases and polls for tests).

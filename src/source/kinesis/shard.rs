@@ -414,7 +414,11 @@ impl Failed<'_> {
     {
         let service = e.as_service_error();
         if service.is_some_and(|s| s.is_expired_iterator_exception()) {
-            let from = self.p.last_read.clone().unwrap_or_else(|| self.from.to_string());
+            let from = self
+                .p
+                .last_read
+                .clone()
+                .unwrap_or_else(|| self.from.to_string());
             return match iterator(r, self.shard, &from).await {
                 Ok(Some(next)) => {
                     *it = next;
@@ -433,7 +437,9 @@ impl Failed<'_> {
             let shard = self.shard;
             tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
         }
-        sleep_or_stop(next_delay(delays), stop).await.then_some(End::Stopped)
+        sleep_or_stop(next_delay(delays), stop)
+            .await
+            .then_some(End::Stopped)
     }
 }
 
