@@ -28,13 +28,14 @@ use crate::alert::SourceRef;
 use crate::aws::{AwsTarget, describe, sdk_config};
 use crate::event::decode_bytes;
 use crate::scan::ScanScratch;
+use crate::source::kinesis::shard::unwrap_gzip;
 
 /// How long after `--until` records may still arrive carrying events from before it.
 pub const GRACE: Duration = Duration::from_secs(300);
 /// Records per GetRecords call (the API's maximum).
 const LIMIT: i32 = 10_000;
 /// Largest decompressed record accepted (Kinesis records are at most 1 MiB; gzip inside).
-const MAX_RECORD: u64 = 16 << 20;
+const MAX_RECORD: usize = 16 << 20;
 
 /// `kinesis://STREAM`.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,8 +247,12 @@ fn scan_record(
     ctx.bytes
         .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut events = Vec::new();
-    let decoded =
-        gunzip(data).and_then(|bytes| decode_bytes(&bytes, &mut events).map_err(|e| e.to_string()));
+    // gzip unwrapped as the live reader does (bounded just past the limit), then decoded
+    let bytes = unwrap_gzip(data, MAX_RECORD);
+    let decoded = match bytes.len() > MAX_RECORD {
+        true => Err(format!("gzip record expands past {MAX_RECORD} bytes")),
+        false => decode_bytes(&bytes, &mut events).map_err(|e| e.to_string()),
+    };
     if let Err(error) = decoded {
         out.malformed.push(Malformed {
             line: out.malformed.len() as u64,
@@ -264,23 +269,6 @@ fn scan_record(
         };
         super::scan_one(ctx, event, source, scratch, out);
     }
-}
-
-/// A gzip record unwrapped (bounded), anything else as it is.
-fn gunzip(data: &[u8]) -> std::result::Result<std::borrow::Cow<'_, [u8]>, String> {
-    use std::io::Read as _;
-    if !data.starts_with(&[0x1f, 0x8b]) {
-        return Ok(std::borrow::Cow::Borrowed(data));
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(data)
-        .take(MAX_RECORD + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("gzip record: {e}"))?;
-    if out.len() as u64 > MAX_RECORD {
-        return Err(format!("gzip record expands past {MAX_RECORD} bytes"));
-    }
-    Ok(std::borrow::Cow::Owned(out))
 }
 
 async fn first_iterator(client: &Client, r: &ShardRange) -> Result<Option<String>> {
@@ -353,16 +341,5 @@ mod tests {
             to: 0,
         };
         assert_eq!(r.id(), "kinesis://s/shardId-000000000001");
-    }
-
-    #[test]
-    fn gzip_records_are_unwrapped_and_bounded() {
-        use std::io::Write as _;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(br#"{"id":"1"}"#).unwrap();
-        let gz = gz.finish().unwrap();
-        assert_eq!(&*gunzip(&gz).unwrap(), br#"{"id":"1"}"#);
-        assert_eq!(&*gunzip(b"plain").unwrap(), b"plain");
-        assert!(gunzip(&[0x1f, 0x8b, 0, 1, 2]).is_err());
     }
 }

@@ -241,7 +241,7 @@ async fn iterator(r: &Readers, shard: &str, from: &str) -> anyhow::Result<Option
 /// Records are one CloudEvent JSON each as Twilio writes them; gzip is unwrapped here (JSON
 /// arrays and base64 text are the pipeline's decoder's job). Output is capped just above the
 /// record limit so a compression bomb is dead-lettered as too large instead of filling memory.
-fn unwrap_gzip(data: &[u8], max: usize) -> Vec<u8> {
+pub(crate) fn unwrap_gzip(data: &[u8], max: usize) -> Vec<u8> {
     if !data.starts_with(&[0x1f, 0x8b]) {
         return data.to_vec();
     }
