@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, Throughput};
 use phiscan::alert::SourceRef;
 use phiscan::config::Config;
-use phiscan::detect::{Engine, RuleSet, Scratch};
+use phiscan::detect::{DetectorSet, Engine, Scratch};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 use serde_json::Value;
 
@@ -340,7 +340,7 @@ fn explain_alerts(scanner: &Scanner, stream: &EventStream, max: usize) {
 }
 
 fn setup() -> Ctx {
-    let set = RuleSet::embedded().expect("embedded rules");
+    let set = DetectorSet::embedded().expect("embedded rules");
     let engine = Engine::new(&set).expect("engine");
     let scanner = Scanner::new(&Config::default()).expect("scanner");
     let notes = support::load_notes();

@@ -8,6 +8,13 @@
 //! masking/fingerprinting that keeps raw values out of every output. `service` runs it all as a
 //! long-lived process (`phiscan run`), with `checkpoint` tracking which Kafka offsets are safe
 //! to commit and `metrics` beside it.
+//!
+//! Two kinds of "rule", never mixed up in names: a **detector** (`detect::DetectorRule` as
+//! written in `detectors/*.toml`, `detect::CompiledDetector` once compiled, `Finding::detector`,
+//! the `detector` field of an alert's findings) says *what* a span of text is; a **policy rule**
+//! (`policy::PolicyRule`, `Violation::policy_rule`, the `rule` field of an alert — that public
+//! name is fixed by docs/interface.md) says *where* such a finding is a violation and how
+//! severe it is. `phiscan rules check` checks detectors.
 
 pub mod alert;
 pub mod aws;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::alert::{self, Alert, AlertFinding, Fingerprinter, Severity, SourceRef};
 use crate::config::Config;
-use crate::detect::{Category, Engine, Finding, RuleSet, Scratch};
+use crate::detect::{Category, DetectorSet, Engine, Finding, Scratch};
 use crate::event::redact::{self, Mark, Span};
 use crate::event::walk::{Field, Visit};
 use crate::event::{self, EventRef, Location, classify};
@@ -163,7 +163,8 @@ impl Visit for EventVisit<'_, '_> {
         s.engine
             .detect_into(field.text, Some(key), self.detect, self.findings);
         // a link in a message body is still a URL: what sits inside it is PHI in a URL
-        let urls: &[(usize, usize)] = if matches!(location, Location::Content | Location::Metadata) {
+        let urls: &[(usize, usize)] = if matches!(location, Location::Content | Location::Metadata)
+        {
             s.engine.structure(self.detect)
         } else {
             &[]
@@ -254,8 +255,8 @@ impl Visit for EventVisit<'_, '_> {
 impl Scanner {
     pub fn new(config: &Config) -> Result<Scanner> {
         let rules = match &config.detect.detectors_dir {
-            Some(dir) => RuleSet::from_dir(dir)?,
-            None => RuleSet::embedded()?,
+            Some(dir) => DetectorSet::from_dir(dir)?,
+            None => DetectorSet::embedded()?,
         };
         for id in config.detect.disabled.iter().chain(&config.allow.detectors) {
             if !rules.rules.iter().any(|r| &r.id == id) {
@@ -282,7 +283,7 @@ impl Scanner {
             &a.fingerprints,
             &a.fields,
             &a.event_types,
-            allow::detectors_off(engine.rules().iter().map(|r| r.id()), &off),
+            allow::detectors_off(engine.detectors().iter().map(|r| r.id()), &off),
         );
         let key = config.fingerprint_key();
         Ok(Scanner {
@@ -461,7 +462,7 @@ impl Scanner {
                 let mut seen = Seen::new(
                     l.location,
                     l.finding.category,
-                    self.engine.rule(l.finding.rule).spec.strong,
+                    self.engine.detector(l.finding.detector).spec.strong,
                     l.finding.confidence,
                 );
                 // a worker's own name and email describe the agent, not a patient. Code, not
@@ -480,12 +481,15 @@ impl Scanner {
             parties,
         };
         for v in self.policy.evaluate(&facts, &seen) {
-            *stats.violations.entry((v.rule, v.severity)).or_default() += 1;
+            *stats
+                .violations
+                .entry((v.policy_rule, v.severity))
+                .or_default() += 1;
             if !v.alert {
-                *stats.counted_not_alerted.entry(v.rule).or_default() += 1;
+                *stats.counted_not_alerted.entry(v.policy_rule).or_default() += 1;
                 continue;
             }
-            *stats.alerts_by_rule.entry(v.rule).or_default() += 1;
+            *stats.alerts_by_rule.entry(v.policy_rule).or_default() += 1;
             *stats.alerts_by_severity.entry(v.severity).or_default() += 1;
             *stats
                 .alerts_by_event_type
@@ -498,8 +502,8 @@ impl Scanner {
                 .collect();
             emit(Alert {
                 schema: alert::SCHEMA,
-                alert_id: alert::alert_id(evref.id_for_alert_id(), v.rule, &source),
-                rule: v.rule,
+                alert_id: alert::alert_id(evref.id_for_alert_id(), v.policy_rule, &source),
+                rule: v.policy_rule,
                 severity: v.severity,
                 event: evref.clone(),
                 channel,
@@ -516,7 +520,7 @@ impl Scanner {
             field: l.field.clone(),
             location: l.location,
             category: l.finding.category,
-            detector: self.engine.rule(l.finding.rule).id().to_string(),
+            detector: self.engine.detector(l.finding.detector).id().to_string(),
             span: [l.finding.start, l.finding.end],
             confidence: (l.finding.confidence * 100.0).round() / 100.0,
             masked: alert::mask(l.finding.category, &l.value),

@@ -61,7 +61,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use phiscan::detect::{Category, Engine, Finding, Kind, RuleSet, Scratch};
+use phiscan::detect::{Category, DetectorSet, Engine, Finding, Kind, Scratch};
 use serde_json::Value;
 use support::{pct, ratio};
 
@@ -79,9 +79,9 @@ fn engine() -> &'static Engine {
                     "detectors: {} (PHISCAN_EVAL_DETECTORS)",
                     PathBuf::from(&dir).display()
                 );
-                RuleSet::from_dir(&PathBuf::from(dir)).expect("detectors folder loads")
+                DetectorSet::from_dir(&PathBuf::from(dir)).expect("detectors folder loads")
             }
-            None => RuleSet::embedded().expect("embedded detectors load"),
+            None => DetectorSet::embedded().expect("embedded detectors load"),
         };
         Engine::new(&set).expect("detectors compile")
     })
@@ -142,7 +142,7 @@ fn describe(engine: &Engine, text: &str, findings: &[&Finding]) -> String {
             format!(
                 "{}:{} {:?} {:.2}",
                 f.category,
-                engine.rule(f.rule).id(),
+                engine.detector(f.detector).id(),
                 snippet(text, (f.start, f.end)),
                 f.confidence
             )
@@ -688,7 +688,7 @@ fn evaluate(
                 *r.false_by_category
                     .entry(f.category.to_string())
                     .or_default() += 1;
-                let rule = engine.rule(f.rule).id().to_string();
+                let rule = engine.detector(f.detector).id().to_string();
                 *r.false_by_rule.entry(rule.clone()).or_default() += 1;
                 let ex = r.false_examples.entry(rule).or_default();
                 if ex.len() < 6 {

@@ -45,7 +45,7 @@ use std::time::Instant;
 
 use phiscan::alert::{Alert, SourceRef};
 use phiscan::config::Config;
-use phiscan::detect::{Engine, RuleSet, Scratch};
+use phiscan::detect::{DetectorSet, Engine, Scratch};
 use phiscan::scan::{ScanScratch, Scanner, Stats};
 
 use events::{Event, Gen, RULES};
@@ -240,8 +240,8 @@ fn sms_span_recall_and_clean_flags() {
     let labelled: Vec<text::Text> = (0..800).map(|_| sms::labelled(&mut r)).collect();
     let clean: Vec<String> = (0..500).map(|_| sms::clean(&mut r)).collect();
     let set = match detectors_dir() {
-        Some(dir) => RuleSet::from_dir(&dir).expect("detectors folder loads"),
-        None => RuleSet::embedded().expect("embedded detectors load"),
+        Some(dir) => DetectorSet::from_dir(&dir).expect("detectors folder loads"),
+        None => DetectorSet::embedded().expect("embedded detectors load"),
     };
     let engine = Engine::new(&set).expect("detectors compile");
     if let Some(dir) = std::env::var_os("PHISCAN_EVAL_DUMP") {

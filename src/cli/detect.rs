@@ -2,7 +2,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use phiscan::detect::{Engine, RuleSet, Scratch};
+use phiscan::detect::{DetectorSet, Engine, Scratch};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,8 +25,8 @@ struct OutFinding<'a> {
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let config = super::load_config(&args.common)?;
     let set = match &config.detect.detectors_dir {
-        Some(d) => RuleSet::from_dir(d)?,
-        None => RuleSet::embedded()?,
+        Some(d) => DetectorSet::from_dir(d)?,
+        None => DetectorSet::embedded()?,
     };
     let engine = Engine::with_threshold(&set, config.detect.threshold)?;
     let input: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
@@ -52,7 +52,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
                 .map(|f| OutFinding {
                     span: [f.start, f.end],
                     category: f.category.as_str(),
-                    detector: engine.rule(f.rule).id(),
+                    detector: engine.detector(f.detector).id(),
                     confidence: (f.confidence * 100.0).round() / 100.0,
                 })
                 .collect(),

@@ -2,12 +2,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use phiscan::detect::{Engine, RuleSet, check};
+use phiscan::detect::{DetectorSet, Engine, check};
 
-fn load(dir: Option<PathBuf>) -> Result<RuleSet> {
+fn load(dir: Option<PathBuf>) -> Result<DetectorSet> {
     match dir {
-        Some(d) => RuleSet::from_dir(&d),
-        None => RuleSet::embedded(),
+        Some(d) => DetectorSet::from_dir(&d),
+        None => DetectorSet::embedded(),
     }
 }
 

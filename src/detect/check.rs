@@ -20,16 +20,16 @@ pub struct Report {
 
 pub fn check(engine: &Engine) -> Report {
     let mut report = Report {
-        rules: engine.rules().len(),
+        rules: engine.detectors().len(),
         ..Default::default()
     };
-    for (i, rule) in engine.rules().iter().enumerate() {
+    for (i, rule) in engine.detectors().iter().enumerate() {
         let spec = &rule.spec;
         let found_by_rule = |text: &str| {
             engine
                 .detect(text)
                 .into_iter()
-                .filter(|f| f.rule as usize == i)
+                .filter(|f| f.detector as usize == i)
                 .count()
         };
         for ex in &spec.examples {
@@ -39,7 +39,7 @@ pub fn check(engine: &Engine) -> Report {
                 (!findings.is_empty()).then(|| {
                     let names: Vec<_> = findings
                         .iter()
-                        .map(|f| engine.rule(f.rule).id().to_string())
+                        .map(|f| engine.detector(f.detector).id().to_string())
                         .collect();
                     format!(
                         "should be excluded, but rules {} still fire",

@@ -26,7 +26,7 @@ use regex_automata::{Input, PatternSet};
 use super::category::Category;
 use super::finding::Finding;
 use super::names::{self, NameContext, NameKey, NameModel};
-use super::rules::{RuleSet, RuleSpec};
+use super::rules::{DetectorRule, DetectorSet};
 use super::terms::{Hit, NameHit, Term};
 use super::url;
 use super::validators::{self, Validator};
@@ -41,8 +41,8 @@ const KEY_CACHE_MAX: usize = 4096;
 /// Lazy-DFA cache of the combined pattern set, per scanning thread.
 const PATTERN_SET_CACHE: usize = 16 << 20;
 
-pub struct CompiledRule {
-    pub spec: RuleSpec,
+pub struct CompiledDetector {
+    pub spec: DetectorRule,
     validator: Option<Validator>,
     /// Index into `Engine::extractors` for pattern rules.
     extractor: Option<usize>,
@@ -50,7 +50,7 @@ pub struct CompiledRule {
     value_group: Option<usize>,
 }
 
-impl CompiledRule {
+impl CompiledDetector {
     pub fn id(&self) -> &str {
         &self.spec.id
     }
@@ -60,7 +60,7 @@ impl CompiledRule {
 }
 
 pub struct Engine {
-    rules: Vec<CompiledRule>,
+    detectors: Vec<CompiledDetector>,
     /// Every term, walked anchored from each word start (see `find_terms`).
     automaton: NFA,
     anchored_start: StateID,
@@ -109,14 +109,14 @@ fn regex_config() -> syntax::Config {
 }
 
 impl Engine {
-    pub fn new(set: &RuleSet) -> Result<Engine> {
+    pub fn new(set: &DetectorSet) -> Result<Engine> {
         Engine::with_threshold(set, DEFAULT_THRESHOLD)
     }
 
     /// Compiles a detector set, in three named steps: `compile_detector` for each detector rule
     /// (its terms into the `TermTable`, its pattern into the `Patterns`), then `TermAutomaton::build`
     /// over every term and `Patterns::build_set` over every pattern.
-    pub fn with_threshold(set: &RuleSet, threshold: f32) -> Result<Engine> {
+    pub fn with_threshold(set: &DetectorSet, threshold: f32) -> Result<Engine> {
         let mut table = TermTable::default();
         let mut patterns = Patterns::default();
         let mut rules = Vec::new();
@@ -140,7 +140,7 @@ impl Engine {
         } = TermAutomaton::build(&table.patterns)?;
         let pattern_set = patterns.build_set()?;
         Ok(Engine {
-            rules,
+            detectors: rules,
             automaton,
             anchored_start,
             first_bytes,
@@ -154,12 +154,14 @@ impl Engine {
         })
     }
 
-    pub fn rules(&self) -> &[CompiledRule] {
-        &self.rules
+    /// Every compiled detector, in the order `Finding::detector` indexes.
+    pub fn detectors(&self) -> &[CompiledDetector] {
+        &self.detectors
     }
 
-    pub fn rule(&self, index: u16) -> &CompiledRule {
-        &self.rules[index as usize]
+    /// The detector that made a finding (`Finding::detector`).
+    pub fn detector(&self, index: u16) -> &CompiledDetector {
+        &self.detectors[index as usize]
     }
 
     pub fn threshold(&self) -> f32 {
@@ -208,7 +210,7 @@ impl Engine {
             a.start
                 .cmp(&b.start)
                 .then(b.end.cmp(&a.end))
-                .then(a.rule.cmp(&b.rule))
+                .then(a.detector.cmp(&b.detector))
         });
         dedup_same_category(out, first_new);
     }
@@ -237,7 +239,7 @@ impl Engine {
         for h in &scratch.hits {
             for t in &self.terms[h.pattern as usize] {
                 if let Term::Vocab { detector: rule } = *t {
-                    let r = &self.rules[rule as usize];
+                    let r = &self.detectors[rule as usize];
                     if r.spec.exclude {
                         scratch.excluded.push((h.start, h.end));
                     } else if let Some(c) = self.score(rule, h.start, h.end, scratch) {
@@ -259,8 +261,7 @@ impl Engine {
         let Some(names) = &self.names else {
             return;
         };
-        let score =
-            |base, start, end| self.score_from(names.detector(), base, start, end, scratch);
+        let score = |base, start, end| self.score_from(names.detector(), base, start, end, scratch);
         let cx = NameContext {
             hits: &scratch.hits,
             terms: &self.terms,
@@ -270,7 +271,12 @@ impl Engine {
     }
 
     /// Drops the new findings (`out[first_new..]`) below the threshold or inside an exclusion.
-    fn keep_confident(&self, excluded: &[(usize, usize)], out: &mut Vec<Finding>, first_new: usize) {
+    fn keep_confident(
+        &self,
+        excluded: &[(usize, usize)],
+        out: &mut Vec<Finding>,
+        first_new: usize,
+    ) {
         let threshold = self.threshold;
         let mut i = first_new;
         out.retain(|f| {
@@ -377,7 +383,7 @@ impl Engine {
     }
 
     fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
-        let rule = &self.rules[rule_index as usize];
+        let rule = &self.detectors[rule_index as usize];
         let re = &self.extractors[rule.extractor.expect("pattern rule has an extractor")];
         let bytes = text.as_bytes();
         let mut push = |start: usize, end: usize, scratch: &mut Scratch| {
@@ -448,7 +454,7 @@ impl Engine {
         end: usize,
         scratch: &Scratch,
     ) -> Option<f32> {
-        let base = self.rules[rule as usize].spec.confidence;
+        let base = self.detectors[rule as usize].spec.confidence;
         self.score_from(rule, base, start, end, scratch)
     }
 
@@ -461,7 +467,7 @@ impl Engine {
         end: usize,
         scratch: &Scratch,
     ) -> Option<f32> {
-        let ctx = &self.rules[rule as usize].spec.context;
+        let ctx = &self.detectors[rule as usize].spec.context;
         let (mut positive, mut negative) = (false, false);
         if !ctx.positive.is_empty() || !ctx.negative.is_empty() {
             let lo = start.saturating_sub(ctx.window);
@@ -548,7 +554,7 @@ impl TermTable {
     }
 
     /// The words of vocabulary files, each as `term`.
-    fn add_files(&mut self, set: &RuleSet, paths: &[String], term: Term) -> Result<()> {
+    fn add_files(&mut self, set: &DetectorSet, paths: &[String], term: Term) -> Result<()> {
         for path in paths {
             for w in set.vocabulary(path)? {
                 self.add(w, term);
@@ -606,13 +612,13 @@ impl Patterns {
 /// One detector rule compiled: its terms into `table`, its pattern into `patterns`, its name
 /// dictionaries (at most one detector has them) into `names`.
 fn compile_detector(
-    set: &RuleSet,
-    spec: &RuleSpec,
+    set: &DetectorSet,
+    spec: &DetectorRule,
     detector: u16,
     table: &mut TermTable,
     patterns: &mut Patterns,
     names: &mut Option<NameModel>,
-) -> Result<CompiledRule> {
+) -> Result<CompiledDetector> {
     let at = || format!("rule `{}` ({})", spec.id, set.origin[&spec.id]);
     let context = |positive| Term::Context { detector, positive };
     table.add_all(&spec.context.positive, context(true));
@@ -643,7 +649,7 @@ fn compile_detector(
         }
         None => (None, None),
     };
-    Ok(CompiledRule {
+    Ok(CompiledDetector {
         validator: spec.validator.as_deref().and_then(validators::lookup),
         spec: spec.clone(),
         extractor,
@@ -789,7 +795,7 @@ mod tests {
 
     #[test]
     fn terms_are_whole_words_and_may_overlap() {
-        let rules = RuleSet::embedded().unwrap();
+        let rules = DetectorSet::embedded().unwrap();
         let engine = Engine::new(&rules).unwrap();
         let text = "insulin, insulinoma xinsulin; Diabetes mellitus";
         let mut hits = Vec::new();

@@ -10,9 +10,8 @@ pub struct Finding {
     pub start: usize,
     pub end: usize,
     pub category: Category,
-    /// Index of the detector rule in the engine (`Engine::detector`). Named `rule` for the
-    /// public path tests read; it is never a policy rule.
-    pub rule: u16,
+    /// Index of the detector that found it (`Engine::detector`); never a policy rule.
+    pub detector: u16,
     pub confidence: f32,
 }
 
@@ -21,14 +20,14 @@ impl Finding {
         start: usize,
         end: usize,
         category: Category,
-        rule: u16,
+        detector: u16,
         confidence: f32,
     ) -> Finding {
         Finding {
             start,
             end,
             category,
-            rule,
+            detector,
             confidence,
         }
     }

@@ -9,8 +9,8 @@
 pub mod category;
 pub mod check;
 pub mod engine;
-pub mod mask;
 mod finding;
+pub mod mask;
 mod names;
 pub mod rules;
 mod terms;
@@ -18,6 +18,6 @@ mod url;
 pub mod validators;
 
 pub use category::{Category, Kind};
-pub use engine::{Engine, Scratch};
+pub use engine::{CompiledDetector, Engine, Scratch};
 pub use finding::Finding;
-pub use rules::RuleSet;
+pub use rules::{DetectorRule, DetectorSet};

@@ -1,6 +1,8 @@
 //! Detectors are data: each file in `detectors/` holds one detector family as `[[rule]]` tables,
 //! each rule with its own `examples` and `negative_examples` (the Nosey Parker model). This module
-//! reads and checks those files; `engine` compiles them.
+//! reads and checks those files (`DetectorFile` → `DetectorRule`s, gathered in a `DetectorSet`);
+//! `engine` compiles them into `CompiledDetector`s. These are *detector* rules; where a finding is
+//! a violation is decided by the *policy* rules in `policy` (see the crate docs).
 //!
 //! A rule finds candidates one of three ways: a `pattern` (regex, ASCII semantics), a vocabulary
 //! (`vocabulary` files and inline `terms`, matched as whole words, case-insensitively), or a
@@ -23,7 +25,7 @@ mod embedded {
 /// One rule as written in a detector file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSpec {
+pub struct DetectorRule {
     pub id: String,
     pub name: String,
     /// Required unless `exclude = true`.
@@ -136,34 +138,34 @@ fn default_penalty() -> f32 {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleFile {
+struct DetectorFile {
     #[serde(default)]
     #[allow(dead_code)]
     description: String,
-    rule: Vec<RuleSpec>,
+    rule: Vec<DetectorRule>,
 }
 
 /// Every detector file and vocabulary, by path relative to the detectors directory.
 #[derive(Debug, Clone, Default)]
-pub struct RuleSet {
-    pub rules: Vec<RuleSpec>,
+pub struct DetectorSet {
+    pub rules: Vec<DetectorRule>,
     /// Rule id → the file it came from (for error messages).
     pub origin: BTreeMap<String, String>,
     files: BTreeMap<String, String>,
 }
 
-impl RuleSet {
+impl DetectorSet {
     /// The detectors compiled into this binary.
-    pub fn embedded() -> Result<RuleSet> {
+    pub fn embedded() -> Result<DetectorSet> {
         let files = embedded::EMBEDDED
             .iter()
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect();
-        RuleSet::from_files(files)
+        DetectorSet::from_files(files)
     }
 
     /// Detectors from a directory on disk (`--detectors DIR`), same layout as `detectors/`.
-    pub fn from_dir(dir: &Path) -> Result<RuleSet> {
+    pub fn from_dir(dir: &Path) -> Result<DetectorSet> {
         let mut files = BTreeMap::new();
         read_tree(dir, dir, &mut files)
             .with_context(|| format!("reading detectors from {}", dir.display()))?;
@@ -173,11 +175,11 @@ impl RuleSet {
                 dir.display()
             );
         }
-        RuleSet::from_files(files)
+        DetectorSet::from_files(files)
     }
 
-    fn from_files(files: BTreeMap<String, String>) -> Result<RuleSet> {
-        let mut set = RuleSet {
+    fn from_files(files: BTreeMap<String, String>) -> Result<DetectorSet> {
+        let mut set = DetectorSet {
             files,
             ..Default::default()
         };
@@ -186,11 +188,10 @@ impl RuleSet {
             if !path.ends_with(".toml") || path.contains('/') {
                 continue;
             }
-            let file: RuleFile =
+            let file: DetectorFile =
                 toml::from_str(text).with_context(|| format!("detector file {path}"))?;
             for mut rule in file.rule {
-                expand_labels(&mut rule)
-                    .with_context(|| format!("rule `{}` ({path})", rule.id))?;
+                expand_labels(&mut rule).with_context(|| format!("rule `{}` ({path})", rule.id))?;
                 if let Some(prev) = set.origin.insert(rule.id.clone(), path.clone()) {
                     bail!(
                         "rule id `{}` is defined twice: in {prev} and {path}; ids must be unique",
@@ -269,8 +270,11 @@ impl RuleSet {
 /// `{labels}` in the pattern → `(?:label|label…)`, each label's spaces, `_` and `-` matching
 /// any run of those (so `member id`, `member_id` and `Member-ID` agree); the labels also become
 /// positive context words.
-fn expand_labels(rule: &mut RuleSpec) -> Result<()> {
-    let has_slot = rule.pattern.as_deref().is_some_and(|p| p.contains("{labels}"));
+fn expand_labels(rule: &mut DetectorRule) -> Result<()> {
+    let has_slot = rule
+        .pattern
+        .as_deref()
+        .is_some_and(|p| p.contains("{labels}"));
     if rule.labels.is_empty() {
         if has_slot {
             bail!("`{{labels}}` in the pattern but no `labels` list");

@@ -42,9 +42,7 @@ impl AllowList {
 
     /// Step 1: an allow-listed event type (exact, or a prefix ending in `.`).
     pub fn allows_event_type(&self, event_type: &str) -> bool {
-        self.event_types
-            .iter()
-            .any(|t| type_matches(t, event_type))
+        self.event_types.iter().any(|t| type_matches(t, event_type))
     }
 
     /// Step 2: an allow-listed field (JSON pointer pattern).
@@ -55,7 +53,7 @@ impl AllowList {
     /// Steps 3 and 4: a finding that does not count, because its detector is switched off or its
     /// value is allow-listed (by value or by fingerprint).
     pub fn allows_finding(&self, f: &Finding, value: &str, fingerprinter: &Fingerprinter) -> bool {
-        self.detectors_off[f.rule as usize]
+        self.detectors_off[f.detector as usize]
             || self.values.iter().any(|v| v == value)
             || (!self.fingerprints.is_empty()
                 && self
@@ -65,10 +63,7 @@ impl AllowList {
 }
 
 /// By detector index, for the detectors `ids` (in engine order): whether any of `off` names it.
-pub fn detectors_off<'a>(
-    ids: impl Iterator<Item = &'a str>,
-    off: &[&String],
-) -> Vec<bool> {
+pub fn detectors_off<'a>(ids: impl Iterator<Item = &'a str>, off: &[&String]) -> Vec<bool> {
     ids.map(|id| off.iter().any(|d| d.as_str() == id)).collect()
 }
 
@@ -116,7 +111,10 @@ mod tests {
             &[],
             &[],
             &[],
-            &["com.twilio.voice.".into(), "com.twilio.messaging.message.sent".into()],
+            &[
+                "com.twilio.voice.".into(),
+                "com.twilio.messaging.message.sent".into(),
+            ],
             Vec::new(),
         );
         assert!(allow.allows_event_type("com.twilio.voice.insights.call-summary"));

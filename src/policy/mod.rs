@@ -21,7 +21,7 @@ use config::PolicyConfig;
 
 pub use geo::{AreaCodes, Geo};
 
-pub struct RuleDef {
+pub struct PolicyRule {
     pub id: &'static str,
     pub severity: Severity,
     pub summary: &'static str,
@@ -38,48 +38,48 @@ pub const CREDENTIAL_EXPOSED: &str = "credential-exposed";
 pub const PHI_IN_CONTENT: &str = "phi-in-content";
 
 /// policy.md's rule table, in its order.
-pub const RULES: &[RuleDef] = &[
-    RuleDef {
+pub const RULES: &[PolicyRule] = &[
+    PolicyRule {
         id: PHI_IN_TAG,
         severity: Severity::Critical,
         summary: "identifier or health information in a message tag",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_IN_LOG,
         severity: Severity::High,
         summary: "identifier with health information, or a strong identifier, in a log",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_ON_INELIGIBLE_CHANNEL,
         severity: Severity::High,
         summary: "PHI in content on a channel or product that is not HIPAA eligible",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_OUTSIDE_US,
         severity: Severity::High,
         summary: "PHI in SMS/MMS/voice content to or from a non-US number",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_IN_NON_HIPAA_ACCOUNT,
         severity: Severity::High,
         summary: "PHI from an account not designated as a HIPAA project",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_IN_ATTRIBUTES,
         severity: Severity::Medium,
         summary: "PHI in TaskRouter/Conversations/Flex attributes",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_IN_URL,
         severity: Severity::Medium,
         summary: "identifier or health information inside a URL",
     },
-    RuleDef {
+    PolicyRule {
         id: CREDENTIAL_EXPOSED,
         severity: Severity::High,
         summary: "a credential (Auth Token, API secret, password) in a payload",
     },
-    RuleDef {
+    PolicyRule {
         id: PHI_IN_CONTENT,
         severity: Severity::Info,
         summary: "PHI in content on an eligible channel (allowed; counted)",
@@ -151,7 +151,8 @@ pub struct EventFacts<'a> {
 /// One violation: the rule, its severity, and the indexes of the findings that support it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
-    pub rule: &'static str,
+    /// The policy rule's id (`RULES`), which alerts call `rule`.
+    pub policy_rule: &'static str,
     pub severity: Severity,
     pub findings: Vec<usize>,
     pub note: String,
@@ -259,7 +260,7 @@ impl Policy {
         let mut phi: Vec<usize> = out
             .list
             .iter()
-            .filter(|v| v.rule != CREDENTIAL_EXPOSED)
+            .filter(|v| v.policy_rule != CREDENTIAL_EXPOSED)
             .flat_map(|v| v.findings.iter().copied())
             .collect();
         phi.sort_unstable();
@@ -285,7 +286,7 @@ impl Verdicts<'_> {
             return;
         }
         self.list.push(Violation {
-            rule,
+            policy_rule: rule,
             severity: self.policy.severity(rule),
             findings,
             note,
@@ -308,7 +309,10 @@ impl ByLocation<'_> {
         self.at(loc).any(|(_, s)| test(s))
     }
     fn select(&self, loc: Location, keep: fn(&Seen) -> bool) -> Vec<usize> {
-        self.at(loc).filter(|(_, s)| keep(s)).map(|(i, _)| i).collect()
+        self.at(loc)
+            .filter(|(_, s)| keep(s))
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -392,7 +396,7 @@ mod tests {
         }
     }
     fn rules(v: &[Violation]) -> Vec<&str> {
-        v.iter().map(|v| v.rule).collect()
+        v.iter().map(|v| v.policy_rule).collect()
     }
 
     #[test]

@@ -115,7 +115,10 @@ pub fn list_objects(
                 }
             }
             Source::S3 { bucket, prefix } => {
-                let s3 = remotes.s3.as_ref().context("internal: S3 source without a client")?;
+                let s3 = remotes
+                    .s3
+                    .as_ref()
+                    .context("internal: S3 source without a client")?;
                 for o in s3.list(bucket, prefix)? {
                     out.push(Object {
                         id: format!("s3://{bucket}/{}", o.key),

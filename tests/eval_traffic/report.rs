@@ -267,7 +267,7 @@ fn describe(engine: &Engine, text: &str, findings: &[Finding]) -> String {
             format!(
                 "{}/{} {:?}",
                 f.category.as_str(),
-                engine.rule(f.rule).id(),
+                engine.detector(f.detector).id(),
                 clip(text.get(f.start..f.end).unwrap_or("?"), 30)
             )
         })
@@ -359,7 +359,11 @@ pub fn sms_scores(
         }
         s.clean_flagged += 1;
         for f in &findings {
-            let key = format!("{}/{}", f.category.as_str(), engine.rule(f.rule).id());
+            let key = format!(
+                "{}/{}",
+                f.category.as_str(),
+                engine.detector(f.detector).id()
+            );
             let ex = format!("{:?} in {:?}", &c[f.start..f.end], clip(c, 80));
             s.flags.entry(key).or_insert((0, ex)).0 += 1;
         }
