@@ -7,6 +7,14 @@
 //! string there (an all-digit auth token or password, `007`), `Config::load_with_env` puts the
 //! text back as a string (see `Override::as_text`). An error about a value from the environment
 //! names the variable and the expected type, never the value (it may be a secret).
+//!
+//! Why not `figment` (the layering crate issue 8 suggests; 0.10.19 checked): its `Env`
+//! provider guesses each value's type from its text, so an all-digit auth token becomes a
+//! number and then fails against a `String` field; that failure (`Kind::InvalidType`) prints
+//! the value ("found unsigned int `…`"), which is exactly the leak this module exists to
+//! prevent; and it reads only the process environment (tests and the fuzz target pass their
+//! own variables). Using it would mean wrapping its errors and re-typing its values — more code
+//! than the ~100 lines here, which only parse with `toml` and retype with `serde_path_to_error`.
 
 use anyhow::{Result, bail};
 use toml::{Table, Value};
