@@ -221,7 +221,6 @@ pub fn metrics() -> &'static Metrics {
     M.get_or_init(Metrics::new)
 }
 
-
 /// `com.twilio.messaging.message.sent` → `messaging`: a bounded label for event types.
 pub fn family(event_type: &str) -> &'static str {
     const FAMILIES: &[&str] = &[
@@ -265,7 +264,6 @@ mod tests {
             "other"
         );
     }
-
 
     #[test]
     fn renders_registered_metrics() {

@@ -12,12 +12,6 @@
 //! (with `extract`), `vocabulary_findings`, `name_findings`, `scan_inside_urls`, then
 //! `keep_confident` and `dedup_same_category`.
 
-use std::collections::HashMap;
-
-use aho_corasick::automaton::Automaton as _;
-use aho_corasick::automaton::StateID;
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
 use anyhow::{Context, Result, bail};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
@@ -27,6 +21,7 @@ use super::category::Category;
 use super::finding::Finding;
 use super::names::{self, NameContext, NameKey, NameModel};
 use super::rules::{DetectorRule, DetectorSet};
+use super::term_index::TermIndex;
 use super::terms::{Hit, NameHit, Term};
 use super::url;
 use super::validators::{self, Validator};
@@ -61,13 +56,9 @@ impl CompiledDetector {
 
 pub struct Engine {
     detectors: Vec<CompiledDetector>,
-    /// Every term, walked anchored from each word start (see `find_terms`).
-    automaton: NFA,
-    anchored_start: StateID,
-    /// Bytes some term starts with (either case): other positions are not tried.
-    first_bytes: [bool; 256],
-    longest_term: usize,
-    /// What each automaton pattern means; a term may serve several rules.
+    /// Every term, found as whole words by hashing (see `term_index`).
+    term_index: TermIndex,
+    /// What each term (hit pattern) means; a term may serve several rules.
     terms: Vec<Vec<Term>>,
     /// All rule patterns in one regex, pattern i being `pattern_rules[i]`.
     pattern_set: Option<Regex>,
@@ -132,19 +123,12 @@ impl Engine {
                 &mut names,
             )?);
         }
-        let TermAutomaton {
-            automaton,
-            anchored_start,
-            first_bytes,
-            longest_term,
-        } = TermAutomaton::build(&table.patterns)?;
+        let term_index =
+            TermIndex::build(&table.patterns).context("building the vocabulary index")?;
         let pattern_set = patterns.build_set()?;
         Ok(Engine {
             detectors: rules,
-            automaton,
-            anchored_start,
-            first_bytes,
-            longest_term,
+            term_index,
             terms: table.terms,
             pattern_set,
             pattern_rules: patterns.detectors,
@@ -338,48 +322,8 @@ impl Engine {
     }
 
     /// Every term that starts and ends on a word boundary, sorted by start (then end).
-    ///
-    /// Terms only count as whole words, so instead of an unanchored Aho-Corasick pass (which
-    /// walks failure links on every byte and reports in-word matches only to discard them) the
-    /// trie is walked anchored from each position a term could start at: a word start whose byte
-    /// begins some term. The walk stops where the trie has no edge, usually within the word.
     fn find_terms(&self, bytes: &[u8], hits: &mut Vec<Hit>) {
-        let nfa = &self.automaton;
-        for i in 0..bytes.len() {
-            if !self.first_bytes[bytes[i] as usize]
-                || (i > 0 && is_word_byte(bytes[i]) && is_word_byte(bytes[i - 1]))
-            {
-                continue;
-            }
-            let mut sid = self.anchored_start;
-            for (j, &b) in bytes.iter().enumerate().skip(i) {
-                sid = nfa.next_state(Anchored::Yes, sid, NORMALISE[b as usize]);
-                if nfa.is_special(sid) {
-                    if nfa.is_dead(sid) {
-                        break;
-                    }
-                    if !nfa.is_match(sid) {
-                        continue;
-                    }
-                    let end = j + 1;
-                    if end < bytes.len() && is_word_byte(b) && is_word_byte(bytes[end]) {
-                        continue;
-                    }
-                    for k in 0..nfa.match_len(sid) {
-                        let pid = nfa.match_pattern(sid, k);
-                        // a state also carries terms that are suffixes of the path (`art` in
-                        // `heart`): only those starting at the anchor are hits here
-                        if nfa.pattern_len(pid) == end - i {
-                            hits.push(Hit {
-                                start: i,
-                                end,
-                                pattern: pid.as_u32(),
-                            });
-                        }
-                    }
-                }
-            }
-        }
+        self.term_index.find(bytes, hits);
     }
 
     fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
@@ -476,7 +420,7 @@ impl Engine {
             // than `lo - longest_term`
             let first = scratch
                 .hits
-                .partition_point(|h| h.start + self.longest_term < lo);
+                .partition_point(|h| h.start + self.term_index.longest_term < lo);
             let nearby = scratch.hits[first..]
                 .iter()
                 .take_while(|h| h.start <= hi)
@@ -521,14 +465,14 @@ impl Engine {
 /// means `terms[i]` (a word may serve several detectors).
 #[derive(Default)]
 struct TermTable {
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
     patterns: Vec<String>,
     terms: Vec<Vec<Term>>,
 }
 
 impl TermTable {
     fn add(&mut self, word: &str, term: Term) {
-        // as the walk reads text (see NORMALISE): `post-op` is stored as `post op`
+        // as the index reads text (see term_index::FOLD): `post-op` is stored as `post op`
         let key = word.trim().to_ascii_lowercase().replace(['-', '_'], " ");
         if key.is_empty() {
             return;
@@ -657,45 +601,6 @@ fn compile_detector(
     })
 }
 
-/// The term automaton and what the anchored walk needs beside it (see `find_terms`).
-struct TermAutomaton {
-    automaton: NFA,
-    anchored_start: StateID,
-    first_bytes: [bool; 256],
-    longest_term: usize,
-}
-
-impl TermAutomaton {
-    fn build(patterns: &[String]) -> Result<TermAutomaton> {
-        // Standard semantics: an anchored walk then sees every term that starts at the anchor
-        // (`heart` and `heart attack`), not only the longest.
-        let automaton = aho_corasick::nfa::contiguous::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(patterns)
-            .context("building the keyword/vocabulary automaton")?;
-        let anchored_start = automaton
-            .start_state(Anchored::Yes)
-            .context("the keyword automaton has no anchored start")?;
-        let mut first_bytes = [false; 256];
-        for p in patterns {
-            let b = p.as_bytes()[0];
-            for raw in 0..=255u8 {
-                if NORMALISE[raw as usize].eq_ignore_ascii_case(&b) {
-                    first_bytes[raw as usize] = true;
-                }
-            }
-        }
-        let longest_term = patterns.iter().map(String::len).max().unwrap_or(0);
-        Ok(TermAutomaton {
-            automaton,
-            anchored_start,
-            first_bytes,
-            longest_term,
-        })
-    }
-}
-
 /// Of overlapping findings with the same category, keep the most confident (then the longest).
 fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
     let mut i = from;
@@ -728,23 +633,6 @@ fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
 /// Bytes as the term walk sees them: `-` and `_` read as a space, so `flu_shot_drive`,
 /// `post-op` and `post op` all meet the same terms (tags and keys join words with them). One
 /// byte for one byte, so spans stay those of the text.
-const NORMALISE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = match i as u8 {
-            b'-' | b'_' => b' ',
-            b => b,
-        };
-        i += 1;
-    }
-    t
-};
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
-}
-
 /// `patientMrn` / `patient_mrn` / `Patient-MRN` → `patient mrn`, so key words match as words.
 fn split_key_words(key: &str, buf: &mut String) {
     buf.clear();

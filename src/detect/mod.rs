@@ -13,6 +13,7 @@ mod finding;
 pub mod mask;
 mod names;
 pub mod rules;
+mod term_index;
 mod terms;
 mod url;
 pub mod validators;

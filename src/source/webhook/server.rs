@@ -45,9 +45,9 @@ use tokio::sync::oneshot;
 use super::WebhookSourceConfig;
 use super::signature::{self, Rejection};
 use crate::alert::SourceRef;
+use crate::event::TEST_EVENT_TYPE;
 use crate::event::{self, DecodeError};
 use crate::metrics::metrics;
-use crate::event::TEST_EVENT_TYPE;
 use crate::sink::DeadLetter;
 use crate::source::contract::{
     Ack, Health, Outcome, Payload, Shutdown, Submitter, Work, count_received_bytes,
