@@ -2,7 +2,7 @@
 //! redacted forward and the Kafka producers. Fields: sink names, topics, output paths, counts,
 //! waits, a record's position (its `source`, as JSON) and the sinks' error texts (status lines
 //! and library errors, never an alert body or a record). Counters: `phiscan_sink_errors_total`,
-//! `phiscan_sink_retries_total`, `phiscan_records_dropped_total`.
+//! `phiscan_sink_retries_total`, `phiscan_records_dropped_total`; the `phiscan_alerts_held` gauge.
 
 use std::fmt::Display;
 use std::path::Path;
@@ -78,7 +78,7 @@ impl InternalEvent for SinkRefusedAlerts<'_> {
 }
 
 /// Alerts refused for good with no dead-letter output: held (and offered again every
-/// `retry_in`) while their events are not acknowledged.
+/// `retry_in`) while their events are not acknowledged. Sets the `alerts_held` gauge.
 pub struct AlertsHeldNoDeadLetter<'a> {
     pub alerts: usize,
     pub error: &'a str,
@@ -87,6 +87,7 @@ pub struct AlertsHeldNoDeadLetter<'a> {
 
 impl InternalEvent for AlertsHeldNoDeadLetter<'_> {
     fn emit(self) {
+        metrics().alerts_held.set(self.alerts as i64);
         tracing::error!(
             target: SINKS,
             alerts = self.alerts,
@@ -107,7 +108,8 @@ impl InternalEvent for HeldAlertsAccepted {
     }
 }
 
-/// Refused alerts that the dead-letter output refused too: held like without one.
+/// Refused alerts that the dead-letter output refused too: held like without one. Sets the
+/// `alerts_held` gauge.
 pub struct DeadLetterRefusedAlerts<'a> {
     pub alerts: usize,
     pub error: &'a str,
@@ -115,6 +117,7 @@ pub struct DeadLetterRefusedAlerts<'a> {
 
 impl InternalEvent for DeadLetterRefusedAlerts<'_> {
     fn emit(self) {
+        metrics().alerts_held.set(self.alerts as i64);
         tracing::error!(target: SINKS, alerts = self.alerts, error = %self.error, "the dead-letter output refused refused alerts: holding them (events not acknowledged, /readyz fails)");
     }
 }

@@ -310,7 +310,6 @@ impl Sinks {
         let m = metrics();
         self.held.store(true, Ordering::Relaxed);
         while !refused.is_empty() {
-            m.alerts_held.set(refused.len() as i64);
             emit(AlertsHeldNoDeadLetter {
                 alerts: refused.len(),
                 error: &refused[0].2,
@@ -359,7 +358,6 @@ impl Sinks {
                 break;
             }
             self.held.store(true, Ordering::Relaxed);
-            metrics().alerts_held.set(rejected.len() as i64);
             emit(DeadLetterRefusedAlerts {
                 alerts: rejected.len(),
                 error: &rejected[0].1,
