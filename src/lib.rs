@@ -22,6 +22,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod detect;
 pub mod event;
+pub mod internal_events;
 pub mod metrics;
 pub mod policy;
 pub mod replay;

@@ -2,6 +2,8 @@
 //! category, location, rule, severity, sink): never an account SID, a phone number or a value,
 //! which would both leak and explode cardinality.
 
+pub mod kinesis;
+
 use std::sync::OnceLock;
 
 use prometheus::{

@@ -4,7 +4,9 @@
 //! - (b) no function in `src/` over [`MAX_FN_LINES`] lines (data tables are `const`/`static`
 //!   initialisers, not functions, so they never count);
 //! - (c) no test helper defined twice across `tests/` (same name and signature in two files:
-//!   shared helpers belong in `tests/support`).
+//!   shared helpers belong in `tests/support`);
+//! - (d) no `tracing` macro in `src/` outside `src/internal_events/` (unit tests aside): every
+//!   log line is a named event there, so one place lists all phiscan writes to its logs.
 //!
 //! The source is read as text with a small lexer that blanks comments, strings (raw ones too) and
 //! character literals, so a brace or a `crate::` inside them never counts. Why text and not a
@@ -32,10 +34,9 @@ const KNOWN_CYCLES: &[&[&str]] = &[];
 const KNOWN_LONG_FNS: &[&str] = &[
     // tables: one metric family per statement, nothing to name
     "metrics.rs::new",
-    "source/kinesis/metrics.rs::kinesis_metrics",
+    "metrics/kinesis.rs::kinesis_metrics",
     // a test that builds the whole pipeline around a paused consumer
     "source/kafka.rs::a_full_queue_pauses_partitions_without_losing_events",
-    "source/kinesis/shard.rs::run",
 ];
 
 // ---------------------------------------------------------------- reading Rust as text
@@ -449,6 +450,26 @@ fn duplicate_helpers(files: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+// ---------------------------------------------------------------- (d) log lines
+
+/// `file:line: code` of every `tracing` macro call (or `use tracing…`, which would allow bare
+/// `info!`) outside `internal_events/` and outside unit-test modules.
+fn log_calls_outside_internal_events(files: &[(String, String)]) -> Vec<String> {
+    let re = Regex::new(r"\btracing\s*::\s*\w+\s*!|\buse\s+tracing\b").unwrap();
+    let mut out = Vec::new();
+    for (rel, code) in files {
+        if rel.starts_with("internal_events/") {
+            continue;
+        }
+        let code = without_test_modules(code);
+        for m in re.find_iter(&code) {
+            let line = code[..m.start()].matches('\n').count() + 1;
+            out.push(format!("{rel}:{line}: {}", m.as_str()));
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------- the checks
 
 #[test]
@@ -504,6 +525,16 @@ fn no_test_helper_is_defined_twice_across_tests() {
         dups.is_empty(),
         "test helpers defined in more than one file (move them to tests/support):\n{}",
         dups.join("\n")
+    );
+}
+
+#[test]
+fn every_log_line_is_a_named_event_in_internal_events() {
+    let found = log_calls_outside_internal_events(&sources(&support::repo_root().join("src")));
+    assert!(
+        found.is_empty(),
+        "tracing calls outside src/internal_events/ (define an event there and emit it):\n{}",
+        found.join("\n")
     );
 }
 
@@ -612,5 +643,38 @@ fn a_helper_defined_in_two_test_files_fails() {
     assert_eq!(
         duplicate_helpers(&files),
         ["fn free_port() -> u16: a.rs, b.rs"]
+    );
+}
+
+#[test]
+fn a_log_call_outside_internal_events_fails_and_tests_strings_and_events_do_not() {
+    let file = |rel: &str, src: &str| (rel.to_string(), code_only(src));
+    let files = [
+        file(
+            "sink/mod.rs",
+            "fn a() {\n    tracing::warn!(x = 1, \"no\");\n}\n\
+             fn b() { let s = \"tracing::info!(quoted)\"; }\n\
+             // tracing::debug!(commented)\n\
+             #[cfg(test)]\nmod tests {\n    fn t() { tracing::info!(\"in a test\"); }\n}\n",
+        ),
+        file(
+            "source/x.rs",
+            "use tracing::info;\nfn c() { info!(\"bare\"); }\n",
+        ),
+        file(
+            "cli/service.rs",
+            "fn d() { tracing_subscriber::fmt().init(); }\n",
+        ),
+        file(
+            "internal_events/sink.rs",
+            "fn emit() { tracing::error!(\"ok\"); }\n",
+        ),
+    ];
+    assert_eq!(
+        log_calls_outside_internal_events(&files),
+        [
+            "sink/mod.rs:2: tracing::warn!",
+            "source/x.rs:1: use tracing"
+        ]
     );
 }

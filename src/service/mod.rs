@@ -15,6 +15,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::Config;
+use crate::internal_events::emit;
+use crate::internal_events::service::*;
 use crate::scan::Scanner;
 use crate::sink::{AlertSink, DeadLetterSink, Sinks, SourceCluster};
 
@@ -71,7 +73,10 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        tracing::error!(location = %at, thread = ?std::thread::current().name(), "panic (message withheld: it may quote event content)");
+        emit(Panicked {
+            location: &at,
+            thread: std::thread::current().name(),
+        });
     }));
 }
 
@@ -101,7 +106,7 @@ pub async fn run(config: Config) -> Result<()> {
     )
     .await
     .context("timed out draining the pipeline")?;
-    tracing::info!("stopped");
+    emit(ServiceStopped);
     result
 }
 
@@ -121,10 +126,9 @@ fn require_a_source(config: &Config) -> Result<()> {
 fn start_pipeline(config: &Config) -> Result<(pipeline::Pipeline, Arc<Sinks>)> {
     let scanner = Arc::new(Scanner::new(config)?);
     if !scanner.keyed {
-        tracing::warn!(
-            "no fingerprint key configured ({} or [fingerprint] key): fingerprints will not correlate across restarts",
-            crate::config::FINGERPRINT_KEY_ENV
-        );
+        emit(FingerprintKeyMissing {
+            env: crate::config::FINGERPRINT_KEY_ENV,
+        });
     }
     let sinks = Arc::new(build_sinks(config)?);
     alerting_series::init_alerting_series(config);
@@ -145,7 +149,7 @@ fn start_pipeline(config: &Config) -> Result<(pipeline::Pipeline, Arc<Sinks>)> {
 fn stop_on_signal(stop_tx: Arc<watch::Sender<bool>>) {
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown requested: draining in-flight events");
+        emit(ShutdownRequested);
         let _ = stop_tx.send(true);
     });
 }
@@ -162,7 +166,9 @@ async fn serve_metrics(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("service.metrics_listen: cannot listen on {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "metrics and health endpoint listening");
+    emit(MetricsListening {
+        addr: listener.local_addr()?,
+    });
     tokio::spawn(http::serve(
         listener,
         health.clone(),
@@ -224,7 +230,7 @@ async fn wait_for_sources(
     while let Some(done) = tasks.join_next().await {
         let r = done.context("source task panicked").and_then(|r| r);
         if let Err(e) = r {
-            tracing::error!(error = %format!("{e:#}"), "source stopped");
+            emit(SourceStopped { error: &e });
             result = Err(e);
             let _ = stop_tx.send(true);
         }

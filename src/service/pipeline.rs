@@ -15,6 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::alert::{Alert, SourceRef};
 use crate::event::redact::Redaction;
+use crate::internal_events::emit;
+use crate::internal_events::service::ScanPanicked;
 use crate::metrics::{family, metrics};
 use crate::scan::{ScanScratch, Scanner, Stats};
 use crate::sink::forward::Forwarded;
@@ -204,10 +206,10 @@ impl Item<'_> {
         if scanned.is_err() {
             done.alerts.truncate(before);
             *scratch = ScanScratch::default();
-            m.decode_errors
-                .with_label_values(&[self.source_kind, "scan_panic"])
-                .inc();
-            tracing::error!(source = %serde_json::to_string(self.source).unwrap_or_default(), "scanning an event panicked (a phiscan bug): dead-lettering it and going on");
+            emit(ScanPanicked {
+                source: self.source,
+                source_kind: self.source_kind,
+            });
             let bytes = kept.unwrap_or_else(|| self.raw.unwrap_or_default().to_vec());
             done.dead.push(DeadLetter::record(
                 self.source.clone(),

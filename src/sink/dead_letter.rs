@@ -24,6 +24,10 @@ use base64::Engine as _;
 
 use super::kafka::{Producer, Record};
 use super::{BoxFuture, DeadLetter, DeadLetterSink, SinkError, SourceCluster};
+use crate::internal_events::emit;
+use crate::internal_events::sink::{
+    DeadLetterOutputRefused, DeadLettersToFile, DeadLettersToKafka,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -164,7 +168,10 @@ impl DeadLetterSink for KafkaDeadLetter {
                 })
                 .collect();
             self.producer.send_all(batch).await?;
-            tracing::debug!(records = records.len(), topic = %self.topic, "dead letters written to kafka");
+            emit(DeadLettersToKafka {
+                records: records.len(),
+                topic: &self.topic,
+            });
             Ok(())
         })
     }
@@ -223,7 +230,10 @@ impl DeadLetterSink for FileDeadLetter {
             write(&mut out).map_err(|e| {
                 SinkError::Retryable(format!("dead-letter file {}: {e}", self.path.display()))
             })?;
-            tracing::debug!(records = records.len(), path = %self.path.display(), "dead letters written to file");
+            emit(DeadLettersToFile {
+                records: records.len(),
+                path: &self.path,
+            });
             Ok(())
         })
     }
@@ -245,7 +255,10 @@ impl DeadLetterSink for Both {
                     Ok(()) => kept = true,
                     Err(e @ SinkError::Retryable(_)) => return Err(e),
                     Err(e) => {
-                        tracing::error!(error = %e, records = records.len(), "one dead-letter output refused dead letters");
+                        emit(DeadLetterOutputRefused {
+                            error: &e,
+                            records: records.len(),
+                        });
                         refused = Some(e)
                     }
                 }

@@ -13,6 +13,8 @@ use super::kafka::{Producer, Record};
 use super::{BoxFuture, SinkError, SourceCluster};
 use crate::alert::SourceRef;
 use crate::event::redact::Redaction;
+use crate::internal_events::emit;
+use crate::internal_events::sink::ForwardSent;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +115,10 @@ impl RedactedForward {
                 })
                 .collect();
             self.producer.send_all(records).await?;
-            tracing::debug!(events = events.len(), topic = %self.topic, "redacted events forwarded");
+            emit(ForwardSent {
+                events: events.len(),
+                topic: &self.topic,
+            });
             Ok(())
         })
     }

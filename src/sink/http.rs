@@ -35,7 +35,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AF
 
 use super::{AlertSink, AlertSinkConfig, BoxFuture, SinkError};
 use crate::alert::Alert;
-use crate::metrics::metrics;
+use crate::internal_events::emit;
+use crate::internal_events::sink::HttpDeliveryRetrying;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -265,9 +266,12 @@ where
             match post(chunk).await {
                 Ok(()) => break,
                 Err(f) if f.retryable && attempts <= max_retries => {
-                    metrics().sink_retries.with_label_values(&[sink]).inc();
                     let pause = f.retry_after.map_or(wait, |ra| ra.max(wait));
-                    tracing::debug!(sink, error = %f.message, retry_in_ms = pause.as_millis() as u64, "delivery failed; retrying");
+                    emit(HttpDeliveryRetrying {
+                        sink,
+                        error: &f.message,
+                        retry_in: pause,
+                    });
                     tokio::time::sleep(pause).await;
                     wait = (wait * 2).min(MAX_WAIT);
                 }

@@ -19,6 +19,10 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer a
 
 use super::{AlertSink, AlertSinkConfig, BoxFuture, SinkError};
 use crate::alert::Alert;
+use crate::internal_events::emit;
+use crate::internal_events::sink::{
+    AlertsToKafka, ProducerFatalError, ProducerPropertyOverridden, ProducerRecreateFailed,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -82,11 +86,11 @@ impl Producer {
         }
         for (k, v) in [("enable.idempotence", "true"), ("acks", "all")] {
             if config.get(k).is_some_and(|set| set != v) {
-                tracing::warn!(
-                    property = k,
-                    required = v,
-                    "{what}: overriding a producer property that at-least-once delivery depends on"
-                );
+                emit(ProducerPropertyOverridden {
+                    what,
+                    property: k,
+                    required: v,
+                });
             }
             config.set(k, v);
         }
@@ -112,12 +116,17 @@ impl Producer {
         if inner.client().native_ptr() != broken.client().native_ptr() {
             return; // another task already replaced it
         }
-        tracing::error!(sink = %self.what, error = %code, reason = %reason, "fatal Kafka producer error: recreating the producer");
+        emit(ProducerFatalError {
+            sink: &self.what,
+            error: &code,
+            reason: &reason,
+        });
         match create(&self.config) {
             Ok(p) => *inner = p,
-            Err(e) => {
-                tracing::error!(sink = %self.what, error = %e, "cannot recreate the Kafka producer")
-            }
+            Err(e) => emit(ProducerRecreateFailed {
+                sink: &self.what,
+                error: &e,
+            }),
         }
     }
 
@@ -305,7 +314,10 @@ impl super::AlertSink for KafkaSink {
                 })
                 .collect();
             self.producer.send_all(records).await?;
-            tracing::debug!(alerts = alerts.len(), topic = %self.topic, "alerts delivered to kafka");
+            emit(AlertsToKafka {
+                alerts: alerts.len(),
+                topic: &self.topic,
+            });
             Ok(())
         })
     }

@@ -32,6 +32,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::alert::{Alert, SourceRef};
+use crate::internal_events::emit;
+use crate::internal_events::sink::*;
 use crate::metrics::metrics;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -219,7 +221,11 @@ impl Sinks {
                 .with_label_values(&[name, "delivered"])
                 .inc_by((to_send.len() - rejected.len()) as u64);
             if let Some((_, why)) = rejected.first() {
-                tracing::error!(sink = name, alerts = rejected.len(), error = %why, "sink refused alerts for good");
+                emit(SinkRefusedAlerts {
+                    sink: name,
+                    alerts: rejected.len(),
+                    error: why,
+                });
             }
             refused.extend(rejected.into_iter().map(|(i, why)| (s, i, why)));
         }
@@ -275,7 +281,11 @@ impl Sinks {
             match self.retry(name, || send(r.clone())).await {
                 Ok(()) => {}
                 Err(SinkError::Permanent(why)) if r.len() > 1 => {
-                    tracing::debug!(sink = name, error = %why, batch = r.len(), "batch refused: splitting it");
+                    emit(SinkBatchSplit {
+                        sink: name,
+                        error: &why,
+                        batch: r.len(),
+                    });
                     let mid = r.start + r.len() / 2;
                     todo.push(mid..r.end);
                     todo.push(r.start..mid);
@@ -300,15 +310,11 @@ impl Sinks {
         let m = metrics();
         self.held.store(true, Ordering::Relaxed);
         while !refused.is_empty() {
-            m.alerts_held.set(refused.len() as i64);
-            tracing::error!(
-                alerts = refused.len(),
-                error = %refused[0].2,
-                retry_in_s = self.backoff.1.as_secs(),
-                "a sink refused alerts for good and no dead-letter output is configured: holding them, \
-                 so their events are not acknowledged and /readyz fails; fix the sink, or configure \
-                 [sinks.dead_letter] path = \"/var/lib/phiscan/dead-letters.jsonl\" (or kafka_topic) and restart"
-            );
+            emit(AlertsHeldNoDeadLetter {
+                alerts: refused.len(),
+                error: &refused[0].2,
+                retry_in: self.backoff.1,
+            });
             tokio::time::sleep(self.backoff.1).await;
             let mut still = Vec::new();
             for (s, sink) in self.alerts.iter().enumerate() {
@@ -326,7 +332,7 @@ impl Sinks {
         }
         m.alerts_held.set(0);
         self.held.store(false, Ordering::Relaxed);
-        tracing::info!("held alerts were accepted: acknowledging again");
+        emit(HeldAlertsAccepted);
         refused
     }
 
@@ -352,8 +358,10 @@ impl Sinks {
                 break;
             }
             self.held.store(true, Ordering::Relaxed);
-            metrics().alerts_held.set(rejected.len() as i64);
-            tracing::error!(alerts = rejected.len(), error = %rejected[0].1, "the dead-letter output refused refused alerts: holding them (events not acknowledged, /readyz fails)");
+            emit(DeadLetterRefusedAlerts {
+                alerts: rejected.len(),
+                error: &rejected[0].1,
+            });
             tokio::time::sleep(self.backoff.1).await;
             todo = rejected.into_iter().map(|(i, _)| todo[i]).collect();
         }
@@ -382,17 +390,12 @@ impl Sinks {
         for (i, why) in &rejected {
             dropped[*i] = true;
             let d = dead[*i];
-            let kind = source_kind(&d.source);
-            m.records_dropped
-                .with_label_values(&[kind, "no_dead_letter"])
-                .inc();
-            tracing::warn!(
-                source = %serde_json::to_string(&d.source).unwrap_or_default(),
-                error = %d.error,
-                why = %why,
-                "record skipped: it could not be scanned and no dead-letter output kept it \
-                 (configure [sinks.dead_letter] to keep such records)"
-            );
+            emit(RecordSkipped {
+                source: &d.source,
+                source_kind: source_kind(&d.source),
+                error: &d.error,
+                why,
+            });
         }
         for (d, _) in dead.iter().zip(&dropped).filter(|(_, x)| !**x) {
             m.dead_letters
@@ -411,7 +414,10 @@ impl Sinks {
             return;
         }
         if let Err(e) = self.retry("redacted_forward", || f.send(events)).await {
-            tracing::error!(sink = "redacted_forward", error = %e, events = events.len(), "the redacted forward refused the batch for good; skipping it");
+            emit(ForwardRefused {
+                error: &e,
+                events: events.len(),
+            });
             return;
         }
         let m = metrics();
@@ -443,9 +449,11 @@ impl Sinks {
             .sleep(tokio::time::sleep)
             .when(|e| matches!(e, SinkError::Retryable(_)))
             .notify(|e, wait| {
-                m.sink_errors.with_label_values(&[name]).inc();
-                m.sink_retries.with_label_values(&[name]).inc();
-                tracing::warn!(sink = name, error = %e, retry_in_ms = wait.as_millis() as u64, "delivery failed; retrying");
+                emit(SinkDeliveryRetrying {
+                    sink: name,
+                    error: e,
+                    retry_in: wait,
+                });
             })
             .await
             .inspect_err(|_| m.sink_errors.with_label_values(&[name]).inc())

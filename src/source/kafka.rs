@@ -38,6 +38,8 @@ use serde_json::Value;
 use crate::alert::SourceRef;
 use crate::checkpoint::{OffsetTracker, Partition};
 use crate::event::DecodeError;
+use crate::internal_events::emit;
+use crate::internal_events::source_kafka::*;
 use crate::metrics::metrics;
 use crate::source::contract::{Ack, Health, Payload, Shutdown, Submitter, Work, decode_document};
 
@@ -174,10 +176,7 @@ fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
         ("enable.auto.offset.store", "false"),
     ] {
         if c.get(k).is_some_and(|set| set != v) {
-            tracing::warn!(
-                property = k,
-                "sources.kafka: ignoring this property: offsets are committed only after alerts are delivered"
-            );
+            emit(KafkaPropertyIgnored { property: k });
         }
         c.set(k, v);
     }
@@ -216,16 +215,17 @@ impl ConsumerContext for SourceContext {
         let mut committed = false;
         if consumer.assignment_lost() {
             // another member may own them already: committing would fail; replays are harmless
-            tracing::warn!(partitions = %describe(&parts), "kafka assignment lost: in-flight events may be processed again by the new owner");
+            emit(KafkaAssignmentLost {
+                partitions: &describe(&parts),
+            });
         } else {
             let drained = self.closing.load(Ordering::Relaxed)
                 || self.tracker.wait_drained(&parts, self.drain_timeout);
             if !drained {
-                tracing::warn!(
-                    partitions = %describe(&parts),
-                    in_flight = self.tracker.in_flight(&parts),
-                    "revoked partitions did not drain in time: committing what finished (the rest will be processed again)"
-                );
+                emit(KafkaRevokeNotDrained {
+                    partitions: &describe(&parts),
+                    in_flight: self.tracker.in_flight(&parts),
+                });
             }
             let revoked: HashSet<&Partition> = parts.iter().collect();
             let positions: BTreeMap<Partition, i64> = self
@@ -236,17 +236,17 @@ impl ConsumerContext for SourceContext {
                 .collect();
             match commit(consumer, &positions, CommitMode::Sync) {
                 Ok(()) => committed = true,
-                Err(e) => {
-                    tracing::warn!(partitions = %describe(&parts), error = %e, "commit on revoke failed: those events will be processed again")
-                }
+                Err(e) => emit(KafkaRevokeCommitFailed {
+                    partitions: &describe(&parts),
+                    error: &e,
+                }),
             }
         }
-        tracing::info!(
-            partitions = %describe(&parts),
+        emit(KafkaPartitionsRevoked {
+            partitions: &describe(&parts),
             committed,
-            drain_ms = started.elapsed().as_millis() as u64,
-            "kafka partitions revoked"
-        );
+            drain_ms: started.elapsed().as_millis() as u64,
+        });
         self.tracker.forget(&parts);
         let mut assigned = self.assigned.lock().expect("assignment lock");
         for p in &parts {
@@ -271,10 +271,12 @@ impl ConsumerContext for SourceContext {
                 if !parts.is_empty() {
                     self.health.kafka_connected.store(true, Ordering::Relaxed);
                 }
-                tracing::info!(partitions = %describe(&parts), "kafka partitions assigned");
+                emit(KafkaPartitionsAssigned {
+                    partitions: &describe(&parts),
+                });
             }
             Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => tracing::warn!(error = %e, "kafka rebalance error"),
+            Rebalance::Error(e) => emit(KafkaRebalanceError { error: e }),
         }
     }
 
@@ -282,9 +284,7 @@ impl ConsumerContext for SourceContext {
         match result {
             Ok(())
             | Err(KafkaError::ConsumerCommit(rdkafka::error::RDKafkaErrorCode::NoOffset)) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "kafka offset commit failed (retried with the next commit)")
-            }
+            Err(e) => emit(KafkaCommitCallbackFailed { error: &e }),
         }
     }
 }
@@ -311,15 +311,6 @@ fn describe(parts: &[Partition]) -> String {
                 ps.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
             )
         })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `events[0]=41 events[1]=7`: committed positions, for debug logs.
-fn describe_positions(positions: &BTreeMap<Partition, i64>) -> String {
-    positions
-        .iter()
-        .map(|((t, p), o)| format!("{t}[{p}]={o}"))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -369,7 +360,7 @@ fn export_lag(statistics: &[u8], assigned: &HashSet<Partition>) {
     let stats: Stats = match serde_json::from_slice(statistics) {
         Ok(s) => s,
         Err(e) => {
-            tracing::debug!(error = %e, "cannot parse librdkafka statistics");
+            emit(KafkaStatisticsUnparsable { error: &e });
             return;
         }
     };
@@ -464,13 +455,17 @@ fn connect(
     let consumer: BaseConsumer<SourceContext> = client_config(config)
         .create_with_context(context)
         .context("sources.kafka: cannot create the consumer (check brokers and properties)")?;
-    tracing::debug!(
-        group = %config.group_id,
-        properties = %config.properties.keys().map(String::as_str).collect::<Vec<_>>().join(","),
-        max_record_bytes = config.max_record_bytes,
-        commit_interval_ms = config.commit_interval_ms,
-        "kafka consumer created (property values not logged: they may hold credentials)"
-    );
+    emit(KafkaConsumerCreated {
+        group: &config.group_id,
+        properties: &config
+            .properties
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        max_record_bytes: config.max_record_bytes,
+        commit_interval_ms: config.commit_interval_ms,
+    });
     let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
@@ -478,9 +473,13 @@ fn connect(
     match consumer.fetch_metadata(None, Duration::from_secs(5)) {
         Ok(md) => {
             health.kafka_connected.store(true, Ordering::Relaxed);
-            tracing::info!(brokers = md.brokers().len(), topics = %config.topics.join(","), group = %config.group_id, "kafka consumer connected");
+            emit(KafkaConsumerConnected {
+                brokers: md.brokers().len(),
+                topics: &config.topics.join(","),
+                group: &config.group_id,
+            });
         }
-        Err(e) => tracing::warn!(error = %e, "kafka metadata request failed: will keep trying"),
+        Err(e) => emit(KafkaMetadataFailed { error: &e }),
     }
     Ok(consumer)
 }
@@ -489,11 +488,11 @@ fn connect(
 fn commit_finished(consumer: &BaseConsumer<SourceContext>, tracker: &OffsetTracker) {
     let positions = tracker.take_committable();
     match commit(consumer, &positions, CommitMode::Async) {
-        Ok(()) if !positions.is_empty() => {
-            tracing::debug!(offsets = %describe_positions(&positions), "kafka offsets commit requested")
-        }
+        Ok(()) if !positions.is_empty() => emit(KafkaCommitRequested {
+            positions: &positions,
+        }),
         Ok(()) => {}
-        Err(e) => tracing::warn!(error = %e, "kafka offset commit failed"),
+        Err(e) => emit(KafkaCommitFailed { error: &e }),
     }
 }
 
@@ -560,10 +559,7 @@ impl Consuming<'_> {
         if dead_letter_topic == Some(topic) {
             // a `^pattern` subscription matched our own dead letters: never scan them again
             if !self.warned_dead_letter_topic {
-                tracing::warn!(
-                    topic,
-                    "the dead-letter topic matches a source pattern: skipping its records"
-                );
+                emit(KafkaDeadLetterTopicSkipped { topic });
                 self.warned_dead_letter_topic = true;
             }
             self.tracker
@@ -621,7 +617,7 @@ impl Consuming<'_> {
                     .paused
                     .store(true, Ordering::Relaxed);
                 pause_all(self.consumer);
-                tracing::debug!("queue full: kafka partitions paused");
+                emit(KafkaPartitionsPaused);
                 self.pending = Some(task);
             }
         }
@@ -660,21 +656,17 @@ fn finish(
     let all: Vec<Partition> = tracker.positions().into_keys().collect();
     let started = Instant::now();
     if !tracker.wait_drained(&all, drain_timeout) {
-        tracing::warn!(
-            in_flight = tracker.in_flight(&all),
-            "in-flight events did not finish in time: committing what finished"
-        );
+        emit(KafkaShutdownNotDrained {
+            in_flight: tracker.in_flight(&all),
+        });
     }
     let positions = tracker.positions();
     match commit(consumer, &positions, CommitMode::Sync) {
-        Ok(()) => tracing::info!(
-            partitions = positions.len(),
-            drain_ms = started.elapsed().as_millis() as u64,
-            "kafka offsets committed"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "final kafka offset commit failed: those events will be processed again")
-        }
+        Ok(()) => emit(KafkaFinalCommit {
+            partitions: positions.len(),
+            drain_ms: started.elapsed().as_millis() as u64,
+        }),
+        Err(e) => emit(KafkaFinalCommitFailed { error: &e }),
     }
     consumer.context().closing.store(true, Ordering::Relaxed);
 }
@@ -687,10 +679,10 @@ fn pause_all(consumer: &BaseConsumer<SourceContext>) {
     match consumer.assignment() {
         Ok(tpl) => {
             if let Err(e) = consumer.pause(&tpl) {
-                tracing::warn!(error = %e, "cannot pause kafka partitions");
+                emit(KafkaPauseFailed { error: &e });
             }
         }
-        Err(e) => tracing::warn!(error = %e, "cannot read the kafka assignment"),
+        Err(e) => emit(KafkaAssignmentUnreadable { error: &e }),
     }
 }
 
@@ -698,10 +690,10 @@ fn resume_all(consumer: &BaseConsumer<SourceContext>) {
     match consumer.assignment() {
         Ok(tpl) => {
             if let Err(e) = consumer.resume(&tpl) {
-                tracing::warn!(error = %e, "cannot resume kafka partitions");
+                emit(KafkaResumeFailed { error: &e });
             }
         }
-        Err(e) => tracing::warn!(error = %e, "cannot read the kafka assignment"),
+        Err(e) => emit(KafkaAssignmentUnreadable { error: &e }),
     }
 }
 
@@ -720,12 +712,18 @@ impl ErrorLog {
                 *suppressed += 1
             }
             Some((at, suppressed)) => {
-                tracing::warn!(error = %key, repeated = *suppressed, "kafka consumer error");
+                emit(KafkaConsumerError {
+                    error: &key,
+                    repeated: Some(*suppressed),
+                });
                 *at = now;
                 *suppressed = 0;
             }
             None => {
-                tracing::warn!(error = %key, "kafka consumer error");
+                emit(KafkaConsumerError {
+                    error: &key,
+                    repeated: None,
+                });
                 self.last.insert(key, (now, 0));
             }
         }

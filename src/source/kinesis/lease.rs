@@ -22,6 +22,9 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TableStatus,
 };
 
+use crate::internal_events::emit;
+use crate::internal_events::source_kinesis::KinesisLeaseTableCreated;
+
 /// The checkpoint of a shard read to its end: its children may start.
 pub const SHARD_END: &str = "SHARD_END";
 /// Checkpoints that are positions rather than sequence numbers.
@@ -161,7 +164,7 @@ impl LeaseTable {
                 return Err(aws_error(e))
                     .with_context(|| format!("lease table {}: cannot create it", self.table));
             }
-            tracing::info!(table = %self.table, "kinesis lease table created");
+            emit(KinesisLeaseTableCreated { table: &self.table });
         }
         for _ in 0..120 {
             let d = self

@@ -17,7 +17,6 @@
 pub mod balance;
 pub mod config;
 pub mod lease;
-pub mod metrics;
 pub mod shard;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -32,10 +31,12 @@ use tokio::task::JoinHandle;
 
 use self::config::InitialPosition;
 use self::lease::{Lease, LeaseTable, Write};
-use self::metrics::kinesis_metrics;
 use self::shard::{End, Readers};
 use crate::aws::{AwsTarget, sdk_config};
 use crate::checkpoint::OffsetTracker;
+use crate::internal_events::emit;
+use crate::internal_events::source_kinesis::*;
+use crate::metrics::kinesis::kinesis_metrics;
 use crate::source::contract::{Health, Shutdown, Submitter};
 use config::KinesisSourceConfig;
 
@@ -113,7 +114,11 @@ pub async fn run(
     };
     let me = config.worker_id.clone().unwrap_or_else(default_worker_id);
     let lease_duration = Duration::from_millis(config.lease_duration_ms);
-    tracing::info!(stream = %config.stream, table = %table.name(), worker = %me, "kinesis source starting");
+    emit(KinesisSourceStarting {
+        stream: &config.stream,
+        table: table.name(),
+        worker: &me,
+    });
     let readers = Arc::new(Readers {
         kinesis: aws_sdk_kinesis::Client::new(&kinesis_sdk),
         table,
@@ -162,7 +167,10 @@ impl Coordinator {
                 }
                 Err(e) => {
                     failures += 1;
-                    tracing::warn!(error = %format!("{e:#}"), failures, "kinesis lease coordination failed: retrying");
+                    emit(KinesisCoordinationFailed {
+                        error: &e,
+                        failures,
+                    });
                     if failures >= 3 {
                         self.health
                             .kinesis_connected
@@ -224,7 +232,10 @@ impl Coordinator {
         let plan = balance::plan(&r.me, &leases, &alive, &expired, &busy);
         for shard in &plan.release {
             if let Some(h) = self.held.get_mut(shard) {
-                tracing::info!(shard = %shard, target = plan.target, "kinesis lease given up to rebalance: checkpointing first");
+                emit(KinesisLeaseGivenUp {
+                    shard,
+                    target: plan.target,
+                });
                 h.releasing = true;
                 let _ = h.stop.send(true);
             }
@@ -256,15 +267,11 @@ impl Coordinator {
     /// Another replica holds `shard` now: stop its reader (its checkpoints would be refused).
     fn lost(&mut self, shard: &str) {
         if let Some(h) = self.held.remove(shard) {
-            tracing::warn!(
+            emit(KinesisLeaseLost {
+                stream: &self.readers.config.stream,
                 shard,
-                "kinesis lease lost to another replica: records in flight may be read again there"
-            );
+            });
             let _ = h.stop.send(true);
-            kinesis_metrics()
-                .leases_lost
-                .with_label_values(&[self.readers.config.stream.as_str()])
-                .inc();
             let _ = kinesis_metrics()
                 .lease_held
                 .remove_label_values(&[self.readers.config.stream.as_str(), shard]);
@@ -297,9 +304,7 @@ impl Coordinator {
         let _ = m.lease_held.remove_label_values(&[stream, shard]);
         match end {
             End::Lost => return Ok(()),
-            End::Failed(e) => {
-                tracing::warn!(shard, error = %format!("{e:#}"), "kinesis shard reader failed: releasing its lease")
-            }
+            End::Failed(e) => emit(KinesisShardReaderFailed { shard, error: e }),
             End::Ended => {
                 m.shards_ended.with_label_values(&[stream]).inc();
                 // children may start now
@@ -308,8 +313,7 @@ impl Coordinator {
             End::Stopped => {}
         }
         if r.table.release(shard, &r.me, counter).await? == Write::Done {
-            m.leases_released.with_label_values(&[stream]).inc();
-            tracing::info!(shard, "kinesis lease released");
+            emit(KinesisLeaseReleased { stream, shard });
         }
         Ok(())
     }
@@ -326,11 +330,15 @@ impl Coordinator {
         }
         let stream = r.config.stream.as_str();
         let m = kinesis_metrics();
-        m.leases_taken.with_label_values(&[stream, how]).inc();
+        emit(KinesisLeaseTaken {
+            stream,
+            shard: &lease.shard,
+            how,
+            previous_owner: lease.owner.as_deref().unwrap_or(""),
+        });
         m.lease_held
             .with_label_values(&[stream, lease.shard.as_str()])
             .set(1);
-        tracing::info!(shard = %lease.shard, how, previous_owner = lease.owner.as_deref().unwrap_or(""), "kinesis lease taken");
         let (stop_tx, stop_rx) = watch::channel(false);
         let reader = tokio::spawn(shard::read(
             r.clone(),
@@ -394,7 +402,11 @@ impl Coordinator {
                 }
             };
             if r.table.create(s.shard_id(), &parents, from).await? == Write::Done {
-                tracing::info!(shard = %s.shard_id(), parents = %parents.join(","), from, "kinesis lease created for a new shard");
+                emit(KinesisLeaseCreated {
+                    shard: s.shard_id(),
+                    parents: &parents.join(","),
+                    from,
+                });
             }
         }
         Ok(())
@@ -442,13 +454,16 @@ impl Coordinator {
                 .await
                 .unwrap_or_else(|e| End::Failed(anyhow::anyhow!("reader panicked: {e}")));
             if let Err(e) = self.release(&shard, h.counter, &end).await {
-                tracing::warn!(shard, error = %format!("{e:#}"), "releasing a kinesis lease failed: it will expire instead");
+                emit(KinesisLeaseReleaseFailed {
+                    shard: &shard,
+                    error: &e,
+                });
             }
         }
         let r = &self.readers;
         if let Err(e) = r.table.remove_worker(&r.me, None).await {
-            tracing::warn!(error = %format!("{e:#}"), "removing this replica from the lease table failed");
+            emit(KinesisWorkerRemovalFailed { error: &e });
         }
-        tracing::info!("kinesis source stopped: leases released");
+        emit(KinesisSourceStopped);
     }
 }

@@ -16,15 +16,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::operation::get_records::GetRecordsOutput;
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use tokio::sync::watch;
 
 use super::config::KinesisSourceConfig;
 use super::lease::{self, LeaseTable, Write};
-use super::metrics::kinesis_metrics;
 use crate::alert::SourceRef;
 use crate::checkpoint::{OffsetTracker, Partition};
+use crate::internal_events::emit;
+use crate::internal_events::source_kinesis::*;
+use crate::metrics::kinesis::kinesis_metrics;
 use crate::source::contract::{Ack, Payload, Submitter, Work};
 
 /// Shared by every reader of this replica.
@@ -138,14 +141,10 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
     if ended && drained {
         return match r.table.checkpoint(shard, &r.me, lease::SHARD_END).await {
             Ok(Write::Done) => {
-                kinesis_metrics()
-                    .checkpoints
-                    .with_label_values(&[r.config.stream.as_str()])
-                    .inc();
-                tracing::info!(
+                emit(KinesisShardEnded {
+                    stream: &r.config.stream,
                     shard,
-                    "kinesis shard read to its end: checkpointed SHARD_END"
-                );
+                });
                 End::Ended
             }
             Ok(Write::Lost) => End::Lost,
@@ -153,10 +152,7 @@ async fn finish(r: &Readers, shard: &str, p: &mut Progress, ended: bool) -> End 
         };
     }
     if !drained {
-        tracing::warn!(
-            shard,
-            "in-flight kinesis records did not finish in time: checkpointing what finished (the rest will be read again)"
-        );
+        emit(KinesisShardNotDrained { shard });
     }
     match checkpoint(r, shard, p).await {
         Ok(true) => End::Stopped,
@@ -179,18 +175,18 @@ async fn checkpoint(r: &Readers, shard: &str, p: &mut Progress) -> anyhow::Resul
     }
     match written? {
         Write::Done => {
-            let m = kinesis_metrics();
-            m.checkpoints
-                .with_label_values(&[r.config.stream.as_str()])
-                .inc();
+            emit(KinesisCheckpointWritten {
+                stream: &r.config.stream,
+                shard,
+            });
             if let Some(at) = at {
                 let lag =
                     DateTime::from(std::time::SystemTime::now()).as_secs_f64() - at.as_secs_f64();
-                m.checkpoint_lag
+                kinesis_metrics()
+                    .checkpoint_lag
                     .with_label_values(&[r.config.stream.as_str(), shard])
                     .set(lag.max(0.0));
             }
-            tracing::debug!(shard, "kinesis checkpoint written");
             p.checkpointed = Some(seq);
             Ok(true)
         }
@@ -260,7 +256,7 @@ async fn checkpoint_or_lost(r: &Readers, shard: &str, p: &mut Progress) -> Optio
         Ok(true) => None,
         Ok(false) => Some(End::Lost),
         Err(e) => {
-            tracing::warn!(shard, error = %format!("{e:#}"), "kinesis checkpoint failed: retrying at the next interval");
+            emit(KinesisCheckpointFailed { shard, error: &e });
             None
         }
     }
@@ -310,6 +306,10 @@ async fn submit_records(
     Ok(())
 }
 
+/// The reader's loop, in the steps the module doc describes: open an iterator at the lease's
+/// checkpoint, then GetRecords (recovering from a failed call), hand the records in, checkpoint
+/// when due, and pace the next call within the shard's limits, until the shard ends, `stop` is
+/// set, or the lease is lost.
 async fn run(
     r: &Readers,
     shard: &str,
@@ -317,74 +317,142 @@ async fn run(
     stop: &mut watch::Receiver<bool>,
     p: &mut Progress,
 ) -> End {
-    let stream = r.config.stream.as_str();
-    let m = kinesis_metrics();
-    let mut it = match iterator(r, shard, from).await {
-        Ok(Some(it)) => it,
-        Ok(None) => return End::Ended,
-        Err(e) => return End::Failed(e),
+    let mut s = match Session::open(r, shard, from).await {
+        Ok(s) => s,
+        Err(end) => return end,
     };
-    tracing::info!(
-        shard,
-        from = if from.chars().all(|c| c.is_ascii_digit()) {
-            "checkpoint"
-        } else {
-            from
-        },
-        "kinesis shard reader started"
-    );
-    let checkpoint_every = Duration::from_millis(r.config.checkpoint_interval_ms.max(10));
-    let idle = Duration::from_millis(r.config.idle_poll_ms);
-    let mut last_checkpoint = Instant::now();
-    let mut delays = backoff();
     loop {
         if *stop.borrow() {
             return End::Stopped;
         }
         let started = Instant::now();
-        let out = match r
-            .kinesis
-            .get_records()
-            .shard_iterator(&it)
-            .limit(r.config.max_records_per_call)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                delays = backoff();
-                out
-            }
-            Err(e) => {
-                let failed = Failed { shard, from, p };
-                match failed.recover(r, e, &mut it, &mut delays, stop).await {
-                    Some(end) => return end,
-                    None => continue,
-                }
-            }
+        let out = match s.get_records(stop, p).await {
+            Ok(Some(out)) => out,
+            Ok(None) => continue,
+            Err(end) => return end,
         };
-        if let Some(ms) = out.millis_behind_latest() {
-            m.millis_behind.with_label_values(&[stream, shard]).set(ms);
-        }
-        let got = out.records().len();
-        if let Err(end) = submit_records(r, shard, out.records(), p).await {
+        let got = match s.hand_in(&out, p).await {
+            Ok(got) => got,
+            Err(end) => return end,
+        };
+        if let Some(end) = s.checkpoint_if_due(p).await {
             return end;
         }
-        m.records.with_label_values(&[stream]).inc_by(got as u64);
-        if last_checkpoint.elapsed() >= checkpoint_every {
-            if let Some(end) = checkpoint_or_lost(r, shard, p).await {
-                return end;
-            }
-            last_checkpoint = Instant::now();
-        }
         match out.next_shard_iterator() {
-            Some(next) => it = next.to_string(),
+            Some(next) => s.it = next.to_string(),
             None => return End::Ended,
         }
-        let gap = MIN_CALL_GAP.saturating_sub(started.elapsed());
-        let wait = if got == 0 { idle.max(gap) } else { gap };
-        if sleep_or_stop(wait, stop).await {
+        if s.pace(started, got, stop).await {
             return End::Stopped;
         }
+    }
+}
+
+/// One reader session's position in the shard and its timers.
+struct Session<'a> {
+    r: &'a Readers,
+    shard: &'a str,
+    /// Where the lease said to start (re-used when an iterator expires before any record).
+    from: &'a str,
+    /// The shard iterator for the next GetRecords call.
+    it: String,
+    delays: backon::ExponentialBackoff,
+    last_checkpoint: Instant,
+}
+
+impl<'a> Session<'a> {
+    /// Step 1: GetShardIterator at the lease's checkpoint. `Err(End::Ended)`: the shard is
+    /// closed and nothing is left to read.
+    async fn open(r: &'a Readers, shard: &'a str, from: &'a str) -> Result<Session<'a>, End> {
+        let it = match iterator(r, shard, from).await {
+            Ok(Some(it)) => it,
+            Ok(None) => return Err(End::Ended),
+            Err(e) => return Err(End::Failed(e)),
+        };
+        emit(KinesisShardReaderStarted {
+            shard,
+            from: if from.chars().all(|c| c.is_ascii_digit()) {
+                "checkpoint"
+            } else {
+                from
+            },
+        });
+        Ok(Session {
+            r,
+            shard,
+            from,
+            it,
+            delays: backoff(),
+            last_checkpoint: Instant::now(),
+        })
+    }
+
+    /// Step 2: one GetRecords call. `Ok(None)`: it failed and was recovered from (call again).
+    async fn get_records(
+        &mut self,
+        stop: &mut watch::Receiver<bool>,
+        p: &Progress,
+    ) -> Result<Option<GetRecordsOutput>, End> {
+        let sent = self
+            .r
+            .kinesis
+            .get_records()
+            .shard_iterator(&self.it)
+            .limit(self.r.config.max_records_per_call)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                self.delays = backoff();
+                Ok(Some(out))
+            }
+            Err(e) => {
+                let (shard, from) = (self.shard, self.from);
+                let failed = Failed { shard, from, p };
+                match failed
+                    .recover(self.r, e, &mut self.it, &mut self.delays, stop)
+                    .await
+                {
+                    Some(end) => Err(end),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Step 3: the answer's records to the pipeline (waiting while its queue is full); how
+    /// many there were.
+    async fn hand_in(&self, out: &GetRecordsOutput, p: &mut Progress) -> Result<usize, End> {
+        let (stream, m) = (self.r.config.stream.as_str(), kinesis_metrics());
+        if let Some(ms) = out.millis_behind_latest() {
+            m.millis_behind
+                .with_label_values(&[stream, self.shard])
+                .set(ms);
+        }
+        let got = out.records().len();
+        submit_records(self.r, self.shard, out.records(), p).await?;
+        m.records.with_label_values(&[stream]).inc_by(got as u64);
+        Ok(got)
+    }
+
+    /// Step 4: a checkpoint of what finished, every `checkpoint_interval_ms`.
+    async fn checkpoint_if_due(&mut self, p: &mut Progress) -> Option<End> {
+        let every = Duration::from_millis(self.r.config.checkpoint_interval_ms.max(10));
+        if self.last_checkpoint.elapsed() < every {
+            return None;
+        }
+        let end = checkpoint_or_lost(self.r, self.shard, p).await;
+        self.last_checkpoint = Instant::now();
+        end
+    }
+
+    /// Step 5: wait before the next call: at least [`MIN_CALL_GAP`] after the last one began,
+    /// and `idle_poll_ms` when it returned nothing. True when stopping.
+    async fn pace(&self, started: Instant, got: usize, stop: &mut watch::Receiver<bool>) -> bool {
+        let gap = MIN_CALL_GAP.saturating_sub(started.elapsed());
+        let idle = Duration::from_millis(self.r.config.idle_poll_ms);
+        let wait = if got == 0 { idle.max(gap) } else { gap };
+        sleep_or_stop(wait, stop).await
     }
 }
 
@@ -434,8 +502,10 @@ impl Failed<'_> {
                 .with_label_values(&[r.config.stream.as_str()])
                 .inc();
         } else {
-            let shard = self.shard;
-            tracing::warn!(shard, error = %lease::aws_error(e), "kinesis GetRecords failed: retrying");
+            emit(KinesisGetRecordsFailed {
+                shard: self.shard,
+                error: &lease::aws_error(e),
+            });
         }
         sleep_or_stop(next_delay(delays), stop)
             .await

@@ -47,6 +47,8 @@ use super::signature::{self, Rejection};
 use crate::alert::SourceRef;
 use crate::event::TEST_EVENT_TYPE;
 use crate::event::{self, DecodeError};
+use crate::internal_events::emit;
+use crate::internal_events::webhook::*;
 use crate::metrics::metrics;
 use crate::sink::DeadLetter;
 use crate::source::contract::{
@@ -99,14 +101,13 @@ pub async fn run(
     let local = listener.local_addr()?;
     let listener = listener.into_std()?;
     health.webhook_listening.store(true, Ordering::Relaxed);
-    tracing::info!(
-        addr = %local,
-        path = %app.path,
-        tls = tls.is_some(),
-        basic_auth = app.basic_auth.is_some(),
-        dedupe_window = config.dedupe_window,
-        "webhook receiver listening"
-    );
+    emit(WebhookListening {
+        addr: local,
+        path: &app.path,
+        tls: tls.is_some(),
+        basic_auth: app.basic_auth.is_some(),
+        dedupe_window: config.dedupe_window,
+    });
 
     let handle = axum_server::Handle::new();
     {
@@ -143,7 +144,7 @@ pub async fn run(
     };
     health.webhook_listening.store(false, Ordering::Relaxed);
     served.context("webhook receiver")?;
-    tracing::info!("webhook receiver stopped");
+    emit(WebhookStopped);
     Ok(())
 }
 
@@ -449,19 +450,17 @@ struct Reject {
     status: StatusCode,
     body: std::borrow::Cow<'static, str>,
     /// The warning logged; `None`: counted only.
-    log: Option<&'static str>,
+    log: Option<RejectLog>,
     error: Option<String>,
 }
 
 impl Reject {
-    const REJECTED: &str = "webhook request rejected";
-
     fn new(reason: &'static str, status: StatusCode, body: &'static str) -> Reject {
         Reject {
             reason: Some(reason),
             status,
             body: body.into(),
-            log: Some(Reject::REJECTED),
+            log: Some(RejectLog::Rejected),
             error: None,
         }
     }
@@ -506,7 +505,7 @@ impl Reject {
     fn malformed(why: String) -> Reject {
         Reject {
             body: format!("malformed body: {why}\n").into(),
-            log: Some("webhook request rejected (no dead-letter output to keep it)"),
+            log: Some(RejectLog::NoDeadLetter),
             error: Some(why),
             ..Reject::new("malformed", StatusCode::BAD_REQUEST, "")
         }
@@ -520,7 +519,7 @@ impl Reject {
     }
     fn queue_full() -> Reject {
         Reject {
-            log: Some("pipeline queue full: asking Twilio to retry"),
+            log: Some(RejectLog::QueueFull),
             ..Reject::new(
                 "timeout",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -530,7 +529,7 @@ impl Reject {
     }
     fn not_delivered_in_time() -> Reject {
         Reject {
-            log: Some("alerts not delivered in time: asking Twilio to retry"),
+            log: Some(RejectLog::NotDeliveredInTime),
             ..Reject::new(
                 "timeout",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -541,7 +540,7 @@ impl Reject {
     fn shutting_down() -> Reject {
         Reject {
             reason: None,
-            log: Some("pipeline is shutting down: asking Twilio to retry"),
+            log: Some(RejectLog::ShuttingDown),
             ..Reject::new(
                 "",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -552,7 +551,7 @@ impl Reject {
     fn dropped() -> Reject {
         Reject {
             reason: None,
-            log: Some("pipeline dropped the batch: asking Twilio to retry"),
+            log: Some(RejectLog::Dropped),
             ..Reject::new(
                 "",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -563,17 +562,14 @@ impl Reject {
 
     /// Count, log and answer.
     fn respond(self, request_id: &str, peer: SocketAddr) -> Response {
-        if let Some(reason) = self.reason {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&[reason])
-                .inc();
-        }
-        if let Some(log) = self.log {
-            let reason = self.reason.unwrap_or("");
-            let error = self.error.as_deref().unwrap_or("");
-            tracing::warn!(request_id, %peer, reason, status = self.status.as_u16(), error, "{log}");
-        }
+        emit(WebhookRequestRejected {
+            request_id,
+            peer,
+            reason: self.reason,
+            status: self.status.as_u16(),
+            log: self.log,
+            error: self.error.as_deref(),
+        });
         let mut r = (
             self.status,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -731,16 +727,17 @@ async fn accept(
     let total = events.len();
     let (keys, duplicates) = drop_redeliveries(app, &mut events);
     if duplicates > 0 {
-        metrics().webhook_duplicates.inc_by(duplicates as u64);
-        tracing::debug!(request_id, duplicates, "dropped redelivered events");
+        emit(WebhookDuplicatesDropped {
+            request_id,
+            duplicates,
+        });
     }
     if events.is_empty() && dead.is_empty() {
-        tracing::debug!(
+        emit(WebhookBatchEmpty {
             request_id,
-            events = total,
+            events: total,
             duplicates,
-            "webhook batch had nothing new"
-        );
+        });
         return Ok(Accepted::Nothing);
     }
     Ok(Accepted::Batch(Batch {
@@ -807,11 +804,11 @@ fn decode_body(
     let dead = bad_items
         .into_iter()
         .map(|(why, raw)| {
-            metrics()
-                .webhook_rejected
-                .with_label_values(&["malformed_item"])
-                .inc();
-            tracing::warn!(request_id, %peer, error = %why, "webhook batch item is not an event: dead-lettering it");
+            emit(WebhookItemDeadLettered {
+                request_id,
+                peer,
+                error: &why,
+            });
             DeadLetter::record(
                 SourceRef::Webhook {
                     request_id: request_id.to_string(),
@@ -902,14 +899,13 @@ async fn hand_over(
     match tokio::time::timeout_at(deadline, &mut rx).await {
         Ok(Ok(Outcome::Delivered { alerts, .. })) => {
             app.remember(keys);
-            tracing::debug!(
+            emit(WebhookBatchDelivered {
                 request_id,
-                events = kept,
+                events: kept,
                 duplicates,
                 alerts,
-                elapsed_ms = received.elapsed().as_millis() as u64,
-                "webhook batch delivered"
-            );
+                elapsed_ms: received.elapsed().as_millis() as u64,
+            });
             Ok(reply(StatusCode::OK, "ok\n"))
         }
         Ok(Ok(Outcome::Malformed(_))) => Err(Reject::malformed_record()),
