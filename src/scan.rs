@@ -442,17 +442,7 @@ impl Scanner {
         stats: &mut Stats,
         emit: &mut dyn FnMut(Alert),
     ) {
-        for l in located {
-            *stats
-                .findings_by_category
-                .entry(l.finding.category)
-                .or_default() += 1;
-            *stats.findings_by_location.entry(l.location).or_default() += 1;
-            *stats
-                .findings_by_category_location
-                .entry((l.finding.category, l.location))
-                .or_default() += 1;
-        }
+        count_findings(located, stats);
         if located.is_empty() {
             return;
         }
@@ -481,15 +471,13 @@ impl Scanner {
             parties,
         };
         for v in self.policy.evaluate(&facts, &seen) {
-            *stats
-                .violations
-                .entry((v.policy_rule, v.severity))
-                .or_default() += 1;
+            let rule = v.policy_rule;
+            *stats.violations.entry((rule, v.severity)).or_default() += 1;
             if !v.alert {
-                *stats.counted_not_alerted.entry(v.policy_rule).or_default() += 1;
+                *stats.counted_not_alerted.entry(rule).or_default() += 1;
                 continue;
             }
-            *stats.alerts_by_rule.entry(v.policy_rule).or_default() += 1;
+            *stats.alerts_by_rule.entry(rule).or_default() += 1;
             *stats.alerts_by_severity.entry(v.severity).or_default() += 1;
             *stats
                 .alerts_by_event_type
@@ -502,8 +490,8 @@ impl Scanner {
                 .collect();
             emit(Alert {
                 schema: alert::SCHEMA,
-                alert_id: alert::alert_id(evref.id_for_alert_id(), v.policy_rule, &source),
-                rule: v.policy_rule,
+                alert_id: alert::alert_id(evref.id_for_alert_id(), rule, &source),
+                rule,
                 severity: v.severity,
                 event: evref.clone(),
                 channel,
@@ -579,6 +567,19 @@ fn skip_quickly(text: &str) -> bool {
             && text.bytes().all(|c| {
                 c.is_ascii_digit() || matches!(c, b'-' | b':' | b'.' | b'T' | b'Z' | b'+')
             }))
+}
+
+/// Findings per category, per location and per both, for the scan summary.
+fn count_findings(located: &[Located], stats: &mut Stats) {
+    for l in located {
+        let (category, location) = (l.finding.category, l.location);
+        *stats.findings_by_category.entry(category).or_default() += 1;
+        *stats.findings_by_location.entry(location).or_default() += 1;
+        *stats
+            .findings_by_category_location
+            .entry((category, location))
+            .or_default() += 1;
+    }
 }
 
 #[cfg(test)]

@@ -86,13 +86,7 @@ impl NameModel {
         if key == NameKey::Person
             && let Some(end) = whole_value_name(text.as_bytes())
         {
-            out.push(Finding::new(
-                0,
-                end,
-                Category::Name,
-                self.detector,
-                KEYED_NAME,
-            ));
+            out.push(Finding::new(0, end, Category::Name, self.detector, KEYED_NAME));
             return;
         }
         let hits = cx.hits;
@@ -107,13 +101,7 @@ impl NameModel {
                     k.first || k.last
                 }))
         {
-            out.push(Finding::new(
-                0,
-                end,
-                Category::Name,
-                self.detector,
-                KEYED_NAME - 0.1,
-            ));
+            out.push(Finding::new(0, end, Category::Name, self.detector, KEYED_NAME - 0.1));
             return;
         }
         let view = View {
@@ -137,13 +125,7 @@ impl NameModel {
     }
 
     /// Where a name starts at or after hit `i`, and its base confidence.
-    fn candidate(
-        &self,
-        cx: &NameContext,
-        hits: &[Hit],
-        i: usize,
-        v: &View,
-    ) -> Option<(usize, f32)> {
+    fn candidate(&self, cx: &NameContext, hits: &[Hit], i: usize, v: &View) -> Option<(usize, f32)> {
         let h = &hits[i];
         let k = self.kinds(cx, h);
         if k.title || k.greeting || k.cue {
@@ -288,149 +270,36 @@ impl Kinds {
 /// words), not text, and no detector field reads keys this way.
 pub fn name_key(key_words: &str) -> NameKey {
     const NOT_PERSON: &[&str] = &[
-        "friendly",
-        "flow",
-        "service",
-        "queue",
-        "workflow",
-        "file",
-        "host",
-        "user",
-        "app",
-        "event",
-        "template",
-        "campaign",
-        "brand",
-        "product",
-        "activity",
-        "domain",
-        "bucket",
-        "table",
-        "stream",
-        "topic",
-        "function",
-        "field",
-        "column",
-        "class",
-        "device",
-        "worker",
-        "agent",
-        "account",
-        "sender",
-        "company",
-        "business",
-        "organization",
-        "org",
-        "step",
-        "widget",
-        "channel",
-        "sink",
-        "key",
-        "param",
-        "parameter",
-        "attribute",
-        "header",
-        "type",
-        "method",
-        "region",
-        "zone",
-        "project",
-        "display",
-        "unique",
-        "resource",
-        "role",
-        "team",
-        "list",
-        "group",
-        "location",
-        "site",
-        "facility",
-        "clinic",
-        "practice",
-        "provider",
+        "friendly", "flow", "service", "queue", "workflow", "file", "host", "user", "app",
+        "event", "template", "campaign", "brand", "product", "activity", "domain", "bucket",
+        "table", "stream", "topic", "function", "field", "column", "class", "device", "worker",
+        "agent", "account", "sender", "company", "business", "organization", "org", "step",
+        "widget", "channel", "sink", "key", "param", "parameter", "attribute", "header", "type",
+        "method", "region", "zone", "project", "display", "unique", "resource", "role", "team",
+        "list", "group", "location", "site", "facility", "clinic", "practice", "provider",
     ];
     const PERSON: &[&str] = &[
-        "patient",
-        "customer",
-        "caller",
-        "callee",
-        "client",
-        "member",
-        "contact",
-        "recipient",
-        "guardian",
-        "parent",
-        "caregiver",
-        "subscriber",
-        "beneficiary",
-        "insured",
-        "person",
-        "first",
-        "last",
-        "full",
-        "given",
-        "family",
-        "middle",
-        "sur",
-        "legal",
-        "maiden",
-        "nok",
-        "kin",
-        "emergency",
-        "child",
-        "spouse",
-        "mother",
-        "father",
-        "pt",
-        "patients",
-        "customers",
-        "callers",
-        "clients",
-        "members",
-        "contacts",
-        "recipients",
-        "subscribers",
-        "children",
-        "dependent",
-        "dependents",
-        "relative",
-        "requester",
-        "requestor",
-        "visitor",
+        "patient", "customer", "caller", "callee", "client", "member", "contact", "recipient",
+        "guardian", "parent", "caregiver", "subscriber", "beneficiary", "insured", "person",
+        "first", "last", "full", "given", "family", "middle", "sur", "legal", "maiden", "nok",
+        "kin", "emergency", "child", "spouse", "mother", "father", "pt", "patients", "customers",
+        "callers", "clients", "members", "contacts", "recipients", "subscribers", "children",
+        "dependent", "dependents", "relative", "requester", "requestor", "visitor",
     ];
     let mut words = key_words.split(' ').filter(|w| !w.is_empty());
     let lower: Vec<String> = words.by_ref().map(str::to_ascii_lowercase).collect();
     let has = |list: &[&str]| lower.iter().any(|w| list.contains(&w.as_str()));
-    let named = lower.iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "name" | "names" | "firstname" | "lastname" | "fullname" | "surname"
-        )
-    });
+    let named = lower
+        .iter()
+        .any(|w| matches!(w.as_str(), "name" | "names" | "firstname" | "lastname" | "fullname" | "surname"));
     if named && has(PERSON) && !has(NOT_PERSON) {
         NameKey::Person
-    } else if lower.len() == 1
-        && matches!(
-            lower[0].as_str(),
-            "firstname"
-                | "lastname"
-                | "fullname"
-                | "surname"
-                | "patientname"
-                | "customername"
-                | "callername"
-        )
-    {
+    } else if lower.len() == 1 && matches!(lower[0].as_str(), "firstname" | "lastname" | "fullname" | "surname" | "patientname" | "customername" | "callername") {
         NameKey::Person
     } else if lower.len() <= 2
         && (named || has(PERSON))
         && !has(NOT_PERSON)
-        && !lower.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "id" | "sid" | "number" | "no" | "count" | "type"
-            )
-        })
+        && !lower.iter().any(|w| matches!(w.as_str(), "id" | "sid" | "number" | "no" | "count" | "type"))
     {
         NameKey::PersonOrName
     } else {
@@ -446,14 +315,10 @@ fn whole_value_name(bytes: &[u8]) -> Option<usize> {
     if body.is_empty() || body[0] == b' ' {
         return None;
     }
-    let words: Vec<&[u8]> = body
-        .split(|b| *b == b' ' || *b == b',')
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&[u8]> = body.split(|b| *b == b' ' || *b == b',').filter(|w| !w.is_empty()).collect();
     let ok = (1..=4).contains(&words.len())
         && words.iter().all(|w| {
-            w.iter()
-                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'\'' | b'-' | b'.') || *b >= 0x80)
+            w.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'\'' | b'-' | b'.') || *b >= 0x80)
                 && w.iter().any(|b| b.is_ascii_alphabetic() || *b >= 0x80)
         });
     ok.then_some(trimmed_end)
@@ -462,13 +327,8 @@ fn whole_value_name(bytes: &[u8]) -> Option<usize> {
 /// A value typed the way names are filed: with an initial (`Dmitri Z.`, `J. Smith`) or as
 /// `Last, First`.
 fn name_shaped(bytes: &[u8]) -> bool {
-    let words: Vec<&[u8]> = bytes
-        .split(|b| *b == b' ')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let initial = |w: &&[u8]| {
-        w.len() <= 2 && w[0].is_ascii_uppercase() && w.get(1).is_none_or(|b| *b == b'.')
-    };
+    let words: Vec<&[u8]> = bytes.split(|b| *b == b' ').filter(|w| !w.is_empty()).collect();
+    let initial = |w: &&[u8]| w.len() <= 2 && w[0].is_ascii_uppercase() && w.get(1).is_none_or(|b| *b == b'.');
     let comma = words.len() == 2 && words[0].ends_with(b",") && words[0].len() > 2;
     (words.len() >= 2 && words.iter().any(initial)) || comma
 }
