@@ -33,7 +33,8 @@ pub const DEFAULT_THRESHOLD: f32 = 0.5;
 /// hostile event could use random ones: the cache stops growing instead).
 const KEY_CACHE_MAX: usize = 4096;
 
-/// Lazy-DFA cache of the combined pattern set, per scanning thread.
+/// Lazy-DFA cache of the combined pattern set, per scanning thread. 64 MB measured slower on the
+/// notes than 16 MB (17 vs 26 MB/s, Dec 2026): more memory touched, no fewer states built.
 const PATTERN_SET_CACHE: usize = 16 << 20;
 
 pub struct CompiledDetector {
