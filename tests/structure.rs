@@ -35,8 +35,6 @@ const KNOWN_LONG_FNS: &[&str] = &[
     // tables: one metric family per statement, nothing to name
     "metrics.rs::new",
     "metrics/kinesis.rs::kinesis_metrics",
-    // a test that builds the whole pipeline around a paused consumer
-    "source/kafka.rs::a_full_queue_pauses_partitions_without_losing_events",
 ];
 
 // ---------------------------------------------------------------- reading Rust as text

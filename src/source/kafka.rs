@@ -779,78 +779,97 @@ mod tests {
         assert!(!text.contains("partition=\"-1\""), "{text}");
     }
 
+    /// An alert sink slower than the source (250 ms a batch), recording the event ids it got.
+    struct SlowSink(Arc<Mutex<Vec<String>>>);
+
+    impl crate::sink::AlertSink for SlowSink {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn send<'a>(
+            &'a self,
+            alerts: &'a [&'a crate::alert::Alert],
+        ) -> crate::sink::BoxFuture<'a, Result<(), crate::sink::SinkError>> {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let mut got = self.0.lock().unwrap();
+                got.extend(alerts.iter().map(|a| a.event.id.clone()));
+                Ok(())
+            })
+        }
+    }
+
+    /// `n` events with an MRN in a tag, alternating over partitions 0 and 1 of `topic`.
+    fn produce_mrn_events(brokers: &str, topic: &str, n: usize) {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .unwrap();
+        for i in 0..n {
+            let event = serde_json::json!({
+                "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZ{i:032x}"),
+                "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "to": "+12125550147",
+                "tags": {"patient_mrn": format!("MRN-{:08}", 31_000_000 + i)}}
+            });
+            let value = serde_json::to_vec(&event).unwrap();
+            let record = BaseRecord::<(), _>::to(topic)
+                .partition((i % 2) as i32)
+                .payload(&value);
+            producer.send(record).unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+    }
+
+    /// The offsets `group` committed on partitions 0 and 1 of `topic`.
+    fn committed(brokers: &str, group: &str, topic: &str) -> Vec<Offset> {
+        let reader: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("group.id", group)
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(topic, 0);
+        tpl.add_partition(topic, 1);
+        let committed = reader
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .unwrap();
+        let offsets = committed.elements().iter().map(|e| e.offset()).collect();
+        drop(committed);
+        offsets
+    }
+
+    /// Waits up to a minute until `got` holds `n` distinct ids; returns them.
+    async fn wait_for_ids(got: &Mutex<Vec<String>>, n: usize) -> HashSet<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ids: HashSet<String> = got.lock().unwrap().iter().cloned().collect();
+            if ids.len() >= n || Instant::now() >= deadline {
+                return ids;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// In-process (librdkafka's mock cluster): a sink slower than the source fills a queue of
     /// one, so partitions pause and resume; every event is still delivered, and what is
     /// committed at shutdown is exactly the end of each partition.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_pauses_partitions_without_losing_events() {
-        use crate::alert::Alert;
-        use crate::sink::{AlertSink, BoxFuture, SinkError, Sinks};
         use rdkafka::mocking::MockCluster;
-        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-
-        struct Slow(Mutex<Vec<String>>);
-        impl AlertSink for Slow {
-            fn name(&self) -> &'static str {
-                "slow"
-            }
-            fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
-                Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                    self.0
-                        .lock()
-                        .unwrap()
-                        .extend(alerts.iter().map(|a| a.event.id.clone()));
-                    Ok(())
-                })
-            }
-        }
-        struct Shared(Arc<Slow>);
-        impl AlertSink for Shared {
-            fn name(&self) -> &'static str {
-                "slow"
-            }
-            fn send<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), SinkError>> {
-                self.0.send(alerts)
-            }
-        }
-
+        const N: usize = 12;
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("mock-events", 2, 1).unwrap();
         let brokers = cluster.bootstrap_servers();
-        const N: usize = 12;
-        {
-            let producer: BaseProducer = ClientConfig::new()
-                .set("bootstrap.servers", &brokers)
-                .create()
-                .unwrap();
-            for i in 0..N {
-                let event = serde_json::json!({
-                    "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZ{i:032x}"),
-                    "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "to": "+12125550147",
-                    "tags": {"patient_mrn": format!("MRN-{:08}", 31_000_000 + i)}}
-                });
-                let value = serde_json::to_vec(&event).unwrap();
-                producer
-                    .send(
-                        BaseRecord::<(), _>::to("mock-events")
-                            .partition((i % 2) as i32)
-                            .payload(&value),
-                    )
-                    .unwrap();
-            }
-            producer.flush(Duration::from_secs(10)).unwrap();
-        }
+        produce_mrn_events(&brokers, "mock-events", N);
 
-        let slow = Arc::new(Slow(Mutex::new(Vec::new())));
-        let sinks = Arc::new(Sinks::new(
-            vec![Box::new(Shared(slow.clone()))],
-            None,
-            Duration::ZERO,
-        ));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sinks =
+            crate::sink::Sinks::new(vec![Box::new(SlowSink(got.clone()))], None, Duration::ZERO);
         let scanner =
             Arc::new(crate::scan::Scanner::new(&crate::config::Config::default()).unwrap());
-        let pipeline = crate::service::pipeline::Pipeline::start(scanner, sinks, 1, 1, 1 << 20);
+        let pipeline =
+            crate::service::pipeline::Pipeline::start(scanner, Arc::new(sinks), 1, 1, 1 << 20);
         let config = KafkaSourceConfig {
             brokers: brokers.clone(),
             group_id: "mock-group".into(),
@@ -864,22 +883,18 @@ mod tests {
             kafka_configured: true,
             ..Default::default()
         });
+        let submitter = pipeline.submitter.clone();
+        let timeout = Duration::from_secs(10);
         let source = tokio::spawn(run(
             config,
-            pipeline.submitter.clone(),
+            submitter,
             stop_rx,
             health.clone(),
-            Duration::from_secs(10),
+            timeout,
             None,
         ));
 
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while slow.0.lock().unwrap().iter().collect::<HashSet<_>>().len() < N
-            && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let delivered: HashSet<String> = slow.0.lock().unwrap().iter().cloned().collect();
+        let delivered = wait_for_ids(&got, N).await;
         assert_eq!(delivered.len(), N, "delivered {delivered:?}");
         assert!(health.kafka_connected.load(Ordering::Relaxed));
         assert!(
@@ -889,24 +904,10 @@ mod tests {
         stop_tx.send(true).unwrap();
         source.await.unwrap().unwrap();
         pipeline.drain().await;
-
-        // the group's committed offsets: the end of both partitions
-        let reader: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .set("group.id", "mock-group")
-            .create()
-            .unwrap();
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition("mock-events", 0);
-        tpl.add_partition("mock-events", 1);
-        let committed = reader
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .unwrap();
-        let offsets: Vec<Offset> = committed.elements().iter().map(|e| e.offset()).collect();
-        drop(committed);
+        let half = Offset::Offset(N as i64 / 2);
         assert_eq!(
-            offsets,
-            vec![Offset::Offset(N as i64 / 2), Offset::Offset(N as i64 / 2)]
+            committed(&brokers, "mock-group", "mock-events"),
+            vec![half, half]
         );
     }
 
