@@ -292,9 +292,8 @@ pub fn name_key(key_words: &str) -> NameKey {
     let named = lower
         .iter()
         .any(|w| matches!(w.as_str(), "name" | "names" | "firstname" | "lastname" | "fullname" | "surname"));
-    if named && has(PERSON) && !has(NOT_PERSON) {
-        NameKey::Person
-    } else if lower.len() == 1 && matches!(lower[0].as_str(), "firstname" | "lastname" | "fullname" | "surname" | "patientname" | "customername" | "callername") {
+    if (named && has(PERSON) && !has(NOT_PERSON))
+        || lower.len() == 1 && matches!(lower[0].as_str(), "firstname" | "lastname" | "fullname" | "surname" | "patientname" | "customername" | "callername") {
         NameKey::Person
     } else if lower.len() <= 2
         && (named || has(PERSON))

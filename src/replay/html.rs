@@ -101,9 +101,9 @@ fn totals(h: &mut String, d: &ReportData) {
     for (label, n) in cards {
         let _ = write!(h, "<div class=\"card\"><b>{n}</b>{label}</div>");
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<div class=\"card\"><b>{}</b>read</div></div>\n",
+        "<div class=\"card\"><b>{}</b>read</div></div>",
         esc(&human_bytes(t.bytes))
     );
 }

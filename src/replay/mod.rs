@@ -222,6 +222,9 @@ pub struct Context<'a> {
     pub bytes: Arc<AtomicU64>,
 }
 
+/// Where a record of an object came from: (line, index in a document) → its `SourceRef`.
+type PlaceOf = Box<dyn Fn(u64, Option<usize>) -> SourceRef>;
+
 /// Read and scan one whole object.
 pub fn scan_object(ctx: &Context, obj: &Object, scratch: &mut ScanScratch) -> Result<ObjectResult> {
     let mut out = ObjectResult {
@@ -232,7 +235,7 @@ pub fn scan_object(ctx: &Context, obj: &Object, scratch: &mut ScanScratch) -> Re
         next_offset: None,
     };
     let counter = Arc::new(AtomicU64::new(0));
-    let (reader, place): (_, Box<dyn Fn(u64, Option<usize>) -> SourceRef>) = match &obj.at {
+    let (reader, place): (_, PlaceOf) = match &obj.at {
         ObjectAt::File(p) => {
             let path = obj.id.clone();
             (

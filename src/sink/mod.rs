@@ -273,7 +273,8 @@ impl Sinks {
         mut send: impl FnMut(Range<usize>) -> BoxFuture<'a, Result<(), SinkError>>,
     ) -> Vec<(usize, String)> {
         let mut rejected = Vec::new();
-        let mut todo = vec![0..n];
+        let mut todo: Vec<Range<usize>> = Vec::with_capacity(8);
+        todo.push(0..n);
         while let Some(r) = todo.pop() {
             if r.is_empty() {
                 continue;
