@@ -33,6 +33,7 @@ step "tests"
 cargo test --locked -- --nocapture
 
 step "scan the shipped examples"
+mkdir -p target  # CARGO_TARGET_DIR may point elsewhere
 cargo run --locked --quiet -- scan --quiet examples/ > target/example-alerts.jsonl
 echo "$(wc -l < target/example-alerts.jsonl) alerts from examples/"
 
