@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use phiscan::detect::{Category, DetectorSet, Engine};
+use phiscan::detect::{Category, Engine, DetectorSet};
 
 /// The rules whose vocabularies this test guards (health.toml and location.toml).
 const GUARDED: &[&str] = &[
@@ -139,90 +139,27 @@ fn clean_texts() -> Vec<String> {
 fn positive_texts() -> Vec<(String, Category)> {
     use Category::*;
     let conditions = [
-        "congestive heart failure",
-        "COPD",
-        "atrial fibrillation",
-        "type 2 diabetes",
-        "rheumatoid arthritis",
-        "bipolar disorder",
-        "chronic kidney disease",
-        "sleep apnea",
-        "celiac disease",
-        "hepatitis C",
-        "multiple sclerosis",
-        "Crohn's disease",
-        "GERD",
-        "pancreatitis",
-        "endometriosis",
-        "schizophrenia",
-        "osteoporosis",
-        "fibromyalgia",
-        "shingles",
-        "gout",
-        "glaucoma",
-        "psoriasis",
-        "epilepsy",
-        "lupus",
-        "anemia",
-        "opioid use disorder",
-        "postpartum depression",
-        "kidney stones",
-        "a UTI",
-        "pneumonia",
+        "congestive heart failure", "COPD", "atrial fibrillation", "type 2 diabetes",
+        "rheumatoid arthritis", "bipolar disorder", "chronic kidney disease", "sleep apnea",
+        "celiac disease", "hepatitis C", "multiple sclerosis", "Crohn's disease", "GERD",
+        "pancreatitis", "endometriosis", "schizophrenia", "osteoporosis", "fibromyalgia",
+        "shingles", "gout", "glaucoma", "psoriasis", "epilepsy", "lupus", "anemia",
+        "opioid use disorder", "postpartum depression", "kidney stones", "a UTI", "pneumonia",
     ];
     let procedures = [
-        "colonoscopy",
-        "MRI",
-        "mammogram",
-        "cataract surgery",
-        "knee replacement",
-        "hip replacement",
-        "gallbladder removal",
-        "kidney transplant",
-        "physical therapy",
-        "blood work",
-        "biopsy",
-        "echocardiogram",
-        "sleep study",
-        "spinal fusion",
-        "upper endoscopy",
-        "bone density scan",
-        "lipid panel",
-        "tonsillectomy",
-        "hysterectomy",
-        "dialysis",
-        "chemo",
-        "pap smear",
-        "rotator cuff repair",
-        "thyroidectomy",
-        "angiogram",
-        "cystoscopy",
-        "breast biopsy",
-        "prostate biopsy",
-        "lumbar puncture",
-        "allergy testing",
+        "colonoscopy", "MRI", "mammogram", "cataract surgery", "knee replacement", "hip replacement",
+        "gallbladder removal", "kidney transplant", "physical therapy", "blood work", "biopsy",
+        "echocardiogram", "sleep study", "spinal fusion", "upper endoscopy", "bone density scan",
+        "lipid panel", "tonsillectomy", "hysterectomy", "dialysis", "chemo", "pap smear",
+        "rotator cuff repair", "thyroidectomy", "angiogram", "cystoscopy", "breast biopsy",
+        "prostate biopsy", "lumbar puncture", "allergy testing",
     ];
     let settings = [
-        "oncology clinic",
-        "dialysis center",
-        "methadone clinic",
-        "cardiology department",
-        "psychiatric unit",
-        "fertility clinic",
-        "behavioral health program",
-        "infusion center",
-        "nephrology office",
-        "wound care clinic",
-        "memory care unit",
-        "neurology clinic",
-        "addiction treatment center",
-        "eating disorder program",
-        "sexual health clinic",
-        "pain management clinic",
-        "rheumatology practice",
-        "hospice",
-        "NICU",
-        "labor and delivery",
+        "oncology clinic", "dialysis center", "methadone clinic", "cardiology department",
+        "psychiatric unit", "fertility clinic", "behavioral health program", "infusion center",
+        "nephrology office", "wound care clinic", "memory care unit", "neurology clinic",
+        "addiction treatment center", "eating disorder program", "sexual health clinic",
+        "pain management clinic", "rheumatology practice", "hospice", "NICU", "labor and delivery",
     ];
     let places = [
         ("lives in Towson", Geo),
@@ -304,11 +241,7 @@ fn guarded_vocabularies_stay_quiet_on_clean_text() {
         100.0 * MAX_CLEAN_FLAGGED
     );
     for rule in GUARDED {
-        println!(
-            "  {:<26} {:>4} findings",
-            rule,
-            per_rule.get(rule).unwrap_or(&0)
-        );
+        println!("  {:<26} {:>4} findings", rule, per_rule.get(rule).unwrap_or(&0));
     }
     let mut worst: Vec<_> = offenders.into_iter().collect();
     worst.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -191,7 +191,8 @@ impl DetectorSet {
             let file: DetectorFile =
                 toml::from_str(text).with_context(|| format!("detector file {path}"))?;
             for mut rule in file.rule {
-                expand_labels(&mut rule).with_context(|| format!("rule `{}` ({path})", rule.id))?;
+                expand_labels(&mut rule)
+                    .with_context(|| format!("rule `{}` ({path})", rule.id))?;
                 if let Some(prev) = set.origin.insert(rule.id.clone(), path.clone()) {
                     bail!(
                         "rule id `{}` is defined twice: in {prev} and {path}; ids must be unique",
@@ -271,10 +272,7 @@ impl DetectorSet {
 /// any run of those (so `member id`, `member_id` and `Member-ID` agree); the labels also become
 /// positive context words.
 fn expand_labels(rule: &mut DetectorRule) -> Result<()> {
-    let has_slot = rule
-        .pattern
-        .as_deref()
-        .is_some_and(|p| p.contains("{labels}"));
+    let has_slot = rule.pattern.as_deref().is_some_and(|p| p.contains("{labels}"));
     if rule.labels.is_empty() {
         if has_slot {
             bail!("`{{labels}}` in the pattern but no `labels` list");

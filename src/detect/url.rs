@@ -30,10 +30,12 @@ impl Decoded {
         let mut i = from;
         while i < to {
             let (b, len) = match src[i] {
-                b'%' if i + 2 < to => match (hex(src[i + 1]), hex(src[i + 2])) {
-                    (Some(h), Some(l)) => (h << 4 | l, 3),
-                    _ => (b'%', 1),
-                },
+                b'%' if i + 2 < to => {
+                    match (hex(src[i + 1]), hex(src[i + 2])) {
+                        (Some(h), Some(l)) => (h << 4 | l, 3),
+                        _ => (b'%', 1),
+                    }
+                }
                 b'+' => (b' ', 1),
                 b'-' | b'_' if path => (b' ', 1),
                 b => (b, 1),
@@ -163,13 +165,7 @@ pub(crate) struct UrlScratch {
 /// there is nothing worth scanning: not UTF-8, or unchanged by decoding and so already scanned
 /// by the plain pass with no label to add.
 pub(crate) fn decode_part(text: &[u8], part: &Part, scratch: &mut UrlScratch) -> bool {
-    if !Decoded::decode(
-        text,
-        part.value.0,
-        part.value.1,
-        part.path,
-        &mut scratch.value,
-    ) {
+    if !Decoded::decode(text, part.value.0, part.value.1, part.path, &mut scratch.value) {
         return false;
     }
     match part.key {
@@ -203,12 +199,11 @@ mod tests {
         parts
             .iter()
             .filter_map(|p| {
-                Decoded::decode(url.as_bytes(), p.value.0, p.value.1, p.path, &mut s.value).then(
-                    || {
+                Decoded::decode(url.as_bytes(), p.value.0, p.value.1, p.path, &mut s.value)
+                    .then(|| {
                         let key = p.key.map(|(a, b)| url[a..b].to_string());
                         (s.value.text.clone(), key)
-                    },
-                )
+                    })
             })
             .collect()
     }
@@ -220,14 +215,8 @@ mod tests {
     #[test]
     fn query_values_are_decoded_with_their_names() {
         let t = texts("https://x.example.com/cb?patient=maria+lopez&dob=03%2F02%2F1958#frag");
-        assert!(
-            t.contains(&("maria lopez".into(), Some("patient".into()))),
-            "{t:?}"
-        );
-        assert!(
-            t.contains(&("03/02/1958".into(), Some("dob".into()))),
-            "{t:?}"
-        );
+        assert!(t.contains(&("maria lopez".into(), Some("patient".into()))), "{t:?}");
+        assert!(t.contains(&("03/02/1958".into(), Some("dob".into()))), "{t:?}");
         assert!(!t.iter().any(|(v, _)| v.contains("frag")), "{t:?}");
     }
 
@@ -235,10 +224,7 @@ mod tests {
     fn path_segments_read_dashes_as_spaces() {
         let t = texts("https://x.example.com/oncology-clinic/appointments/");
         assert!(t.contains(&("oncology clinic".into(), None)), "{t:?}");
-        assert!(
-            t.contains(&("appointments".into(), Some("oncology-clinic".into()))),
-            "{t:?}"
-        );
+        assert!(t.contains(&("appointments".into(), Some("oncology-clinic".into()))), "{t:?}");
         assert!(texts("https://x.example.com").is_empty());
     }
 
@@ -252,10 +238,7 @@ mod tests {
         assert!(decode_part(url.as_bytes(), p, &mut s));
         assert_eq!(s.value.text, "03/02/1958");
         assert_eq!(s.value.original(0, 10), (19, url.len()));
-        assert_eq!(
-            &url[s.value.original(3, 5).0..s.value.original(3, 5).1],
-            "02"
-        );
+        assert_eq!(&url[s.value.original(3, 5).0..s.value.original(3, 5).1], "02");
     }
 
     #[test]

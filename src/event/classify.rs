@@ -349,14 +349,9 @@ pub fn visit_addresses(v: &Value, f: &mut dyn FnMut(&str, &str)) {
 /// Only address-shaped values qualify: a `name` that holds a person's name is PHI there.
 pub fn is_routing_copy(key: &str, value: &str) -> bool {
     let routing_key = is_address_key(key)
-        || [
-            "name",
-            "channel_address",
-            "customer_address",
-            "conversation_address",
-        ]
-        .iter()
-        .any(|k| key.eq_ignore_ascii_case(k));
+        || ["name", "channel_address", "customer_address", "conversation_address"]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k));
     routing_key && looks_like_address(value)
 }
 
@@ -365,10 +360,13 @@ fn looks_like_address(value: &str) -> bool {
     let v = value.trim();
     let channel_prefix = ["whatsapp:", "messenger:", "rcs:", "client:", "sip:", "tel:"]
         .iter()
-        .any(|p| v.len() >= p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()));
+        .any(|p| {
+            v.len() >= p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        });
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
     let phone = digits >= 7
-        && v.bytes()
+        && v
+            .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b' ' | b'-' | b'(' | b')' | b'.'));
     let email = v.contains('@') && !v.contains(' ');
     channel_prefix || phone || email

@@ -42,7 +42,9 @@ impl AllowList {
 
     /// Step 1: an allow-listed event type (exact, or a prefix ending in `.`).
     pub fn allows_event_type(&self, event_type: &str) -> bool {
-        self.event_types.iter().any(|t| type_matches(t, event_type))
+        self.event_types
+            .iter()
+            .any(|t| type_matches(t, event_type))
     }
 
     /// Step 2: an allow-listed field (JSON pointer pattern).
@@ -63,7 +65,10 @@ impl AllowList {
 }
 
 /// By detector index, for the detectors `ids` (in engine order): whether any of `off` names it.
-pub fn detectors_off<'a>(ids: impl Iterator<Item = &'a str>, off: &[&String]) -> Vec<bool> {
+pub fn detectors_off<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    off: &[&String],
+) -> Vec<bool> {
     ids.map(|id| off.iter().any(|d| d.as_str() == id)).collect()
 }
 
@@ -111,10 +116,7 @@ mod tests {
             &[],
             &[],
             &[],
-            &[
-                "com.twilio.voice.".into(),
-                "com.twilio.messaging.message.sent".into(),
-            ],
+            &["com.twilio.voice.".into(), "com.twilio.messaging.message.sent".into()],
             Vec::new(),
         );
         assert!(allow.allows_event_type("com.twilio.voice.insights.call-summary"));

@@ -121,7 +121,12 @@ impl S3 {
         let out = self
             .rt
             .block_on(self.client.get_object().bucket(bucket).key(key).send())
-            .map_err(|e| anyhow!("reading s3://{bucket}/{key}: {}", crate::aws::describe(&e)))?;
+            .map_err(|e| {
+                anyhow!(
+                    "reading s3://{bucket}/{key}: {}",
+                    crate::aws::describe(&e)
+                )
+            })?;
         let encoding = out.content_encoding().unwrap_or("").to_ascii_lowercase();
         let mut body = out.body;
         let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(8);

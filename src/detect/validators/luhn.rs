@@ -33,10 +33,10 @@ fn known_issuer(d: &[u32]) -> bool {
     let prefix = |k: usize| d[..k].iter().fold(0, |acc, &x| acc * 10 + x);
     let (p2, p3, p4) = (prefix(2), prefix(3), prefix(4));
     match d[0] {
-        4 => true,                                                                    // Visa
-        1 => d.len() == 15,                                                           // UATP
+        4 => true,                                  // Visa
+        1 => d.len() == 15,                         // UATP
         5 => (51..=55).contains(&p2) || [5018, 5019, 5020, 5038, 5893].contains(&p4), // Mastercard, Maestro, Dankort
-        2 => (2221..=2720).contains(&p4), // Mastercard 2-series
+        2 => (2221..=2720).contains(&p4),           // Mastercard 2-series
         3 if p2 == 34 || p2 == 37 => d.len() == 15, // Amex
         3 => (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || (3528..=3589).contains(&p4),
         6 => {
