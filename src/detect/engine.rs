@@ -125,7 +125,7 @@ impl Engine {
             )?);
         }
         let term_index =
-            TermIndex::build(&table.patterns).context("building the vocabulary index")?;
+            TermIndex::build(table.patterns).context("building the vocabulary index")?;
         let pattern_set = patterns.build_set()?;
         Ok(Engine {
             detectors: rules,
@@ -163,7 +163,7 @@ impl Engine {
     /// Findings in `text`, appended to `out`. `key` is the name of the field the text came from
     /// (`patient_mrn`, `SpeechResult`): its words count as context right before the text.
     ///
-    /// The steps, by name: `find_terms` (one automaton walk) and `key_context`; `pattern_findings`
+    /// The steps, by name: `find_terms` (one term-index walk) and `key_context`; `pattern_findings`
     /// (the combined pattern set, then `extract` for each detector that matched);
     /// `vocabulary_findings`; `name_findings`; `scan_inside_urls`; then `keep_confident` (the
     /// threshold and exclusions) and `dedup_same_category`, sorted by start.
@@ -462,7 +462,7 @@ impl Engine {
     }
 }
 
-/// Every term of every detector rule, deduplicated: automaton pattern `i` is `patterns[i]` and
+/// Every term of every detector rule, deduplicated: hit pattern `i` is `patterns[i]` and
 /// means `terms[i]` (a word may serve several detectors).
 #[derive(Default)]
 struct TermTable {

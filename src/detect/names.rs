@@ -1,5 +1,5 @@
 //! Person names. A regex cannot tell "Maria" from "March", so names come from public first/last
-//! name dictionaries (in the shared automaton) graded by what surrounds them: capitalisation,
+//! name dictionaries (in the shared term index) graded by what surrounds them: capitalisation,
 //! a following surname or initial, an honorific before ("Dr. Okafor"), a greeting ("Hi Maria")
 //! or a cue word ("for DAVID", "patient maria", "my son Liam"), and the field's key
 //! (`caller_name`, `patient`).
@@ -15,11 +15,11 @@ use super::finding::Finding;
 use super::terms::{Hit, NameHit, Term};
 
 /// What the name model sees of one scan, and all it sees: the term hits of the text (sorted by
-/// start), what each automaton pattern means, and the engine's context scoring for the names
+/// start), what each term-index pattern means, and the engine's context scoring for the names
 /// detector. Narrow on purpose: the model grades hits, it does not drive the engine.
 pub(crate) struct NameContext<'a> {
     pub hits: &'a [Hit],
-    /// `terms[pattern]`: the meanings of automaton pattern `pattern`.
+    /// `terms[pattern]`: the meanings of term-index pattern `pattern`.
     pub terms: &'a [Vec<Term>],
     /// Confidence of a name at `start..end` from a base confidence, after the names detector's
     /// context words (`None`: its context is required and absent).

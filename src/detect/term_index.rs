@@ -60,20 +60,20 @@ pub(crate) struct TermIndex {
 }
 
 impl TermIndex {
-    /// `terms[i]` becomes pattern `i` of the hits.
-    pub fn build(terms: &[String]) -> Result<TermIndex> {
+    /// `terms[i]` becomes pattern `i` of the hits. Takes the terms to keep them (folded in
+    /// place) for confirming hits, rather than a copy.
+    pub fn build(terms: Vec<String>) -> Result<TermIndex> {
         let mut map = foldhash::HashMap::default();
         map.reserve(terms.len() * 2);
-        let mut first_bytes = [false; 256];
+        let mut starts = [false; 256];
         let mut folded = Vec::with_capacity(terms.len());
-        for (id, term) in terms.iter().enumerate() {
-            let t: Box<[u8]> = term.bytes().map(|b| FOLD[b as usize]).collect();
+        for (id, term) in terms.into_iter().enumerate() {
+            let mut t = term.into_bytes();
+            t.iter_mut().for_each(|b| *b = FOLD[*b as usize]);
             let Some(&first) = t.first() else {
                 bail!("empty term in the vocabulary");
             };
-            for raw in 0..=255u8 {
-                first_bytes[raw as usize] |= FOLD[raw as usize] == first;
-            }
+            starts[first as usize] = true;
             let mut h = FNV_OFFSET;
             for e in 1..=t.len() {
                 h = step(h, t[e - 1]);
@@ -88,8 +88,9 @@ impl TermIndex {
                     *slot = u32::try_from(id)?;
                 }
             }
-            folded.push(t);
+            folded.push(t.into_boxed_slice());
         }
+        let first_bytes = std::array::from_fn(|raw| starts[FOLD[raw] as usize]);
         let longest_term = folded.iter().map(|t| t.len()).max().unwrap_or(0);
         Ok(TermIndex {
             map,
@@ -145,8 +146,7 @@ mod tests {
     use super::*;
 
     fn found(terms: &[&str], text: &str) -> Vec<(String, usize)> {
-        let terms: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
-        let index = TermIndex::build(&terms).unwrap();
+        let index = TermIndex::build(terms.iter().map(|t| t.to_string()).collect()).unwrap();
         let mut hits = Vec::new();
         index.find(text.as_bytes(), &mut hits);
         hits.iter()

@@ -1,5 +1,5 @@
-//! The shared vocabulary of one scan: what each term of the one automaton means (`Term`) and
-//! where a term was found (`Hit`). The engine builds and walks the automaton; the name model
+//! The shared vocabulary of one scan: what each term of the one term index means (`Term`) and
+//! where a term was found (`Hit`). The engine builds and walks the index (`term_index`); the name model
 //! grades the name hits it leaves. Both depend on this module, and neither on the other's
 //! internals: the name model sees a scan through `names::NameContext` only.
 
@@ -14,7 +14,7 @@ pub enum NameHit {
     Cue,
 }
 
-/// One meaning of an automaton pattern; a word may carry several (a context word of one
+/// One meaning of a term-index pattern; a word may carry several (a context word of one
 /// detector that is also a vocabulary term of another).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Term {
@@ -27,11 +27,11 @@ pub(crate) enum Term {
     Name(NameHit),
 }
 
-/// An automaton hit that passed the word-boundary check.
+/// A term hit that passed the word-boundary check.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
-    /// The automaton pattern: what it means is the engine's `terms[pattern]`.
+    /// The term's index: what it means is the engine's `terms[pattern]`.
     pub pattern: u32,
 }
