@@ -30,6 +30,8 @@ pub mod scan;
 pub mod service;
 pub mod sink;
 pub mod source;
+#[cfg(test)]
+mod test_fixtures;
 
 /// Scanning parses every event into a tree of small strings and maps and frees it right after:
 /// mimalloc's thread-local free lists make that ~15% cheaper than glibc malloc (measured with

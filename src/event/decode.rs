@@ -124,9 +124,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn event(id: &str) -> Value {
-        json!({"specversion": "1.0", "id": id, "type": "com.twilio.messaging.message.sent", "data": {}})
-    }
+    use crate::test_fixtures::sent_event as event;
 
     #[test]
     fn unwraps_arrays_kinesis_records_and_base64() {

@@ -163,9 +163,7 @@ mod tests {
         (events, bad)
     }
 
-    fn ev(id: &str) -> String {
-        format!(r#"{{"specversion":"1.0","type":"t","id":"{id}","data":{{}}}}"#)
-    }
+    use crate::test_fixtures::minimal_event as ev;
 
     #[test]
     fn json_lines_as_scan_reads_them() {

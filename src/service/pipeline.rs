@@ -388,11 +388,7 @@ mod tests {
     }
 
     fn phi_event(id: &str) -> Value {
-        serde_json::json!({
-            "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": id,
-            "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
-            "to": "+12125550147", "tags": {"patient_mrn": "MRN-31000417"}}
-        })
+        crate::test_fixtures::mrn_tag_event(id, "MRN-31000417")
     }
 
     /// Before: a panic while scanning killed the scan thread; its event was never acknowledged
@@ -406,7 +402,7 @@ mod tests {
             Some(Box::new(memory.clone())),
             Duration::ZERO,
         ));
-        let scanner = Arc::new(Scanner::new(&crate::config::Config::default()).unwrap());
+        let scanner = crate::test_fixtures::default_scanner();
         let pipeline = Pipeline::start(scanner, sinks, 1, 4, 1 << 20);
         let mut bomb = phi_event("EZ0000000000000000000000000000000f");
         bomb["phiscan_test_panic"] = true.into();

@@ -807,11 +807,8 @@ mod tests {
             .create()
             .unwrap();
         for i in 0..n {
-            let event = serde_json::json!({
-                "specversion": "1.0", "type": "com.twilio.messaging.message.sent", "id": format!("EZ{i:032x}"),
-                "source": "/x", "data": {"accountSid": "AC9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "to": "+12125550147",
-                "tags": {"patient_mrn": format!("MRN-{:08}", 31_000_000 + i)}}
-            });
+            let mrn = format!("MRN-{:08}", 31_000_000 + i);
+            let event = crate::test_fixtures::mrn_tag_event(&format!("EZ{i:032x}"), &mrn);
             let value = serde_json::to_vec(&event).unwrap();
             let record = BaseRecord::<(), _>::to(topic)
                 .partition((i % 2) as i32)
@@ -866,8 +863,7 @@ mod tests {
         let got = Arc::new(Mutex::new(Vec::new()));
         let sinks =
             crate::sink::Sinks::new(vec![Box::new(SlowSink(got.clone()))], None, Duration::ZERO);
-        let scanner =
-            Arc::new(crate::scan::Scanner::new(&crate::config::Config::default()).unwrap());
+        let scanner = crate::test_fixtures::default_scanner();
         let pipeline =
             crate::service::pipeline::Pipeline::start(scanner, Arc::new(sinks), 1, 1, 1 << 20);
         let config = KafkaSourceConfig {
@@ -934,8 +930,8 @@ mod tests {
         let ev = decode_record(br#"{"body":"hi"}"#, &headers).unwrap();
         assert_eq!(ev[0]["id"], "EZ1");
         assert_eq!(ev[0]["data"]["body"], "hi");
-        let structured =
-            decode_record(br#"{"specversion":"1.0","type":"t","data":{}}"#, &[]).unwrap();
+        let event = crate::test_fixtures::minimal_event("EZ2");
+        let structured = decode_record(event.as_bytes(), &[]).unwrap();
         assert_eq!(structured.len(), 1);
         assert!(decode_record(b"not json", &[]).is_err());
     }
