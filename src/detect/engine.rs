@@ -377,7 +377,9 @@ impl Engine {
                 let Some(m) = caps.get_match() else {
                     break;
                 };
-                if let Some(span) = caps.get_group(group) {
+                if let Some(span) = caps.get_group(group)
+                    && !glued_to_opaque_token(bytes, m.start(), span.start, span.end)
+                {
                     push(span.start, span.end, scratch);
                 }
                 at = if m.is_empty() { m.end() + 1 } else { m.end() };
@@ -603,6 +605,17 @@ fn compile_detector(
 }
 
 /// Of overlapping findings with the same category, keep the most confident (then the longest).
+/// Whether a labelled value at `start..end` (its match starting at `match_start`) is glued to
+/// its label with no separator and holds a lower-case letter: the start of an opaque token
+/// (`id7Gh2kLm…`, `DL4kF9xQ…`, base62 session and batch ids), not a label followed by an
+/// identifier. Identifiers written glued to their label are digits and capitals (`MRN00482913`,
+/// `PT00918273`); a separated value (`id: ab12…`) is still judged by its label.
+fn glued_to_opaque_token(bytes: &[u8], match_start: usize, start: usize, end: usize) -> bool {
+    start > match_start
+        && bytes[start - 1].is_ascii_alphanumeric()
+        && bytes[start..end].iter().any(u8::is_ascii_lowercase)
+}
+
 fn dedup_same_category(out: &mut Vec<Finding>, from: usize) {
     let mut i = from;
     while i < out.len() {
@@ -680,6 +693,19 @@ mod tests {
         assert_eq!(b, "patient Mrn");
         split_key_words("task_attributes.DOB", &mut b);
         assert_eq!(b, "task attributes DOB");
+    }
+
+    #[test]
+    fn a_label_glued_to_a_lower_case_run_is_an_opaque_token() {
+        let engine = Engine::new(&DetectorSet::embedded().unwrap()).unwrap();
+        let found = |text: &str| {
+            let f = engine.detect(text);
+            f.iter().any(|f| f.category == Category::LicenseNumber)
+        };
+        assert!(found("DL12345678"));
+        assert!(found("DL: 4kf9xq2mz7"));
+        assert!(!found("DL4kF9xQ2mZ7p"));
+        assert!(!found("dl4kf9xq2mz7"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod luhn;
 mod mbi;
 mod nanp;
 mod npi;
+mod phone_digits;
 mod ssn;
 
 pub type Validator = fn(&str) -> bool;
@@ -22,6 +23,7 @@ pub const ALL: &[(&str, Validator)] = &[
     ("medicare_mbi", mbi::is_valid),
     ("nanp_phone", nanp::is_valid),
     ("npi", npi::is_valid),
+    ("phone_digits", phone_digits::is_valid),
     ("ssn", ssn::is_valid),
 ];
 
