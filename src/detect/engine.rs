@@ -587,7 +587,7 @@ fn compile_detector(
         table.add_all(&n.titles, Term::Name(NameHit::Title));
         table.add_all(&n.greetings, Term::Name(NameHit::Greeting));
         table.add_all(&n.cues, Term::Name(NameHit::Cue));
-        *names = Some(NameModel::new(detector));
+        *names = Some(NameModel::new(detector, &n.not_names));
     }
     let (extractor, value_group) = match &spec.pattern {
         Some(p) => {

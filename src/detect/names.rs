@@ -29,6 +29,8 @@ pub(crate) struct NameContext<'a> {
 pub struct NameModel {
     /// The names detector's index in the engine.
     detector: u16,
+    /// Capitalised words that follow a greeting without being a name (`names.toml`).
+    not_names: Vec<String>,
 }
 
 const TITLE_NAME: f32 = 0.85;
@@ -73,8 +75,11 @@ struct View<'a> {
 }
 
 impl NameModel {
-    pub fn new(detector: u16) -> NameModel {
-        NameModel { detector }
+    pub fn new(detector: u16, not_names: &[String]) -> NameModel {
+        NameModel {
+            detector,
+            not_names: not_names.to_vec(),
+        }
     }
 
     /// The names detector's index in the engine.
@@ -172,8 +177,41 @@ impl NameModel {
         } else if k.cue && (nk.first || (nk.last && !v.caps_mode && capitalised(tok, false))) {
             Some((next.0, CUE_NAME))
         } else {
-            None
+            self.unknown_after_cue(cx, hits, i, k, v, next)
         }
+    }
+
+    /// A capitalised word no dictionary holds ("Ngozi", "Ravi"): a name right after a greeting
+    /// when a comma or `!` closes it ("Hola José,"), or after a greeting or cue when a
+    /// dictionary surname follows it ("for Ravi Begay", "This is Chidi MacDonald"). Mixed-case
+    /// text only: in capitals every word looks capitalised.
+    fn unknown_after_cue(
+        &self,
+        cx: &NameContext,
+        hits: &[Hit],
+        i: usize,
+        k: Kinds,
+        v: &View,
+        next: (usize, usize),
+    ) -> Option<(usize, f32)> {
+        let tok = &v.bytes[next.0..next.1];
+        if v.caps_mode || !capitalised(tok, false) || self.is_not_name(tok) {
+            return None;
+        }
+        if k.greeting && matches!(v.bytes.get(next.1), Some(b',' | b'!')) {
+            return Some((next.0, GREETING_NAME - 0.1));
+        }
+        let after = next_token(v.bytes, next.1)?;
+        let ak = self.kinds_at(cx, hits, i + 1, after.0);
+        let surname = &v.bytes[after.0..after.1];
+        (ak.last && capitalised(surname, false) && !self.is_not_name(surname))
+            .then_some((next.0, CUE_NAME))
+    }
+
+    fn is_not_name(&self, tok: &[u8]) -> bool {
+        self.not_names
+            .iter()
+            .any(|w| w.as_bytes().eq_ignore_ascii_case(tok))
     }
 
     /// A dictionary first or last name on its own: graded by its case and the next word.
@@ -396,16 +434,22 @@ fn next_token(bytes: &[u8], mut pos: usize) -> Option<(usize, usize)> {
     }
     let len = bytes[start..]
         .iter()
-        .take_while(|b| b.is_ascii_alphabetic() || **b == b'\'' || **b == b'-')
+        .take_while(|b| is_word_byte(**b))
         .count();
     (len > 0).then_some((start, start + len))
+}
+
+/// A byte of a name word: an ASCII letter, an apostrophe or hyphen, or any byte of a non-ASCII
+/// UTF-8 character (José, Šárka), so a word never ends inside one.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'\'' || b == b'-' || b >= 0x80
 }
 
 /// Where a name starting at `start` ends: up to `MAX_TOKENS` capitalised tokens or initials.
 fn run_end(bytes: &[u8], start: usize, caps_mode: bool) -> usize {
     let first_len = bytes[start..]
         .iter()
-        .take_while(|b| b.is_ascii_alphabetic() || **b == b'\'' || **b == b'-')
+        .take_while(|b| is_word_byte(**b))
         .count();
     let mut end = start + first_len;
     for _ in 1..MAX_TOKENS {

@@ -88,6 +88,11 @@ pub struct NamesSpec {
     /// "patient maria", "my son liam").
     #[serde(default)]
     pub cues: Vec<String>,
+    /// Capitalised words that follow greetings and cues without being names ("Hi Team,",
+    /// "Dear Customer,"): a word no dictionary holds counts as a name after a greeting only
+    /// when it is not one of these.
+    #[serde(default)]
+    pub not_names: Vec<String>,
 }
 
 /// Words near a candidate that raise or lower its confidence.
