@@ -1385,6 +1385,7 @@ CARE_SPECIALTIES_ALONE = [
     "endocrinology", "gastroenterology", "dermatology", "immunology", "ophthalmology",
     "orthopedics", "palliative care", "hospice", "memory care", "labor and delivery", "bariatric",
     "infectious disease", "infectious diseases", "pain management", "wound care", "urgent care",
+    "fertility", "reproductive medicine", "reproductive endocrinology",
 ]
 
 # Fixed phrases: settings that no (specialty x unit) product writes.
