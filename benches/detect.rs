@@ -23,7 +23,8 @@
 //! skips criterion, runs each workload for ~2 s (`PHISCAN_BENCH_SECS` to change) and prints a
 //! markdown table with MB/s, events/s and the ratios to the baselines of the same buffer (a
 //! positional argument filters workloads by substring). Throughput there is per *thread CPU
-//! time*, so a busy machine does not skew it.
+//! time*, so a busy machine does not skew it. `PHISCAN_BENCH_DETECTORS=dir` loads the detector
+//! files from `dir` instead of the built-in set (before/after a detector change, one build).
 
 mod support;
 
@@ -340,9 +341,17 @@ fn explain_alerts(scanner: &Scanner, stream: &EventStream, max: usize) {
 }
 
 fn setup() -> Ctx {
-    let set = DetectorSet::embedded().expect("embedded rules");
+    // PHISCAN_BENCH_DETECTORS=dir: measure other detector files with the same binary (an earlier
+    // commit's `detectors/`, from `git archive`), so a detector change is compared in one build
+    let dir = std::env::var_os("PHISCAN_BENCH_DETECTORS").map(std::path::PathBuf::from);
+    let set = match &dir {
+        Some(d) => DetectorSet::from_dir(d).expect("detectors from PHISCAN_BENCH_DETECTORS"),
+        None => DetectorSet::embedded().expect("embedded rules"),
+    };
     let engine = Engine::new(&set).expect("engine");
-    let scanner = Scanner::new(&Config::default()).expect("scanner");
+    let mut config = Config::default();
+    config.detect.detectors_dir = dir;
+    let scanner = Scanner::new(&config).expect("scanner");
     let notes = support::load_notes();
     let notes_joined = notes.texts.join("\n").into_bytes();
     let clean = support::clean_events(CLEAN_EVENTS);

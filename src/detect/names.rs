@@ -122,6 +122,10 @@ impl NameModel {
                 continue;
             };
             let end = run_end(view.bytes, start, view.caps_mode);
+            let (end, base) = match self.comma_first_name(cx, hits, i, &view, start, end) {
+                Some(first_end) => (first_end, base.max(FIRST_LAST)),
+                None => (end, base),
+            };
             if let Some(c) = (cx.score)(base, start, end) {
                 out.push(Finding::new(start, end, Category::Name, self.detector, c));
                 covered_to = end;
@@ -259,6 +263,32 @@ impl NameModel {
             _ => LONE_LAST,
         };
         Some((h.start, base))
+    }
+
+    /// A name filed as `Last, First` ("Nguyen, Marcus", "REYES, PRIYA"): the run at
+    /// `start..end` is one dictionary surname, and a comma, a space and a dictionary first name
+    /// typed the same way follow. Returns where the first name ends.
+    fn comma_first_name(
+        &self,
+        cx: &NameContext,
+        hits: &[Hit],
+        i: usize,
+        v: &View,
+        start: usize,
+        end: usize,
+    ) -> Option<usize> {
+        let last = &v.bytes[start..end];
+        if v.bytes.get(end) != Some(&b',') || !capitalised(last, v.caps_mode) {
+            return None;
+        }
+        if !self.kinds_at(cx, hits, i, start).last {
+            return None;
+        }
+        let first = next_token(v.bytes, end + 1)?;
+        let fk = self.kinds_at(cx, hits, i + 1, first.0);
+        let tok = &v.bytes[first.0..first.1];
+        (fk.first && !(fk.title || fk.greeting || fk.cue) && same_case_shape(last, tok))
+            .then_some(first.1)
     }
 
     fn kinds(&self, cx: &NameContext, h: &Hit) -> Kinds {
