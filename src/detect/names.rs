@@ -40,6 +40,9 @@ const FIRST_LAST: f32 = 0.8;
 const FIRST_INITIAL: f32 = 0.7;
 const FIRST_CAPITALISED: f32 = 0.55;
 const LONE_FIRST: f32 = 0.35;
+/// A capitalised first name in the middle of a sentence, after a lower-case word ("said Gladys
+/// to Logan", "ask Priya"): capitalisation there is not a sentence start.
+const MID_SENTENCE_FIRST: f32 = 0.55;
 const LONE_LAST: f32 = 0.3;
 /// The value of a field whose key names a person (`patient_name`, `caller_name`).
 const KEYED_NAME: f32 = 0.85;
@@ -238,6 +241,7 @@ impl NameModel {
             && !(nk.title || nk.greeting)
             && same_case_shape(tok, &v.bytes[n.0..n.1])
             && tok.len() > 1
+            && !self.is_not_name(&v.bytes[n.0..n.1])
         {
             return Some((h.start, FIRST_LAST));
         }
@@ -249,6 +253,10 @@ impl NameModel {
             Some(n) if k.first && !v.caps_mode && is_initial(v.bytes, n) => FIRST_INITIAL,
             Some(n) if capitalised(&v.bytes[n.0..n.1], v.caps_mode) => {
                 let nk = nk.unwrap_or_default();
+                // "Blue Fern Florist", "Cardinal Movers": a business's name, not a person's
+                if self.is_not_name(&v.bytes[n.0..n.1]) {
+                    return None;
+                }
                 if nk.title || nk.greeting {
                     if k.first { LONE_FIRST } else { LONE_LAST }
                 } else if k.first && !v.caps_mode {
@@ -262,7 +270,13 @@ impl NameModel {
             _ if k.first => LONE_FIRST,
             _ => LONE_LAST,
         };
-        Some((h.start, base))
+        // "on Jan 25", "in May": a month is no name (`not_names` lists them), nor a word before a day
+        let mid_sentence = k.first
+            && !v.caps_mode
+            && after_lower_case_word(v.bytes, h.start)
+            && !self.is_not_name(tok)
+            && !v.bytes[h.end..].trim_ascii_start().first().is_some_and(u8::is_ascii_digit);
+        Some((h.start, if mid_sentence { base.max(MID_SENTENCE_FIRST) } else { base }))
     }
 
     /// A name filed as `Last, First` ("Nguyen, Marcus", "REYES, PRIYA"): the run at
@@ -416,6 +430,14 @@ fn same_case_shape(a: &[u8], b: &[u8]) -> bool {
     };
     let (sa, sb) = (shape(a), shape(b));
     sa == sb && sa != 3
+}
+
+/// Whether the word before `start` (spaces between) ends in a lower-case letter: `start` is
+/// inside a sentence, not at its start or after punctuation.
+fn after_lower_case_word(bytes: &[u8], start: usize) -> bool {
+    let before = &bytes[..start];
+    let trimmed = before.trim_ascii_end();
+    trimmed.len() < before.len() && trimmed.last().is_some_and(u8::is_ascii_lowercase)
 }
 
 /// A single capital letter, optionally with a dot, followed by the end or a non-letter: the
