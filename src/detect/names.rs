@@ -29,7 +29,9 @@ pub(crate) struct NameContext<'a> {
 pub struct NameModel {
     /// The names detector's index in the engine.
     detector: u16,
-    /// Capitalised words that follow a greeting without being a name (`names.toml`).
+    /// Words that are never a name where the model would otherwise take one (`names.toml`):
+    /// what follows a greeting ("Hi Team,"), months ("on Jan 25") and business words after a
+    /// first name ("Blue Fern Florist").
     not_names: Vec<String>,
 }
 
@@ -279,7 +281,7 @@ impl NameModel {
         Some((h.start, if mid_sentence { base.max(MID_SENTENCE_FIRST) } else { base }))
     }
 
-    /// A name filed as `Last, First` ("Nguyen, Marcus", "REYES, PRIYA"): the run at
+    /// A name filed as `Last, First` ("Nguyen, Marcus"; "REYES, PRIYA" in all-caps text): the run at
     /// `start..end` is one dictionary surname, and a comma, a space and a dictionary first name
     /// typed the same way follow. Returns where the first name ends.
     fn comma_first_name(
