@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -688,12 +688,9 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
     env.wait_active(&stream);
     let (all, secrets) = events(24, 1);
     let batches: Vec<&[Vec<u8>]> = vec![&all[..8], &all[8..16], &all[16..]];
-    let mut marks = Vec::new();
     for (i, batch) in batches.iter().enumerate() {
         if i > 0 {
-            std::thread::sleep(Duration::from_millis(1_500));
-            marks.push(now_rfc3339());
-            std::thread::sleep(Duration::from_millis(1_500));
+            std::thread::sleep(Duration::from_millis(3_000));
         }
         let records: Vec<(String, Vec<u8>)> = batch
             .iter()
@@ -702,6 +699,7 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
             .collect();
         env.put_many(&stream, &records);
     }
+    let marks = marks_between_batches(&env.arrivals(&stream), batches.len());
     let dir = tempfile::tempdir().unwrap();
     let url = format!("kinesis://{stream}");
     let replay = |name: &str, extra: &[&str]| -> Vec<Value> {
@@ -770,13 +768,29 @@ fn a_kinesis_stream_replays_from_a_timestamp_up_to_a_bound() {
     assert_eq!(state_json["done"].as_object().unwrap().len(), 2);
 }
 
-/// Now as RFC 3339 with milliseconds (UTC), for --kinesis-from/--kinesis-to.
-fn now_rfc3339() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    phiscan::replay::time::format_millis(ms)
+/// For --kinesis-from/--kinesis-to: a time (RFC 3339, milliseconds) midway between the last
+/// arrival of batch i-1 and the first of batch i, for each later batch i, from the arrival times
+/// by partition key (`key-{batch}-{n}`) as kinesis-local recorded them (see `Env::arrivals`).
+fn marks_between_batches(arrivals: &HashMap<String, i64>, batches: usize) -> Vec<String> {
+    let batch_of = |key: &str| -> usize { key.split('-').nth(1).unwrap().parse().unwrap() };
+    let span = |b: usize| {
+        let times = arrivals
+            .iter()
+            .filter(|(k, _)| batch_of(k) == b)
+            .map(|(_, t)| *t);
+        (times.clone().min().unwrap(), times.max().unwrap())
+    };
+    (1..batches)
+        .map(|b| {
+            let (last, first) = (span(b - 1).1, span(b).0);
+            assert!(
+                first > last + 1,
+                "batches {} and {b} arrived at the same time",
+                b - 1
+            );
+            phiscan::replay::time::format_millis((last + first) / 2)
+        })
+        .collect()
 }
 
 // ----------------------------------------------------------------------------- benchmark

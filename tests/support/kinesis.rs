@@ -169,6 +169,53 @@ impl Env {
         last
     }
 
+    /// Every record's arrival time (ms, kinesis-local's own clock) by partition key, read from
+    /// the start of every shard. Tests that seek by arrival time take their marks from here:
+    /// kinesis-local's clock (Node's `performance.timeOrigin + performance.now()`) drifts from
+    /// the wall clock when that is stepped, so a mark read from the test's clock may fall
+    /// seconds away from the records it was meant to separate.
+    pub fn arrivals(&self, stream: &str) -> HashMap<String, i64> {
+        use aws_sdk_kinesis::types::ShardIteratorType;
+        let mut out = HashMap::new();
+        for shard in self.shards(stream) {
+            self.rt.block_on(async {
+                let mut it = self
+                    .kinesis
+                    .get_shard_iterator()
+                    .stream_name(stream)
+                    .shard_id(shard.shard_id())
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .unwrap()
+                    .shard_iterator()
+                    .map(str::to_string);
+                while let Some(i) = it.take() {
+                    let page = self
+                        .kinesis
+                        .get_records()
+                        .shard_iterator(i)
+                        .send()
+                        .await
+                        .unwrap();
+                    for r in page.records() {
+                        let ms = r
+                            .approximate_arrival_timestamp()
+                            .unwrap()
+                            .to_millis()
+                            .unwrap();
+                        out.insert(r.partition_key().to_string(), ms);
+                    }
+                    if page.records().is_empty() {
+                        break;
+                    }
+                    it = page.next_shard_iterator().map(str::to_string);
+                }
+            });
+        }
+        out
+    }
+
     /// Open shards (no ending sequence number) and all shards with their hash-key ranges.
     pub fn shards(&self, stream: &str) -> Vec<aws_sdk_kinesis::types::Shard> {
         self.rt.block_on(async {
