@@ -183,7 +183,9 @@ impl NameModel {
             Some((next.0, TITLE_NAME - 0.15))
         } else if k.greeting && known {
             Some((next.0, GREETING_NAME))
-        } else if k.cue && (nk.first || (nk.last && !v.caps_mode && capitalised(tok, false))) {
+        } else if k.cue
+            && (nk.first || (nk.last && !v.caps_mode && (capitalised(tok, false) || shouted(tok))))
+        {
             Some((next.0, CUE_NAME))
         } else {
             self.unknown_after_cue(cx, hits, i, k, v, next)
@@ -234,6 +236,15 @@ impl NameModel {
     ) -> Option<(usize, f32)> {
         let h = &hits[i];
         let tok = &v.bytes[h.start..h.end];
+        // "D. Park", "M. NOVAK": an initial and a dictionary surname
+        if k.last
+            && !v.caps_mode
+            && (capitalised(tok, false) || shouted(tok))
+            && !self.is_not_name(tok)
+            && let Some(initial) = initial_before(v.bytes, h.start)
+        {
+            return Some((initial, FIRST_INITIAL));
+        }
         let next = next_token(v.bytes, h.end);
         let nk = next.map(|n| self.kinds_at(cx, hits, i + 1, n.0));
         // "DAVID SMITH" / "maria lopez": two dictionary names in a row, whatever their case
@@ -294,7 +305,8 @@ impl NameModel {
         end: usize,
     ) -> Option<usize> {
         let last = &v.bytes[start..end];
-        if v.bytes.get(end) != Some(&b',') || !capitalised(last, v.caps_mode) {
+        let shaped = capitalised(last, v.caps_mode) || (!v.caps_mode && shouted(last));
+        if v.bytes.get(end) != Some(&b',') || !shaped {
             return None;
         }
         if !self.kinds_at(cx, hits, i, start).last {
@@ -456,17 +468,38 @@ fn mostly_uppercase(bytes: &[u8]) -> bool {
 
 /// A name token: `Maria`, `O'Neil`, `Smith-Jones`; in all-caps text, any all-caps word.
 fn capitalised(tok: &[u8], caps_mode: bool) -> bool {
-    let Some((&first, rest)) = tok.split_first() else {
-        return false;
-    };
-    if !first.is_ascii_uppercase() {
+    // tokens are whole UTF-8 characters (`is_word_byte`): "Červinková" starts with a capital
+    let mut chars = std::str::from_utf8(tok).unwrap_or("").chars();
+    if !chars.next().is_some_and(char::is_uppercase) {
         return false;
     }
     if caps_mode {
         return true;
     }
     // "NPI" or "MRN" are acronyms, not names
-    rest.is_empty() || rest.iter().any(|b| b.is_ascii_lowercase())
+    let rest = chars.as_str();
+    rest.is_empty() || rest.chars().any(char::is_lowercase)
+}
+
+/// A word of three or more letters in capitals ("RAMIREZ"): in mixed-case text, a name someone
+/// typed in capitals when a cue or a dictionary says it is one (acronyms are shorter or known).
+fn shouted(tok: &[u8]) -> bool {
+    tok.len() >= 3
+        && tok.iter().any(u8::is_ascii_uppercase)
+        && std::str::from_utf8(tok).unwrap_or("").chars().all(|c| !c.is_lowercase())
+}
+
+/// The start of an initial right before `start` ("D. Park", "A. Papadopoulos"): one capital
+/// letter, a dot and a space, at the start of the text or after a non-letter.
+fn initial_before(bytes: &[u8], start: usize) -> Option<usize> {
+    let before = &bytes[..start];
+    let trimmed = before.trim_ascii_end();
+    if trimmed.len() == before.len() || trimmed.len() < 2 || !trimmed.ends_with(b".") {
+        return None;
+    }
+    let i = trimmed.len() - 2;
+    let alone = i == 0 || (!is_word_byte(trimmed[i - 1]) && trimmed[i - 1] != b'.');
+    (trimmed[i].is_ascii_uppercase() && alone).then_some(i)
 }
 
 /// The next word after `pos`, skipping one honorific dot and spaces: (start, end).
@@ -506,7 +539,13 @@ fn run_end(bytes: &[u8], start: usize, caps_mode: bool) -> usize {
         .take_while(|b| is_word_byte(**b))
         .count();
     let mut end = start + first_len;
+    // in mixed-case text a name typed in capitals ("PRIYA REYES", "M. NOVAK") runs on in capitals
+    let mut in_capitals = first_len == 1 || shouted(&bytes[start..end]);
     for _ in 1..MAX_TOKENS {
+        // "PRIYA REYES: MRI": a colon ends the name (next_token steps over one after a title)
+        if bytes.get(end) == Some(&b':') {
+            break;
+        }
         let Some((s, e)) = next_token(bytes, end) else {
             break;
         };
@@ -514,7 +553,10 @@ fn run_end(bytes: &[u8], start: usize, caps_mode: bool) -> usize {
         let initial = tok.len() == 1 && tok[0].is_ascii_uppercase() && bytes.get(e) == Some(&b'.');
         if initial {
             end = e + 1;
-        } else if capitalised(tok, caps_mode) && !caps_mode && tok.len() > 1 {
+        } else if !caps_mode && tok.len() > 1 && capitalised(tok, false) {
+            end = e;
+            in_capitals = false;
+        } else if !caps_mode && in_capitals && shouted(tok) {
             end = e;
         } else {
             break;
@@ -555,5 +597,23 @@ mod tests {
         assert!(!capitalised(b"MRN", false));
         assert!(capitalised(b"MARIA", true));
         assert!(mostly_uppercase(b"PT SEEN BY DR. SMITH TODAY"));
+    }
+
+    #[test]
+    fn capitals_initials_and_unicode_capitals() {
+        assert!(capitalised("Červinková".as_bytes(), false));
+        assert!(!capitalised("čaj".as_bytes(), false));
+        assert!(shouted(b"RAMIREZ") && shouted("NUÑEZ".as_bytes()));
+        assert!(!shouted(b"Ramirez") && !shouted(b"MR"));
+        assert_eq!(initial_before(b"A. Castellanos", 3), Some(0));
+        assert_eq!(initial_before(b"Hi D. Park", 6), Some(3));
+        assert_eq!(initial_before(b"U.S. Army", 5), None);
+        assert_eq!(initial_before(b"see a. Lee", 7), None);
+        assert_eq!(initial_before(b"DrA. Lee", 5), None);
+        // a name typed in capitals runs on in capitals; a colon ends it
+        assert_eq!(run_end(b"for PRIYA REYES: MRI today", 4, false), 15);
+        assert_eq!(run_end(b"M. NOVAK called", 0, false), 8);
+        // a capitalised name does not swallow a following acronym
+        assert_eq!(run_end(b"Priya Reyes MRI", 0, false), 11);
     }
 }
