@@ -74,7 +74,7 @@ const FLOOR_RULE_RECALL: &[(&str, f64)] = &[
     ("credential-exposed", 0.98),
 ];
 const CEILING_FALSE_ALERTS: f64 = 0.01;
-const FLOOR_SPAN_RECALL: f64 = 0.925;
+const FLOOR_SPAN_RECALL: f64 = 0.955;
 const CEILING_CLEAN_FLAGGED: f64 = 0.02;
 
 const DEFAULT_SEED: u64 = 20_261_130;
