@@ -12,7 +12,7 @@
 
 use super::category::Category;
 use super::finding::Finding;
-use super::terms::{Hit, NameHit, Term};
+use super::terms::{Hit, Meanings, NameHit, Term};
 
 /// What the name model sees of one scan, and all it sees: the term hits of the text (sorted by
 /// start), what each term-index pattern means, and the engine's context scoring for the names
@@ -20,7 +20,7 @@ use super::terms::{Hit, NameHit, Term};
 pub(crate) struct NameContext<'a> {
     pub hits: &'a [Hit],
     /// `terms[pattern]`: the meanings of term-index pattern `pattern`.
-    pub terms: &'a [Vec<Term>],
+    pub terms: &'a Meanings,
     /// Confidence of a name at `start..end` from a base confidence, after the names detector's
     /// context words (`None`: its context is required and absent).
     pub score: &'a dyn Fn(f32, usize, usize) -> Option<f32>,

@@ -49,27 +49,64 @@ fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(FOLD[b as usize])).wrapping_mul(FNV_PRIME)
 }
 
+/// A byte as terms are stored and text is compared (`FOLD`).
+pub(crate) fn fold(b: u8) -> u8 {
+    FOLD[b as usize]
+}
+
+/// The index's hash of a whole term (folding is idempotent: folded or not, the same hash).
+pub(crate) fn hash(term: &[u8]) -> u64 {
+    term.iter().fold(FNV_OFFSET, |h, &b| step(h, b))
+}
+
+/// Folded terms end to end in one buffer: term `i` is `bytes[ends[i - 1]..ends[i]]`. One
+/// allocation for all terms instead of one each.
+#[derive(Default)]
+pub(crate) struct TermArena {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl TermArena {
+    /// Appends a folded term; returns its id.
+    pub fn push(&mut self, folded: &[u8]) -> u32 {
+        self.bytes.extend_from_slice(folded);
+        self.ends.push(self.bytes.len() as u32);
+        (self.ends.len() - 1) as u32
+    }
+
+    pub fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
 pub(crate) struct TermIndex {
     /// Hash of a folded term prefix ending on a boundary → the term it spells, or `PREFIX_ONLY`.
     map: foldhash::HashMap<u64, u32>,
     /// The folded terms, to confirm a hit byte for byte (a hash is not proof).
-    terms: Vec<Box<[u8]>>,
+    terms: TermArena,
     /// Bytes some term starts with (either case): other positions are not tried.
     first_bytes: [bool; 256],
     pub longest_term: usize,
 }
 
 impl TermIndex {
-    /// `terms[i]` becomes pattern `i` of the hits. Takes the terms to keep them (folded in
-    /// place) for confirming hits, rather than a copy.
-    pub fn build(terms: Vec<String>) -> Result<TermIndex> {
+    /// Term `i` of the arena (folded, see `fold`) becomes pattern `i` of the hits; the index
+    /// keeps the arena to confirm hits.
+    pub fn build(terms: TermArena) -> Result<TermIndex> {
         let mut map = foldhash::HashMap::default();
         map.reserve(terms.len() * 2);
         let mut starts = [false; 256];
-        let mut folded = Vec::with_capacity(terms.len());
-        for (id, term) in terms.into_iter().enumerate() {
-            let mut t = term.into_bytes();
-            t.iter_mut().for_each(|b| *b = FOLD[*b as usize]);
+        let mut longest_term = 0;
+        for id in 0..terms.len() as u32 {
+            let t = terms.get(id);
+            longest_term = longest_term.max(t.len());
             let Some(&first) = t.first() else {
                 bail!("empty term in the vocabulary");
             };
@@ -85,16 +122,14 @@ impl TermIndex {
                     if *slot != PREFIX_ONLY {
                         bail!("two vocabulary terms share a 64-bit hash: rename one");
                     }
-                    *slot = u32::try_from(id)?;
+                    *slot = id;
                 }
             }
-            folded.push(t.into_boxed_slice());
         }
         let first_bytes = std::array::from_fn(|raw| starts[FOLD[raw] as usize]);
-        let longest_term = folded.iter().map(|t| t.len()).max().unwrap_or(0);
         Ok(TermIndex {
             map,
-            terms: folded,
+            terms,
             first_bytes,
             longest_term,
         })
@@ -136,7 +171,7 @@ impl TermIndex {
     }
 
     fn spells(&self, id: u32, text: &[u8]) -> bool {
-        let t = &self.terms[id as usize];
+        let t = self.terms.get(id);
         t.len() == text.len() && t.iter().zip(text).all(|(a, b)| *a == FOLD[*b as usize])
     }
 }
@@ -146,7 +181,11 @@ mod tests {
     use super::*;
 
     fn found(terms: &[&str], text: &str) -> Vec<(String, usize)> {
-        let index = TermIndex::build(terms.iter().map(|t| t.to_string()).collect()).unwrap();
+        let mut arena = TermArena::default();
+        for t in terms {
+            arena.push(&t.bytes().map(fold).collect::<Vec<u8>>());
+        }
+        let index = TermIndex::build(arena).unwrap();
         let mut hits = Vec::new();
         index.find(text.as_bytes(), &mut hits);
         hits.iter()
