@@ -12,6 +12,8 @@
 //! (with `extract`), `vocabulary_findings`, `name_findings`, `scan_inside_urls`, then
 //! `keep_confident` and `dedup_same_category`.
 
+use std::sync::OnceLock;
+
 use anyhow::{Context, Result, bail};
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
@@ -21,8 +23,7 @@ use super::category::Category;
 use super::finding::Finding;
 use super::names::{self, NameContext, NameKey, NameModel};
 use super::rules::{DetectorRule, DetectorSet};
-use super::term_index::TermIndex;
-use super::term_index::TermArena;
+use super::term_index::{TermArena, TermIndex};
 use super::terms::{Hit, Meanings, NameHit, Term};
 use super::url;
 use super::validators::{self, Validator};
@@ -66,7 +67,7 @@ pub struct Engine {
     pattern_set: Option<Regex>,
     pattern_rules: Vec<u16>,
     /// Each pattern on its own, to extract spans once the set says it matched.
-    extractors: Vec<Regex>,
+    extractors: Extractors,
     names: Option<NameModel>,
     threshold: f32,
 }
@@ -126,16 +127,26 @@ impl Engine {
             )?);
         }
         let terms = Meanings::from_pairs(table.meanings, table.arena.len());
-        let term_index =
-            TermIndex::build(table.arena).context("building the vocabulary index")?;
-        let pattern_set = patterns.build_set()?;
+        let term_index = TermIndex::build(table.arena).context("building the vocabulary index")?;
+        let pattern_set = patterns.build_set(set)?;
+        if let Some(set) = &pattern_set {
+            for rule in &mut rules {
+                rule.value_group = rule.extractor.and_then(|i| {
+                    let pid = regex_automata::PatternID::new(i).ok()?;
+                    set.group_info().to_index(pid, "value")
+                });
+            }
+        }
         Ok(Engine {
             detectors: rules,
             term_index,
             terms,
             pattern_set,
             pattern_rules: patterns.detectors,
-            extractors: patterns.extractors,
+            extractors: Extractors {
+                regexes: patterns.sources.iter().map(|_| OnceLock::new()).collect(),
+                sources: patterns.sources,
+            },
             names,
             threshold,
         })
@@ -331,7 +342,9 @@ impl Engine {
 
     fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         let rule = &self.detectors[rule_index as usize];
-        let re = &self.extractors[rule.extractor.expect("pattern rule has an extractor")];
+        let re = self
+            .extractors
+            .get(rule.extractor.expect("pattern rule has an extractor"));
         let bytes = text.as_bytes();
         let mut push = |start: usize, end: usize, scratch: &mut Scratch| {
             // byte-level patterns (`[^\s]{6,64}`) can stop inside a multibyte character: widen
@@ -483,7 +496,8 @@ impl TermTable {
     fn add(&mut self, word: &str, term: Term) {
         // as the index reads text (see term_index::fold): `post-op` is stored as `post op`
         self.folded.clear();
-        self.folded.extend(word.trim().bytes().map(super::term_index::fold));
+        self.folded
+            .extend(word.trim().bytes().map(super::term_index::fold));
         if self.folded.is_empty() {
             return;
         }
@@ -518,36 +532,48 @@ impl TermTable {
 }
 
 /// Every detector pattern: `sources[i]` is pattern `i` of the combined set, belonging to the
-/// detector `detectors[i]` and extracted on its own by `extractors[i]`.
+/// detector `detectors[i]`.
 #[derive(Default)]
 struct Patterns {
     sources: Vec<String>,
     detectors: Vec<u16>,
-    extractors: Vec<Regex>,
+}
+
+/// Each pattern on its own, to extract spans once the combined set says it matched. Compiled
+/// on first use, not at start-up: a one-line `phiscan detect` (a CI gate, a per-file hook)
+/// needs the few patterns that match, and the combined set has already checked them all.
+struct Extractors {
+    sources: Vec<String>,
+    regexes: Vec<OnceLock<Regex>>,
+}
+
+impl Extractors {
+    fn get(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| {
+            Regex::builder()
+                .syntax(regex_config())
+                .build(&self.sources[i])
+                .expect("the combined set compiled this pattern")
+        })
+    }
 }
 
 impl Patterns {
-    /// Compiles one detector's pattern: its extractor index and its `value` group, if any.
-    fn add(&mut self, pattern: &str, detector: u16, at: &str) -> Result<(usize, Option<usize>)> {
-        let re = Regex::builder()
-            .syntax(regex_config())
-            .build(pattern)
-            .with_context(|| format!("{at}: bad pattern"))?;
-        let value_group = re
-            .group_info()
-            .to_index(regex_automata::PatternID::ZERO, "value");
-        self.extractors.push(re);
+    /// Adds one detector's pattern; returns its index (its extractor's, and its pattern id in
+    /// the combined set).
+    fn add(&mut self, pattern: &str, detector: u16) -> usize {
         self.sources.push(pattern.to_string());
         self.detectors.push(detector);
-        Ok((self.extractors.len() - 1, value_group))
+        self.sources.len() - 1
     }
 
-    /// All patterns in one regex, or none when no detector has a pattern.
-    fn build_set(&self) -> Result<Option<Regex>> {
+    /// All patterns in one regex, or none when no detector has a pattern. A pattern that does
+    /// not compile is named with its rule (each is compiled alone only then).
+    fn build_set(&self, set: &DetectorSet) -> Result<Option<Regex>> {
         if self.sources.is_empty() {
             return Ok(None);
         }
-        let set = Regex::builder()
+        let combined = Regex::builder()
             .syntax(regex_config())
             // The union of all patterns needs several MB of lazy-DFA states on clinical
             // text; at the 2 MB default the cache thrashes and throughput drops ~10x.
@@ -557,8 +583,24 @@ impl Patterns {
                     .hybrid_cache_capacity(PATTERN_SET_CACHE),
             )
             .build_many(&self.sources)
-            .context("building the combined pattern set")?;
-        Ok(Some(set))
+            .map_err(|e| self.name_bad_pattern(set, e))?;
+        Ok(Some(combined))
+    }
+
+    /// Why the combined set did not build, naming the rule whose pattern is at fault.
+    fn name_bad_pattern(
+        &self,
+        set: &DetectorSet,
+        e: regex_automata::meta::BuildError,
+    ) -> anyhow::Error {
+        for (source, &detector) in self.sources.iter().zip(&self.detectors) {
+            let rule = &set.rules[detector as usize];
+            if let Err(bad) = Regex::builder().syntax(regex_config()).build(source) {
+                let at = format!("rule `{}` ({})", rule.id, set.origin[&rule.id]);
+                return anyhow::Error::new(bad).context(format!("{at}: bad pattern"));
+            }
+        }
+        anyhow::Error::new(e).context("building the combined pattern set")
     }
 }
 
@@ -595,18 +637,13 @@ fn compile_detector(
         table.add_all(&n.cues, Term::Name(NameHit::Cue));
         *names = Some(NameModel::new(detector, &n.not_names));
     }
-    let (extractor, value_group) = match &spec.pattern {
-        Some(p) => {
-            let (extractor, group) = patterns.add(p, detector, &at())?;
-            (Some(extractor), group)
-        }
-        None => (None, None),
-    };
+    let extractor = spec.pattern.as_ref().map(|p| patterns.add(p, detector));
     Ok(CompiledDetector {
         validator: spec.validator.as_deref().and_then(validators::lookup),
         spec: spec.clone(),
         extractor,
-        value_group,
+        // from the combined set's group names, once it is built
+        value_group: None,
     })
 }
 
