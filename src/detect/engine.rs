@@ -494,10 +494,10 @@ struct TermTable {
 
 impl TermTable {
     fn add(&mut self, word: &str, term: Term) {
-        // as the index reads text (see term_index::fold): `post-op` is stored as `post op`
+        // as the index reads text (see term_index::read): `post-op` is stored as `post op`,
+        // `presión` as `presion`
         self.folded.clear();
-        self.folded
-            .extend(word.trim().bytes().map(super::term_index::fold));
+        super::term_index::fold_into(word.trim().as_bytes(), &mut self.folded);
         if self.folded.is_empty() {
             return;
         }
@@ -635,6 +635,7 @@ fn compile_detector(
         table.add_all(&n.titles, Term::Name(NameHit::Title));
         table.add_all(&n.greetings, Term::Name(NameHit::Greeting));
         table.add_all(&n.cues, Term::Name(NameHit::Cue));
+        table.add_all(&n.followers, Term::Name(NameHit::Follower));
         *names = Some(NameModel::new(detector, &n.not_names));
     }
     let extractor = spec.pattern.as_ref().map(|p| patterns.add(p, detector));

@@ -46,6 +46,8 @@ const LONE_FIRST: f32 = 0.35;
 /// to Logan", "ask Priya"): capitalisation there is not a sentence start.
 const MID_SENTENCE_FIRST: f32 = 0.55;
 const LONE_LAST: f32 = 0.3;
+/// A capitalised first name and a verb a person is the subject of ("Liam has a fever").
+const FIRST_FOLLOWED: f32 = 0.55;
 /// The value of a field whose key names a person (`patient_name`, `caller_name`).
 const KEYED_NAME: f32 = 0.85;
 /// A name run has at most this many tokens ("Mary Ann Smith-Jones" is three).
@@ -58,6 +60,8 @@ struct Kinds {
     title: bool,
     greeting: bool,
     cue: bool,
+    /// Not a name signal alone (`any` ignores it): only after a first name.
+    follower: bool,
 }
 
 /// What a field's key says about its value.
@@ -187,6 +191,9 @@ impl NameModel {
             && (nk.first || (nk.last && !v.caps_mode && (capitalised(tok, false) || shouted(tok))))
         {
             Some((next.0, CUE_NAME))
+        } else if k.cue && nk.last && self.comma_first_name(cx, hits, i + 1, v, next.0, next.1).is_some() {
+            // "for begay, hiroshi": a dictionary `last, first` after a cue, in any case
+            Some((next.0, CUE_NAME))
         } else {
             self.unknown_after_cue(cx, hits, i, k, v, next)
         }
@@ -213,6 +220,17 @@ impl NameModel {
             return Some((next.0, GREETING_NAME - 0.1));
         }
         let after = next_token(v.bytes, next.1)?;
+        // "pt Chidi P. Okafor": a middle initial and a dictionary surname ("for Vitamin D.
+        // Take", "Medicare Part D. Call" have none)
+        if is_initial(v.bytes, after)
+            && v.bytes.get(after.1) == Some(&b'.')
+            && let Some(last) = next_token(v.bytes, after.1)
+            && self.kinds_at(cx, hits, i + 1, last.0).last
+            && capitalised(&v.bytes[last.0..last.1], false)
+            && !self.is_not_name(&v.bytes[last.0..last.1])
+        {
+            return Some((next.0, CUE_NAME));
+        }
         let ak = self.kinds_at(cx, hits, i + 1, after.0);
         let surname = &v.bytes[after.0..after.1];
         (ak.last && capitalised(surname, false) && !self.is_not_name(surname))
@@ -280,6 +298,8 @@ impl NameModel {
                     LONE_LAST
                 }
             }
+            // "Matthew is very reliable", "Liam has a fever": a verb only a person takes
+            Some(_) if k.first && !v.caps_mode && nk.is_some_and(|nk| nk.follower) => FIRST_FOLLOWED,
             _ if k.first => LONE_FIRST,
             _ => LONE_LAST,
         };
@@ -292,9 +312,10 @@ impl NameModel {
         Some((h.start, if mid_sentence { base.max(MID_SENTENCE_FIRST) } else { base }))
     }
 
-    /// A name filed as `Last, First` ("Nguyen, Marcus"; "REYES, PRIYA" in all-caps text): the run at
-    /// `start..end` is one dictionary surname, and a comma, a space and a dictionary first name
-    /// typed the same way follow. Returns where the first name ends.
+    /// A name filed as `Last, First` ("Nguyen, Marcus"; "REYES, PRIYA" in all-caps text; "begay,
+    /// hiroshi" after a cue): the run at `start..end` is one dictionary surname, and a comma, a
+    /// space and a dictionary first name typed the same way follow. Returns where the first
+    /// name ends.
     fn comma_first_name(
         &self,
         cx: &NameContext,
@@ -305,7 +326,8 @@ impl NameModel {
         end: usize,
     ) -> Option<usize> {
         let last = &v.bytes[start..end];
-        let shaped = capitalised(last, v.caps_mode) || (!v.caps_mode && shouted(last));
+        let lower = last.iter().all(|b| !b.is_ascii_uppercase());
+        let shaped = capitalised(last, v.caps_mode) || (!v.caps_mode && shouted(last)) || lower;
         if v.bytes.get(end) != Some(&b',') || !shaped {
             return None;
         }
@@ -328,6 +350,7 @@ impl NameModel {
                 Term::Name(NameHit::Title) => k.title = true,
                 Term::Name(NameHit::Greeting) => k.greeting = true,
                 Term::Name(NameHit::Cue) => k.cue = true,
+                Term::Name(NameHit::Follower) => k.follower = true,
                 _ => {}
             }
         }
@@ -353,6 +376,7 @@ impl Kinds {
             title: self.title || o.title,
             greeting: self.greeting || o.greeting,
             cue: self.cue || o.cue,
+            follower: self.follower || o.follower,
         }
     }
 

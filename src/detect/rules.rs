@@ -88,6 +88,10 @@ pub struct NamesSpec {
     /// "patient maria", "my son liam").
     #[serde(default)]
     pub cues: Vec<String>,
+    /// Words right after a capitalised first name that say it is someone ("Matthew is very
+    /// reliable", "Liam has a fever", "Maria called"): verbs a person is the subject of.
+    #[serde(default)]
+    pub followers: Vec<String>,
     /// Capitalised words that follow greetings and cues without being names ("Hi Team,",
     /// "Dear Customer,"): a word no dictionary holds counts as a name after a greeting only
     /// when it is not one of these.

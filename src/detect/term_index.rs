@@ -11,7 +11,9 @@
 //! term is a hit. Building the map is a hash and an insert per boundary of each term.
 //!
 //! Text is read as the terms were stored: ASCII letters folded to lower case, `-` and `_` read
-//! as spaces (`post-op` is the term `post op`).
+//! as spaces (`post-op` is the term `post op`), and a Latin letter with a diacritic (U+00C0 to
+//! U+017F: é, ñ, ö, ç, š, ł) read as its base letter. People type "José" and "Jose", "Björn" and
+//! "Bjorn", "presión" and "presion"; the name dictionaries (Census, SSA) hold ASCII spellings.
 
 use anyhow::{Result, bail};
 
@@ -36,6 +38,39 @@ const FOLD: [u8; 256] = {
     t
 };
 
+/// The base letter of each character U+00C0..=U+017F (two UTF-8 bytes, lead 0xC3..=0xC5),
+/// `.` where there is none (×, ß, æ, œ): generated from Unicode's canonical decompositions,
+/// with ø, đ, ħ, ı, ł, ŧ, ſ mapped by hand.
+const LATIN: &[u8; 192] = b"aaaaaa.ceeeeiiiidnooooo.ouuuuy..aaaaaa.ceeeeiiiidnooooo.ouuuuy.y\
+aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii..jjkk.lllllll\
+lllnnnnnn...oooooo..rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+/// The byte at `i` as the index reads it, and how many bytes of `bytes` it takes: a Latin
+/// letter with a diacritic is its base letter (two bytes), any other byte is `FOLD`ed.
+fn read(bytes: &[u8], i: usize) -> (u8, usize) {
+    let lead = bytes[i];
+    if (0xC3..=0xC5).contains(&lead)
+        && let Some(&cont) = bytes.get(i + 1)
+        && cont & 0xC0 == 0x80
+    {
+        let base = LATIN[((usize::from(lead & 0x1F) << 6) | usize::from(cont & 0x3F)) - 0xC0];
+        if base != b'.' {
+            return (base, 2);
+        }
+    }
+    (FOLD[lead as usize], 1)
+}
+
+/// A term as the index stores it (see `read`), appended to `out`.
+pub(crate) fn fold_into(term: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < term.len() {
+        let (b, width) = read(term, i);
+        out.push(b);
+        i += width;
+    }
+}
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
@@ -45,18 +80,14 @@ fn is_boundary(bytes: &[u8], e: usize) -> bool {
     e == bytes.len() || !is_word_byte(bytes[e]) || !is_word_byte(bytes[e - 1])
 }
 
+/// One byte more of a hash; `b` is already read (`read`, `FOLD`).
 fn step(h: u64, b: u8) -> u64 {
-    (h ^ u64::from(FOLD[b as usize])).wrapping_mul(FNV_PRIME)
+    (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
 }
 
-/// A byte as terms are stored and text is compared (`FOLD`).
-pub(crate) fn fold(b: u8) -> u8 {
-    FOLD[b as usize]
-}
-
-/// The index's hash of a whole term (folding is idempotent: folded or not, the same hash).
-pub(crate) fn hash(term: &[u8]) -> u64 {
-    term.iter().fold(FNV_OFFSET, |h, &b| step(h, b))
+/// The index's hash of a whole term as `fold_into` stores it.
+pub(crate) fn hash(folded: &[u8]) -> u64 {
+    folded.iter().fold(FNV_OFFSET, |h, &b| step(h, b))
 }
 
 /// Folded terms end to end in one buffer: term `i` is `bytes[ends[i - 1]..ends[i]]`. One
@@ -126,7 +157,9 @@ impl TermIndex {
                 }
             }
         }
-        let first_bytes = std::array::from_fn(|raw| starts[FOLD[raw] as usize]);
+        // a word may start with an accented letter (its lead byte)
+        let first_bytes =
+            std::array::from_fn(|raw| starts[FOLD[raw] as usize] || (0xC3..=0xC5).contains(&raw));
         Ok(TermIndex {
             map,
             terms,
@@ -151,9 +184,12 @@ impl TermIndex {
     /// first boundary no term reaches.
     fn find_from(&self, bytes: &[u8], i: usize, hits: &mut Vec<Hit>) {
         let mut h = FNV_OFFSET;
-        let limit = bytes.len().min(i + self.longest_term);
-        for e in i + 1..=limit {
-            h = step(h, bytes[e - 1]);
+        let (mut e, mut read_len) = (i, 0);
+        while e < bytes.len() && read_len < self.longest_term {
+            let (b, width) = read(bytes, e);
+            h = step(h, b);
+            e += width;
+            read_len += 1;
             if !is_boundary(bytes, e) {
                 continue;
             }
@@ -170,9 +206,19 @@ impl TermIndex {
         }
     }
 
+    /// Whether `text`, read as the index reads it, is term `id` (a hash is not proof).
     fn spells(&self, id: u32, text: &[u8]) -> bool {
         let t = self.terms.get(id);
-        t.len() == text.len() && t.iter().zip(text).all(|(a, b)| *a == FOLD[*b as usize])
+        let (mut i, mut k) = (0, 0);
+        while i < text.len() {
+            let (b, width) = read(text, i);
+            if t.get(k) != Some(&b) {
+                return false;
+            }
+            i += width;
+            k += 1;
+        }
+        k == t.len()
     }
 }
 
@@ -183,7 +229,9 @@ mod tests {
     fn found(terms: &[&str], text: &str) -> Vec<(String, usize)> {
         let mut arena = TermArena::default();
         for t in terms {
-            arena.push(&t.bytes().map(fold).collect::<Vec<u8>>());
+            let mut folded = Vec::new();
+            fold_into(t.as_bytes(), &mut folded);
+            arena.push(&folded);
         }
         let index = TermIndex::build(arena).unwrap();
         let mut hits = Vec::new();
@@ -215,5 +263,23 @@ mod tests {
         let terms = ["café", "caf"];
         assert_eq!(found(&terms, "Café é"), vec![("Café".into(), 0)]);
         assert!(found(&terms, "cafés").is_empty());
+    }
+
+    #[test]
+    fn accented_letters_read_as_their_base_letter() {
+        let terms = ["jose", "bjorn", "presión", "zoe"];
+        assert_eq!(
+            found(&terms, "José, BJÖRN y Jose: presion/presión zoë Zoe×"),
+            vec![
+                ("José".into(), 0),
+                ("BJÖRN".into(), 1),
+                ("Jose".into(), 0),
+                ("presion".into(), 2),
+                ("presión".into(), 2),
+                ("zoë".into(), 3),
+            ]
+        );
+        // not a base letter: no fold, so no term; a lone lead byte is no letter either
+        assert!(found(&terms, "joseß").is_empty());
     }
 }

@@ -12,6 +12,8 @@ pub enum NameHit {
     Greeting,
     /// A word that announces a person: "for", "patient", "my son".
     Cue,
+    /// A word after a name that says it is someone: "is", "has", "called".
+    Follower,
 }
 
 /// One meaning of a term-index pattern; a word may carry several (a context word of one

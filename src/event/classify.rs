@@ -231,11 +231,9 @@ fn address_channels(data: &Value) -> (Option<Channel>, bool) {
         } else if v.starts_with("sip:") {
             Some(Channel::Sip)
         } else {
-            if v.contains('@')
-                && !v.contains(':')
-                && !key.eq_ignore_ascii_case("identity")
-                && !key.eq_ignore_ascii_case("author")
-            {
+            // a chat `Identity` may be any string; an email-shaped `Author` is the channel
+            // address of an email participant (Conversations' email bindings)
+            if v.contains('@') && !v.contains(':') && !key.eq_ignore_ascii_case("identity") {
                 email = true;
             }
             None
@@ -492,5 +490,10 @@ mod tests {
         let m = "com.twilio.conversations.message.added";
         assert_eq!(channel(m, &json!({"Author": "+14165550188"})), Channel::Sms);
         assert_eq!(channel(m, &json!({"Author": "alice"})), Channel::Chat);
+        let email = json!({"Author": "pat.doe@example.org", "MessageSubject": "Re: visit"});
+        assert_eq!(channel(m, &email), Channel::Email);
+        let identity = json!({"Identity": "pat.doe@example.org"});
+        let participant = "com.twilio.conversations.participant.added";
+        assert_eq!(channel(participant, &identity), Channel::Chat);
     }
 }

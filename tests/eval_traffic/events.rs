@@ -1704,7 +1704,10 @@ impl Gen {
             "message.added" | "message.updated" => {
                 let whatsapp = ev.wants(CHANNEL) || (ev.rule.is_none() && self.r.chance(0.1));
                 let sms = !whatsapp && self.r.chance(0.4);
-                let author = if whatsapp {
+                let author = if whatsapp && ev.wants(CHANNEL) && self.r.chance(0.25) {
+                    // an email participant: its address is the Author (email is not eligible)
+                    email(&mut self.r)
+                } else if whatsapp {
                     format!("whatsapp:{}", us_number(&mut self.r))
                 } else if sms {
                     us_number(&mut self.r)
