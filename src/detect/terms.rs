@@ -8,6 +8,8 @@
 pub enum NameHit {
     First,
     Last,
+    /// A rarer surname: a name only beside other name evidence (see `NamesSpec::rare_last`).
+    RareLast,
     Title,
     Greeting,
     /// A word that announces a person: "for", "patient", "my son".
