@@ -816,7 +816,7 @@ const PHYSIONET_CLASSES: &[Class] = &[
 
 /// Recall floors, set just below what the detectors achieve (name 69.1 %, date 75.9 %, phone
 /// 75.5 % when set), so a regression fails. Raise them when the detectors improve.
-const PHYSIONET_FLOORS: &[(&str, f64)] = &[("name", 0.70), ("date", 0.74), ("phone", 0.74)];
+const PHYSIONET_FLOORS: &[(&str, f64)] = &[("name", 0.71), ("date", 0.74), ("phone", 0.74)];
 
 fn physionet_class(t: &str) -> Option<usize> {
     let name = match t {
@@ -944,7 +944,7 @@ const SYNTH_CLASSES: &[Class] = &[
 /// years and weekdays (a year alone is no identifier under Safe Harbor: issue 9 counts a year
 /// on its own as a false alarm, so none is reported since).
 const SYNTH_FLOORS: &[(&str, f64)] = &[
-    ("name", 0.52),
+    ("name", 0.58),
     ("address", 0.10),
     ("date", 0.22),
     ("phone", 0.64),

@@ -21,6 +21,7 @@ use regex_automata::{Input, PatternSet};
 
 use super::category::Category;
 use super::finding::Finding;
+use super::members::Members;
 use super::names::{self, NameContext, NameKey, NameModel};
 use super::rules::{DetectorRule, DetectorSet};
 use super::term_index::{TermArena, TermIndex};
@@ -46,6 +47,8 @@ pub struct CompiledDetector {
     extractor: Option<usize>,
     /// Index of the `value` capture group, when the pattern has one.
     value_group: Option<usize>,
+    /// The list a value must be on (`members`).
+    members: Option<Members>,
 }
 
 impl CompiledDetector {
@@ -126,8 +129,14 @@ impl Engine {
                 &mut names,
             )?);
         }
-        let terms = Meanings::from_pairs(table.meanings, table.arena.len());
-        let term_index = TermIndex::build(table.arena).context("building the vocabulary index")?;
+        let patterns_len = table.arena.len();
+        let (term_index, canonical) =
+            TermIndex::build(table.arena).context("building the vocabulary index")?;
+        // a term several detectors (or files) list is one pattern: its meanings gather there
+        for (id, _) in &mut table.meanings {
+            *id = canonical[*id as usize];
+        }
+        let terms = Meanings::from_pairs(table.meanings, patterns_len);
         let pattern_set = patterns.build_set(set)?;
         if let Some(set) = &pattern_set {
             for rule in &mut rules {
@@ -367,6 +376,11 @@ impl Engine {
             {
                 return;
             }
+            if let Some(m) = &rule.members
+                && !m.contains(&text[start..end])
+            {
+                return;
+            }
             if let Some(c) = self.score(rule_index, start, end, scratch) {
                 out.push(Finding::new(
                     start,
@@ -479,14 +493,12 @@ impl Engine {
     }
 }
 
-/// Every term of every detector rule, deduplicated: hit pattern `i` is `arena.get(i)`, and
-/// `meanings` holds what it means, as (pattern, meaning) pairs (a word may serve several
-/// detectors). Terms are folded into one arena and deduplicated by their index hash, with no
-/// allocation per term: start-up builds ~200,000 of them.
+/// Every term of every detector rule: hit pattern `i` is `arena.get(i)`, and `meanings` holds
+/// what it means, as (pattern, meaning) pairs (a word may serve several detectors). Terms are
+/// folded into one arena with no allocation per term (start-up reads ~260,000 of them); the
+/// index deduplicates them as it builds (`TermIndex::build`), so no second map is built here.
 #[derive(Default)]
 struct TermTable {
-    /// Index hash of a folded term → its pattern id.
-    ids: foldhash::HashMap<u64, u32>,
     arena: TermArena,
     meanings: Vec<(u32, Term)>,
     folded: Vec<u8>,
@@ -501,16 +513,7 @@ impl TermTable {
         if self.folded.is_empty() {
             return;
         }
-        let hash = super::term_index::hash(&self.folded);
-        let id = match self.ids.get(&hash) {
-            // equal hashes of different terms are caught (and reported) by `TermIndex::build`
-            Some(&id) if self.arena.get(id) == self.folded.as_slice() => id,
-            _ => {
-                let id = self.arena.push(&self.folded);
-                self.ids.insert(hash, id);
-                id
-            }
-        };
+        let id = self.arena.push(&self.folded);
         self.meanings.push((id, term));
     }
 
@@ -642,12 +645,20 @@ fn compile_detector(
         *names = Some(NameModel::new(detector, &n.not_names));
     }
     let extractor = spec.pattern.as_ref().map(|p| patterns.add(p, detector));
+    let members = match &spec.members {
+        Some(path) if spec.pattern.is_some() => {
+            Some(Members::new(set.vocabulary(path).with_context(at)?))
+        }
+        Some(_) => bail!("{}: `members` needs a `pattern`", at()),
+        None => None,
+    };
     Ok(CompiledDetector {
         validator: spec.validator.as_deref().and_then(validators::lookup),
         spec: spec.clone(),
         extractor,
         // from the combined set's group names, once it is built
         value_group: None,
+        members,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Detection: text in, findings out, no policy. `rules` reads the detector files, `engine` runs
-//! them in one pass, `names` grades dictionary names, `validators` holds the checksums, and
+//! them in one pass, `names` grades dictionary names, `validators` holds the checksums, `members` the closed lists
+//! a pattern's value must be on (ICD-10-CM codes), and
 //! `check` runs every detector rule's own examples.
 //!
 //! The modules depend one way: `finding`, `category` and `terms` are the shared types at the
@@ -11,6 +12,7 @@ pub mod check;
 pub mod engine;
 mod finding;
 pub mod mask;
+mod members;
 mod names;
 pub mod rules;
 mod term_index;

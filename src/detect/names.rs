@@ -267,8 +267,9 @@ impl NameModel {
             .any(|w| w.as_bytes().eq_ignore_ascii_case(tok))
     }
 
-    /// A dictionary first or last name on its own: graded by its case and the next word.
-    fn dictionary_name(
+    /// A dictionary name in a shape that makes it one: an initial before a surname ("D. Park"),
+    /// a shouted `Last, First`, or a first name and a surname typed alike ("DAVID SMITH").
+    fn shaped_name(
         &self,
         cx: &NameContext,
         hits: &[Hit],
@@ -315,6 +316,26 @@ impl NameModel {
         {
             return Some((h.start, FIRST_LAST));
         }
+        None
+    }
+
+    /// A dictionary first or last name: in a shape that makes it a name (`shaped_name`), or
+    /// on its own, graded by its case and the next word.
+    fn dictionary_name(
+        &self,
+        cx: &NameContext,
+        hits: &[Hit],
+        i: usize,
+        k: Kinds,
+        v: &View,
+    ) -> Option<(usize, f32)> {
+        if let Some(found) = self.shaped_name(cx, hits, i, k, v) {
+            return Some(found);
+        }
+        let h = &hits[i];
+        let tok = &v.bytes[h.start..h.end];
+        let next = next_token(v.bytes, h.end);
+        let nk = next.map(|n| self.kinds_at(cx, hits, i + 1, n.0));
         if !capitalised(tok, v.caps_mode) {
             return None;
         }

@@ -51,6 +51,10 @@ pub struct DetectorRule {
     pub names: Option<NamesSpec>,
     /// A validator from `detect::validators` the candidate must pass.
     pub validator: Option<String>,
+    /// A vocabulary file the pattern's value must be a line of (ASCII case ignored): the
+    /// pattern finds the shape, the list confirms it (`members = "vocab/icd10cm-codes.txt"`).
+    #[serde(default)]
+    pub members: Option<String>,
     /// Confidence of a candidate with no context either way.
     #[serde(default = "default_confidence")]
     pub confidence: f32,

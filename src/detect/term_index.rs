@@ -85,11 +85,6 @@ fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
 }
 
-/// The index's hash of a whole term as `fold_into` stores it.
-pub(crate) fn hash(folded: &[u8]) -> u64 {
-    folded.iter().fold(FNV_OFFSET, |h, &b| step(h, b))
-}
-
 /// Folded terms end to end in one buffer: term `i` is `bytes[ends[i - 1]..ends[i]]`. One
 /// allocation for all terms instead of one each.
 #[derive(Default)]
@@ -117,9 +112,21 @@ impl TermArena {
     }
 }
 
+/// The index is split by the top bits of each hash into this many maps, built on separate
+/// threads at start-up (the build is most of `phiscan detect`'s start-up on one line).
+const SHARD_BITS: u32 = 2;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+fn shard_of(h: u64) -> usize {
+    (h >> (64 - SHARD_BITS)) as usize
+}
+
+type Map = foldhash::HashMap<u64, u32>;
+
 pub(crate) struct TermIndex {
-    /// Hash of a folded term prefix ending on a boundary → the term it spells, or `PREFIX_ONLY`.
-    map: foldhash::HashMap<u64, u32>,
+    /// Hash of a folded term prefix ending on a boundary → the term it spells, or
+    /// `PREFIX_ONLY`; in the map `shard_of(hash)`.
+    maps: [Map; SHARDS],
     /// The folded terms, to confirm a hit byte for byte (a hash is not proof).
     terms: TermArena,
     /// Bytes some term starts with (either case): other positions are not tried.
@@ -128,44 +135,54 @@ pub(crate) struct TermIndex {
 }
 
 impl TermIndex {
-    /// Term `i` of the arena (folded, see `fold`) becomes pattern `i` of the hits; the index
-    /// keeps the arena to confirm hits.
-    pub fn build(terms: TermArena) -> Result<TermIndex> {
-        let mut map = foldhash::HashMap::default();
-        map.reserve(terms.len() * 2);
+    /// Term `i` of the arena (folded, see `fold_into`) becomes pattern `i` of the hits; the
+    /// index keeps the arena to confirm hits. Terms spelled alike are one pattern: the second
+    /// vector maps each term to the pattern its hits carry (its own id, or the first term
+    /// spelled the same way). The shards are built in parallel (`build_shard`).
+    pub fn build(terms: TermArena) -> Result<(TermIndex, Vec<u32>)> {
         let mut starts = [false; 256];
         let mut longest_term = 0;
         for id in 0..terms.len() as u32 {
             let t = terms.get(id);
-            longest_term = longest_term.max(t.len());
             let Some(&first) = t.first() else {
                 bail!("empty term in the vocabulary");
             };
             starts[first as usize] = true;
-            let mut h = FNV_OFFSET;
-            for e in 1..=t.len() {
-                h = step(h, t[e - 1]);
-                if !is_boundary(&t, e) {
-                    continue;
-                }
-                let slot = map.entry(h).or_insert(PREFIX_ONLY);
-                if e == t.len() {
-                    if *slot != PREFIX_ONLY {
-                        bail!("two vocabulary terms share a 64-bit hash: rename one");
-                    }
-                    *slot = id;
-                }
+            longest_term = longest_term.max(t.len());
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(SHARDS));
+        let built: Vec<(usize, Result<Shard>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads)
+                .map(|t| {
+                    let terms = &terms;
+                    scope.spawn(move || build_shards(terms, t, threads))
+                })
+                .collect();
+            let mut all = build_shards(&terms, 0, threads);
+            for w in workers {
+                all.extend(w.join().expect("term index worker panicked"));
             }
+            all
+        });
+        let mut canonical: Vec<u32> = (0..terms.len() as u32).collect();
+        let mut maps: [Map; SHARDS] = Default::default();
+        for (shard, built) in built {
+            let (map, dups) = built?;
+            for (dup, first) in dups {
+                canonical[dup as usize] = first;
+            }
+            maps[shard] = map;
         }
         // a word may start with an accented letter (its lead byte)
         let first_bytes =
             std::array::from_fn(|raw| starts[FOLD[raw] as usize] || (0xC3..=0xC5).contains(&raw));
-        Ok(TermIndex {
-            map,
+        let index = TermIndex {
+            maps,
             terms,
             first_bytes,
             longest_term,
-        })
+        };
+        Ok((index, canonical))
     }
 
     /// Every term that starts and ends on a word boundary, sorted by start (then end).
@@ -193,7 +210,7 @@ impl TermIndex {
             if !is_boundary(bytes, e) {
                 continue;
             }
-            match self.map.get(&h) {
+            match self.maps[shard_of(h)].get(&h) {
                 None => return,
                 Some(&PREFIX_ONLY) => {}
                 Some(&id) if self.spells(id, &bytes[i..e]) => hits.push(Hit {
@@ -222,6 +239,58 @@ impl TermIndex {
     }
 }
 
+/// One shard's map and the (duplicate, first) pairs of terms spelled alike.
+type Shard = (Map, Vec<(u32, u32)>);
+
+/// Worker `t`'s shards: `t`, `t + threads`, ...
+fn build_shards(terms: &TermArena, t: usize, threads: usize) -> Vec<(usize, Result<Shard>)> {
+    (t..SHARDS)
+        .step_by(threads)
+        .map(|shard| (shard, build_shard(terms, shard)))
+        .collect()
+}
+
+/// One shard's map: every term prefix ending on a boundary whose hash falls in `shard`, and
+/// the (duplicate, first) pairs of terms spelled alike. Counted first, so the map is sized
+/// once and never rehashed.
+fn build_shard(terms: &TermArena, shard: usize) -> Result<Shard> {
+    let mut entries = 0;
+    for_each_boundary(terms, shard, |_, _, _| entries += 1);
+    let mut map = Map::default();
+    map.reserve(entries);
+    let mut dups = Vec::new();
+    let mut clash = false;
+    for_each_boundary(terms, shard, |id, h, whole| {
+        let slot = map.entry(h).or_insert(PREFIX_ONLY);
+        if whole && *slot == PREFIX_ONLY {
+            *slot = id;
+        } else if whole && terms.get(*slot) == terms.get(id) {
+            dups.push((id, *slot));
+        } else if whole {
+            clash = true;
+        }
+    });
+    if clash {
+        bail!("two vocabulary terms share a 64-bit hash: rename one");
+    }
+    Ok((map, dups))
+}
+
+/// Calls `f(term, hash, whole term?)` for each prefix of each term that ends on a boundary and
+/// whose hash falls in `shard`.
+fn for_each_boundary(terms: &TermArena, shard: usize, mut f: impl FnMut(u32, u64, bool)) {
+    for id in 0..terms.len() as u32 {
+        let t = terms.get(id);
+        let mut h = FNV_OFFSET;
+        for e in 1..=t.len() {
+            h = step(h, t[e - 1]);
+            if is_boundary(t, e) && shard_of(h) == shard {
+                f(id, h, e == t.len());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +302,7 @@ mod tests {
             fold_into(t.as_bytes(), &mut folded);
             arena.push(&folded);
         }
-        let index = TermIndex::build(arena).unwrap();
+        let (index, _) = TermIndex::build(arena).unwrap();
         let mut hits = Vec::new();
         index.find(text.as_bytes(), &mut hits);
         hits.iter()
@@ -281,5 +350,20 @@ mod tests {
         );
         // not a base letter: no fold, so no term; a lone lead byte is no letter either
         assert!(found(&terms, "joseß").is_empty());
+    }
+
+    #[test]
+    fn terms_spelled_alike_are_one_pattern() {
+        let mut arena = TermArena::default();
+        for t in ["jose", "José", "bjorn", "JOSE"] {
+            let mut folded = Vec::new();
+            fold_into(t.as_bytes(), &mut folded);
+            arena.push(&folded);
+        }
+        let (index, canonical) = TermIndex::build(arena).unwrap();
+        assert_eq!(canonical, vec![0, 0, 2, 0]);
+        let mut hits = Vec::new();
+        index.find("Jose".as_bytes(), &mut hits);
+        assert_eq!(hits.iter().map(|h| h.pattern).collect::<Vec<_>>(), vec![0]);
     }
 }
