@@ -79,6 +79,15 @@ pub enum NameKey {
     PersonOrName,
 }
 
+/// Where a candidate is graded: the scan's context and hits, the hit at hand (`i`), the text.
+#[derive(Clone, Copy)]
+struct Spot<'s, 'c> {
+    cx: &'s NameContext<'c>,
+    hits: &'s [Hit],
+    i: usize,
+    v: &'s View<'s>,
+}
+
 /// The text being graded and what is known about it.
 struct View<'a> {
     bytes: &'a [u8],
@@ -129,7 +138,8 @@ impl NameModel {
             if h.start < covered_to {
                 continue;
             }
-            let Some((start, base)) = self.candidate(cx, hits, i, &view) else {
+            let at = Spot { cx, hits, i, v: &view };
+            let Some((start, base)) = self.candidate(&at) else {
                 continue;
             };
             let end = run_end(view.bytes, start, view.caps_mode);
@@ -145,31 +155,24 @@ impl NameModel {
     }
 
     /// Where a name starts at or after hit `i`, and its base confidence.
-    fn candidate(&self, cx: &NameContext, hits: &[Hit], i: usize, v: &View) -> Option<(usize, f32)> {
-        let h = &hits[i];
-        let k = self.kinds(cx, h);
+    fn candidate(&self, at: &Spot) -> Option<(usize, f32)> {
+        let k = self.kinds(at.cx, &at.hits[at.i]);
         if k.title || k.greeting || k.cue {
             // a cue word that is also a name ("Will", "Dean") may still be the name itself
-            if let Some(found) = self.after_cue(cx, hits, i, k, v) {
+            if let Some(found) = self.after_cue(at, k) {
                 return Some(found);
             }
         }
         if k.first || k.last {
-            return self.dictionary_name(cx, hits, i, k, v);
+            return self.dictionary_name(at, k);
         }
         None
     }
 
     /// The word after an honorific, greeting or cue: a name when the dictionaries know it (in
     /// any case), or, after an honorific, when it is capitalised.
-    fn after_cue(
-        &self,
-        cx: &NameContext,
-        hits: &[Hit],
-        i: usize,
-        k: Kinds,
-        v: &View,
-    ) -> Option<(usize, f32)> {
+    fn after_cue(&self, at: &Spot, k: Kinds) -> Option<(usize, f32)> {
+        let Spot { cx, hits, i, v } = *at;
         let next = next_token(v.bytes, hits[i].end)?;
         let nk = self.kinds_at(cx, hits, i + 1, next.0);
         if nk.title || nk.greeting || nk.cue {
@@ -197,7 +200,7 @@ impl NameModel {
             // "for begay, hiroshi": a dictionary `last, first` after a cue, in any case
             Some((next.0, CUE_NAME))
         } else {
-            self.unknown_after_cue(cx, hits, i, k, v, next)
+            self.unknown_after_cue(at, k, next)
         }
     }
 
@@ -205,15 +208,8 @@ impl NameModel {
     /// when a comma or `!` closes it ("Hola José,"), or after a greeting or cue when a
     /// dictionary surname follows it ("for Ravi Begay", "This is Chidi MacDonald"). Mixed-case
     /// text only: in capitals every word looks capitalised.
-    fn unknown_after_cue(
-        &self,
-        cx: &NameContext,
-        hits: &[Hit],
-        i: usize,
-        k: Kinds,
-        v: &View,
-        next: (usize, usize),
-    ) -> Option<(usize, f32)> {
+    fn unknown_after_cue(&self, at: &Spot, k: Kinds, next: (usize, usize)) -> Option<(usize, f32)> {
+        let Spot { cx, hits, i, v } = *at;
         let tok = &v.bytes[next.0..next.1];
         if v.caps_mode || !(capitalised(tok, false) || shouted(tok)) || self.is_not_name(tok) {
             return None;
@@ -269,14 +265,8 @@ impl NameModel {
 
     /// A dictionary name in a shape that makes it one: an initial before a surname ("D. Park"),
     /// a shouted `Last, First`, or a first name and a surname typed alike ("DAVID SMITH").
-    fn shaped_name(
-        &self,
-        cx: &NameContext,
-        hits: &[Hit],
-        i: usize,
-        k: Kinds,
-        v: &View,
-    ) -> Option<(usize, f32)> {
+    fn shaped_name(&self, at: &Spot, k: Kinds) -> Option<(usize, f32)> {
+        let Spot { cx, hits, i, v } = *at;
         let h = &hits[i];
         let tok = &v.bytes[h.start..h.end];
         // "D. Park", "M. NOVAK": an initial and a dictionary surname
@@ -321,15 +311,9 @@ impl NameModel {
 
     /// A dictionary first or last name: in a shape that makes it a name (`shaped_name`), or
     /// on its own, graded by its case and the next word.
-    fn dictionary_name(
-        &self,
-        cx: &NameContext,
-        hits: &[Hit],
-        i: usize,
-        k: Kinds,
-        v: &View,
-    ) -> Option<(usize, f32)> {
-        if let Some(found) = self.shaped_name(cx, hits, i, k, v) {
+    fn dictionary_name(&self, at: &Spot, k: Kinds) -> Option<(usize, f32)> {
+        let Spot { cx, hits, i, v } = *at;
+        if let Some(found) = self.shaped_name(at, k) {
             return Some(found);
         }
         let h = &hits[i];
