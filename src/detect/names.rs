@@ -133,23 +133,73 @@ impl NameModel {
             bytes: text.as_bytes(),
             caps_mode: mostly_uppercase(text.as_bytes()),
         };
+        let first_new = out.len();
+        self.graded_names(cx, &view, out);
+        if !view.caps_mode && out.len() > first_new {
+            self.listed_names(cx, &view, first_new, out);
+        }
+    }
+
+    /// Each hit graded in turn (`candidate`), a name running on from it (`run_end`,
+    /// `comma_first_name`), scored with the context words.
+    fn graded_names(&self, cx: &NameContext, view: &View, out: &mut Vec<Finding>) {
+        let hits = cx.hits;
         let mut covered_to = 0;
         for (i, h) in hits.iter().enumerate() {
             if h.start < covered_to {
                 continue;
             }
-            let at = Spot { cx, hits, i, v: &view };
+            let at = Spot { cx, hits, i, v: view };
             let Some((start, base)) = self.candidate(&at) else {
                 continue;
             };
             let end = run_end(view.bytes, start, view.caps_mode);
-            let (end, base) = match self.comma_first_name(cx, hits, i, &view, start, end) {
+            let (end, base) = match self.comma_first_name(cx, hits, i, view, start, end) {
                 Some(first_end) => (first_end, base.max(FIRST_LAST)),
                 None => (end, base),
             };
             if let Some(c) = (cx.score)(base, start, end) {
                 out.push(Finding::new(start, end, Category::Name, self.detector, c));
                 covered_to = end;
+            }
+        }
+    }
+
+    /// "They had 6: Sheila, Donna and Shane": a capitalised dictionary first name listed next
+    /// to a name found above (a comma, "and" or "&" between) is a name too, and the list
+    /// runs on from it. Mixed-case text only (in capitals every word looks capitalised).
+    fn listed_names(&self, cx: &NameContext, v: &View, first_new: usize, out: &mut Vec<Finding>) {
+        // names found with some confidence anchor a list (the others are weak candidates that
+        // the engine's threshold will drop, unless a list lifts them)
+        let sure = |f: &Finding| f.confidence >= MID_SENTENCE_FIRST;
+        let mut found: Vec<(usize, usize)> =
+            out[first_new..].iter().filter(|f| sure(f)).map(|f| (f.start, f.end)).collect();
+        let mut added = true;
+        while added {
+            added = false;
+            for h in cx.hits {
+                let tok = &v.bytes[h.start..h.end];
+                let whole_word = !v.bytes.get(h.end).is_some_and(|b| is_word_byte(*b));
+                if !whole_word
+                    || !self.kinds(cx, h).first
+                    || !capitalised(tok, false)
+                    || self.is_not_name(tok)
+                    || found.iter().any(|&(s, e)| h.start < e && s < h.end)
+                {
+                    continue;
+                }
+                let listed = found.iter().any(|&(s, e)| {
+                    (e <= h.start && is_list_gap(&v.bytes[e..h.start]))
+                        || (h.end <= s && is_list_gap(&v.bytes[h.end..s]))
+                });
+                let Some(c) = listed.then(|| (cx.score)(MID_SENTENCE_FIRST, h.start, h.end)).flatten() else {
+                    continue;
+                };
+                // a weak candidate at the same place is lifted rather than doubled
+                out.retain(|f| !(f.start == h.start && f.detector == self.detector && !sure(f)));
+                out.push(Finding::new(h.start, h.end, Category::Name, self.detector, c));
+                found.push((h.start, h.end));
+                added = true;
             }
         }
     }
@@ -605,6 +655,11 @@ fn next_token(bytes: &[u8], mut pos: usize) -> Option<(usize, usize)> {
         .take_while(|b| is_word_byte(**b))
         .count();
     (len > 0).then_some((start, start + len))
+}
+
+/// What separates two names in a list: ", ", " and ", ", and ", " & ".
+fn is_list_gap(gap: &[u8]) -> bool {
+    matches!(gap, b", " | b" and " | b", and " | b" & ")
 }
 
 /// A byte of a name word: an ASCII letter, an apostrophe or hyphen, or any byte of a non-ASCII
