@@ -49,6 +49,12 @@ lllnnnnnn...oooooo..rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 /// letter with a diacritic is its base letter (two bytes), any other byte is `FOLD`ed.
 fn read(bytes: &[u8], i: usize) -> (u8, usize) {
     let lead = bytes[i];
+    // "O'Brien" is read as "obrien" (the census spells it so), "don't" as "dont"
+    if (lead == b'\'' || lead == 0xE2)
+        && let Some(w) = inner_apostrophe(bytes, i)
+    {
+        return (FOLD[bytes[i + w] as usize], w + 1);
+    }
     if (0xC3..=0xC5).contains(&lead)
         && let Some(&cont) = bytes.get(i + 1)
         && cont & 0xC0 == 0x80
@@ -75,9 +81,59 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
 
-/// A term may end at `e` of `bytes` (the end, or not between two word bytes).
+/// An apostrophe at `i` (`'`, or `’` as phones type it) and its width in bytes.
+fn apostrophe(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i..) {
+        Some([b'\'', ..]) => Some(1),
+        Some([0xE2, 0x80, 0x99, ..]) => Some(3),
+        _ => None,
+    }
+}
+
+/// An apostrophe inside a word ("O'Brien", "don’t"), read as nothing; a possessive `'s`
+/// ("Maria's") ends the word before it, as any other apostrophe does.
+fn inner_apostrophe(bytes: &[u8], i: usize) -> Option<usize> {
+    let w = apostrophe(bytes, i)?;
+    let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_alphabetic);
+    let possessive = matches!(bytes.get(i + w), Some(b's' | b'S'))
+        && !bytes.get(i + w + 1).is_some_and(|b| is_word_byte(*b));
+    (i > 0 && letter(i - 1) && letter(i + w) && !possessive).then_some(w)
+}
+
+/// A term may end at `e` of `bytes`: the end, or not between two word bytes, where an
+/// apostrophe is no word byte unless it is inside a word (`inner_apostrophe`).
 fn is_boundary(bytes: &[u8], e: usize) -> bool {
-    e == bytes.len() || !is_word_byte(bytes[e]) || !is_word_byte(bytes[e - 1])
+    if e == bytes.len() {
+        return true;
+    }
+    let (next, prev) = (bytes[e], bytes[e - 1]);
+    if next == b'\'' || next == 0xE2 {
+        if inner_apostrophe(bytes, e).is_some() {
+            return false;
+        }
+        if apostrophe(bytes, e).is_some() {
+            return true;
+        }
+    }
+    if prev == 0x99 && e >= 3 && apostrophe(bytes, e - 3) == Some(3) {
+        return true;
+    }
+    !is_word_byte(next) || !is_word_byte(prev)
+}
+
+/// Whether a word continues at `i` (so no term starts there): a word byte before it, or an
+/// apostrophe inside a word ("O'Brien": not "Brien").
+fn inside_word(bytes: &[u8], i: usize) -> bool {
+    if i == 0 {
+        return false;
+    }
+    match bytes[i - 1] {
+        b'\'' => inner_apostrophe(bytes, i - 1).is_some(),
+        0x99 if i >= 3 && apostrophe(bytes, i - 3) == Some(3) => {
+            inner_apostrophe(bytes, i - 3).is_some()
+        }
+        prev => is_word_byte(prev) && is_word_byte(bytes[i]),
+    }
 }
 
 /// One byte more of a hash; `b` is already read (`read`, `FOLD`).
@@ -188,9 +244,7 @@ impl TermIndex {
     /// Every term that starts and ends on a word boundary, sorted by start (then end).
     pub fn find(&self, bytes: &[u8], hits: &mut Vec<Hit>) {
         for i in 0..bytes.len() {
-            if !self.first_bytes[bytes[i] as usize]
-                || (i > 0 && is_word_byte(bytes[i]) && is_word_byte(bytes[i - 1]))
-            {
+            if !self.first_bytes[bytes[i] as usize] || inside_word(bytes, i) {
                 continue;
             }
             self.find_from(bytes, i, hits);
@@ -365,5 +419,27 @@ mod tests {
         let mut hits = Vec::new();
         index.find("Jose".as_bytes(), &mut hits);
         assert_eq!(hits.iter().map(|h| h.pattern).collect::<Vec<_>>(), vec![0]);
+    }
+
+    #[test]
+    fn apostrophes_inside_words_are_read_as_nothing() {
+        let terms = ["obrien", "maria", "don", "dont", "crohn's disease"];
+        assert_eq!(
+            found(
+                &terms,
+                "O'Brien O’Brien Maria's Maria’s DON'T Crohn's disease"
+            ),
+            vec![
+                ("O'Brien".into(), 0),
+                ("O’Brien".into(), 0),
+                ("Maria".into(), 1),
+                ("Maria".into(), 1),
+                ("DON'T".into(), 3),
+                ("Crohn's disease".into(), 4),
+            ]
+        );
+        // no term starts inside a word: "brien" is not found in "O'Brien"
+        let terms = ["obrien", "brien"];
+        assert_eq!(found(&terms, "O'Brien"), vec![("O'Brien".into(), 0)]);
     }
 }
