@@ -47,8 +47,13 @@ lllnnnnnn...oooooo..rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 
 /// The byte at `i` as the index reads it, and how many bytes of `bytes` it takes: a Latin
 /// letter with a diacritic is its base letter (two bytes), any other byte is `FOLD`ed.
+#[inline]
 fn read(bytes: &[u8], i: usize) -> (u8, usize) {
     let lead = bytes[i];
+    // the common case first: an ASCII byte other than an apostrophe is just folded
+    if lead < 0x80 && lead != b'\'' {
+        return (FOLD[lead as usize], 1);
+    }
     // "O'Brien" is read as "obrien" (the census spells it so), "don't" as "dont"
     if (lead == b'\'' || lead == 0xE2)
         && let Some(w) = inner_apostrophe(bytes, i)
@@ -102,6 +107,7 @@ fn inner_apostrophe(bytes: &[u8], i: usize) -> Option<usize> {
 
 /// A term may end at `e` of `bytes`: the end, or not between two word bytes, where an
 /// apostrophe is no word byte unless it is inside a word (`inner_apostrophe`).
+#[inline]
 fn is_boundary(bytes: &[u8], e: usize) -> bool {
     if e == bytes.len() {
         return true;
@@ -123,6 +129,7 @@ fn is_boundary(bytes: &[u8], e: usize) -> bool {
 
 /// Whether a word continues at `i` (so no term starts there): a word byte before it, or an
 /// apostrophe inside a word ("O'Brien": not "Brien").
+#[inline]
 fn inside_word(bytes: &[u8], i: usize) -> bool {
     if i == 0 {
         return false;
@@ -137,6 +144,7 @@ fn inside_word(bytes: &[u8], i: usize) -> bool {
 }
 
 /// One byte more of a hash; `b` is already read (`read`, `FOLD`).
+#[inline]
 fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
 }
