@@ -176,21 +176,24 @@ impl TermArena {
     }
 }
 
-/// The index is split by the top bits of each hash into this many maps, built on separate
-/// threads at start-up (the build is most of `phiscan detect`'s start-up on one line).
-const SHARD_BITS: u32 = 2;
-const SHARDS: usize = 1 << SHARD_BITS;
+/// The index is split by the top bits of each hash into one map per thread (1, 2 or 4),
+/// built in parallel at start-up (the build is most of `phiscan detect`'s start-up on one
+/// line); each thread hashes every term once and keeps the prefixes of its shard.
+const MAX_SHARD_BITS: u32 = 2;
 
-fn shard_of(h: u64) -> usize {
-    (h >> (64 - SHARD_BITS)) as usize
+/// The shard of hash `h` when there are `1 << bits` (two shifts: `bits` may be 0).
+#[inline]
+fn shard_of(h: u64, bits: u32) -> usize {
+    ((h >> 32) >> (32 - bits)) as usize
 }
 
 type Map = foldhash::HashMap<u64, u32>;
 
 pub(crate) struct TermIndex {
     /// Hash of a folded term prefix ending on a boundary → the term it spells, or
-    /// `PREFIX_ONLY`; in the map `shard_of(hash)`.
-    maps: [Map; SHARDS],
+    /// `PREFIX_ONLY`; in the map `shard_of(hash, shard_bits)`.
+    maps: Vec<Map>,
+    shard_bits: u32,
     /// The folded terms, to confirm a hit byte for byte (a hash is not proof).
     terms: TermArena,
     /// Bytes some term starts with (either case): other positions are not tried.
@@ -214,34 +217,41 @@ impl TermIndex {
             starts[first as usize] = true;
             longest_term = longest_term.max(t.len());
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(SHARDS));
-        let built: Vec<(usize, Result<Shard>)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (1..threads)
-                .map(|t| {
-                    let terms = &terms;
-                    scope.spawn(move || build_shards(terms, t, threads))
-                })
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let bits = threads.min(1 << MAX_SHARD_BITS).ilog2();
+        // entries per shard, for sizing each map once: the hash spreads them evenly
+        let entries: usize = (0..terms.len() as u32)
+            .map(|id| boundaries(terms.get(id)))
+            .sum();
+        let reserve = (entries >> bits) + (entries >> bits) / 16;
+        let built: Vec<Result<Shard>> = std::thread::scope(|scope| {
+            let terms = &terms;
+            let workers: Vec<_> = (1..1usize << bits)
+                .map(|shard| scope.spawn(move || build_shard(terms, shard, bits, reserve)))
                 .collect();
-            let mut all = build_shards(&terms, 0, threads);
-            for w in workers {
-                all.extend(w.join().expect("term index worker panicked"));
-            }
+            let mut all = vec![build_shard(terms, 0, bits, reserve)];
+            all.extend(
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("term index worker panicked")),
+            );
             all
         });
         let mut canonical: Vec<u32> = (0..terms.len() as u32).collect();
-        let mut maps: [Map; SHARDS] = Default::default();
-        for (shard, built) in built {
-            let (map, dups) = built?;
+        let mut maps = Vec::with_capacity(built.len());
+        for shard in built {
+            let (map, dups) = shard?;
             for (dup, first) in dups {
                 canonical[dup as usize] = first;
             }
-            maps[shard] = map;
+            maps.push(map);
         }
         // a word may start with an accented letter (its lead byte)
         let first_bytes =
             std::array::from_fn(|raw| starts[FOLD[raw] as usize] || (0xC3..=0xC5).contains(&raw));
         let index = TermIndex {
             maps,
+            shard_bits: bits,
             terms,
             first_bytes,
             longest_term,
@@ -272,7 +282,7 @@ impl TermIndex {
             if !is_boundary(bytes, e) {
                 continue;
             }
-            match self.maps[shard_of(h)].get(&h) {
+            match self.maps[shard_of(h, self.shard_bits)].get(&h) {
                 None => return,
                 Some(&PREFIX_ONLY) => {}
                 Some(&id) if self.spells(id, &bytes[i..e]) => hits.push(Hit {
@@ -304,25 +314,19 @@ impl TermIndex {
 /// One shard's map and the (duplicate, first) pairs of terms spelled alike.
 type Shard = (Map, Vec<(u32, u32)>);
 
-/// Worker `t`'s shards: `t`, `t + threads`, ...
-fn build_shards(terms: &TermArena, t: usize, threads: usize) -> Vec<(usize, Result<Shard>)> {
-    (t..SHARDS)
-        .step_by(threads)
-        .map(|shard| (shard, build_shard(terms, shard)))
-        .collect()
+/// How many places a term may end in `t` (see `is_boundary`): its entries in the index.
+fn boundaries(t: &[u8]) -> usize {
+    (1..=t.len()).filter(|&e| is_boundary(t, e)).count()
 }
 
 /// One shard's map: every term prefix ending on a boundary whose hash falls in `shard`, and
-/// the (duplicate, first) pairs of terms spelled alike. Counted first, so the map is sized
-/// once and never rehashed.
-fn build_shard(terms: &TermArena, shard: usize) -> Result<Shard> {
-    let mut entries = 0;
-    for_each_boundary(terms, shard, |_, _, _| entries += 1);
+/// the (duplicate, first) pairs of terms spelled alike.
+fn build_shard(terms: &TermArena, shard: usize, bits: u32, reserve: usize) -> Result<Shard> {
     let mut map = Map::default();
-    map.reserve(entries);
+    map.reserve(reserve);
     let mut dups = Vec::new();
     let mut clash = false;
-    for_each_boundary(terms, shard, |id, h, whole| {
+    for_each_boundary(terms, shard, bits, |id, h, whole| {
         let slot = map.entry(h).or_insert(PREFIX_ONLY);
         if whole && *slot == PREFIX_ONLY {
             *slot = id;
@@ -339,14 +343,19 @@ fn build_shard(terms: &TermArena, shard: usize) -> Result<Shard> {
 }
 
 /// Calls `f(term, hash, whole term?)` for each prefix of each term that ends on a boundary and
-/// whose hash falls in `shard`.
-fn for_each_boundary(terms: &TermArena, shard: usize, mut f: impl FnMut(u32, u64, bool)) {
+/// whose hash falls in `shard` (of `1 << bits`).
+fn for_each_boundary(
+    terms: &TermArena,
+    shard: usize,
+    bits: u32,
+    mut f: impl FnMut(u32, u64, bool),
+) {
     for id in 0..terms.len() as u32 {
         let t = terms.get(id);
         let mut h = FNV_OFFSET;
         for e in 1..=t.len() {
             h = step(h, t[e - 1]);
-            if is_boundary(t, e) && shard_of(h) == shard {
+            if is_boundary(t, e) && shard_of(h, bits) == shard {
                 f(id, h, e == t.len());
             }
         }
@@ -449,5 +458,23 @@ mod tests {
         // no term starts inside a word: "brien" is not found in "O'Brien"
         let terms = ["obrien", "brien"];
         assert_eq!(found(&terms, "O'Brien"), vec![("O'Brien".into(), 0)]);
+    }
+
+    #[test]
+    fn every_shard_count_holds_every_term_once() {
+        let mut arena = TermArena::default();
+        for t in ["heart", "heart attack", "art", "jose", "jose"] {
+            arena.push(t.as_bytes());
+        }
+        for bits in 0..=MAX_SHARD_BITS {
+            let shards: Vec<Shard> = (0..1usize << bits)
+                .map(|shard| build_shard(&arena, shard, bits, 0).unwrap())
+                .collect();
+            // "heart", "heart " and "heart attack" (prefixes end on boundaries), "art", "jose"
+            let entries: usize = shards.iter().map(|(m, _)| m.len()).sum();
+            assert_eq!(entries, 5, "bits {bits}");
+            let dups: Vec<_> = shards.iter().flat_map(|(_, d)| d.clone()).collect();
+            assert_eq!(dups, vec![(4, 3)], "bits {bits}");
+        }
     }
 }
