@@ -121,10 +121,15 @@ fn is_boundary(bytes: &[u8], e: usize) -> bool {
             return true;
         }
     }
-    if prev == 0x99 && e >= 3 && apostrophe(bytes, e - 3) == Some(3) {
+    if prev == 0x99 && phone_apostrophe_before(bytes, e) {
         return true;
     }
     !is_word_byte(next) || !is_word_byte(prev)
+}
+
+/// Whether the three bytes before `i` are a phone apostrophe (`’`).
+fn phone_apostrophe_before(bytes: &[u8], i: usize) -> bool {
+    i >= 3 && apostrophe(bytes, i - 3) == Some(3)
 }
 
 /// Whether a word continues at `i` (so no term starts there): a word byte before it, or an
@@ -136,9 +141,7 @@ fn inside_word(bytes: &[u8], i: usize) -> bool {
     }
     match bytes[i - 1] {
         b'\'' => inner_apostrophe(bytes, i - 1).is_some(),
-        0x99 if i >= 3 && apostrophe(bytes, i - 3) == Some(3) => {
-            inner_apostrophe(bytes, i - 3).is_some()
-        }
+        0x99 if phone_apostrophe_before(bytes, i) => inner_apostrophe(bytes, i - 3).is_some(),
         prev => is_word_byte(prev) && is_word_byte(bytes[i]),
     }
 }
@@ -366,14 +369,19 @@ fn for_each_boundary(
 mod tests {
     use super::*;
 
-    fn found(terms: &[&str], text: &str) -> Vec<(String, usize)> {
+    /// The terms folded as the engine stores them (`fold_into`), in one arena.
+    fn arena(terms: &[&str]) -> TermArena {
         let mut arena = TermArena::default();
         for t in terms {
             let mut folded = Vec::new();
             fold_into(t.as_bytes(), &mut folded);
             arena.push(&folded);
         }
-        let (index, _) = TermIndex::build(arena).unwrap();
+        arena
+    }
+
+    fn found(terms: &[&str], text: &str) -> Vec<(String, usize)> {
+        let (index, _) = TermIndex::build(arena(terms)).unwrap();
         let mut hits = Vec::new();
         index.find(text.as_bytes(), &mut hits);
         hits.iter()
@@ -425,13 +433,8 @@ mod tests {
 
     #[test]
     fn terms_spelled_alike_are_one_pattern() {
-        let mut arena = TermArena::default();
-        for t in ["jose", "José", "bjorn", "JOSE"] {
-            let mut folded = Vec::new();
-            fold_into(t.as_bytes(), &mut folded);
-            arena.push(&folded);
-        }
-        let (index, canonical) = TermIndex::build(arena).unwrap();
+        let (index, canonical) =
+            TermIndex::build(arena(&["jose", "José", "bjorn", "JOSE"])).unwrap();
         assert_eq!(canonical, vec![0, 0, 2, 0]);
         let mut hits = Vec::new();
         index.find("Jose".as_bytes(), &mut hits);
@@ -462,10 +465,7 @@ mod tests {
 
     #[test]
     fn every_shard_count_holds_every_term_once() {
-        let mut arena = TermArena::default();
-        for t in ["heart", "heart attack", "art", "jose", "jose"] {
-            arena.push(t.as_bytes());
-        }
+        let arena = arena(&["heart", "heart attack", "art", "jose", "jose"]);
         for bits in 0..=MAX_SHARD_BITS {
             let shards: Vec<Shard> = (0..1usize << bits)
                 .map(|shard| build_shard(&arena, shard, bits, 0).unwrap())
