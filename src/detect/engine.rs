@@ -24,7 +24,7 @@ use super::finding::Finding;
 use super::members::Members;
 use super::names::{self, NameContext, NameKey, NameModel};
 use super::rules::{DetectorRule, DetectorSet};
-use super::term_index::{TermArena, TermIndex};
+use super::term_index::{TermArena, TermIndex, WordCache};
 use super::terms::{Hit, Meanings, NameHit, Term};
 use super::url;
 use super::validators::{self, Validator};
@@ -80,6 +80,8 @@ pub struct Engine {
 pub struct Scratch {
     hits: Vec<Hit>,
     key_hits: Vec<Hit>,
+    /// The term index's answers for recent words (see `term_index::WordCache`).
+    words: WordCache,
     key_buf: String,
     /// Field keys repeat (a few hundred distinct ones): their context hits are computed once.
     key_cache: foldhash::HashMap<String, (Vec<Hit>, NameKey)>,
@@ -201,7 +203,8 @@ impl Engine {
         scratch.key_hits.clear();
         scratch.excluded.clear();
         scratch.structure.clear();
-        self.find_terms(text.as_bytes(), &mut scratch.hits);
+        let words = &mut scratch.words;
+        self.find_terms(text.as_bytes(), &mut scratch.hits, words);
         scratch.name_key = NameKey::None;
         if let Some(key) = key {
             self.key_context(key, scratch);
@@ -331,7 +334,8 @@ impl Engine {
             return;
         }
         split_key_words(key, &mut scratch.key_buf);
-        self.find_terms(scratch.key_buf.as_bytes(), &mut scratch.key_hits);
+        let (buf, words) = (scratch.key_buf.as_bytes(), &mut scratch.words);
+        self.find_terms(buf, &mut scratch.key_hits, words);
         for h in &mut scratch.key_hits {
             (h.start, h.end) = (0, 0);
         }
@@ -345,8 +349,8 @@ impl Engine {
     }
 
     /// Every term that starts and ends on a word boundary, sorted by start (then end).
-    fn find_terms(&self, bytes: &[u8], hits: &mut Vec<Hit>) {
-        self.term_index.find(bytes, hits);
+    fn find_terms(&self, bytes: &[u8], hits: &mut Vec<Hit>, words: &mut WordCache) {
+        self.term_index.find_cached(bytes, hits, words);
     }
 
     fn extract(&self, rule_index: u16, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
@@ -772,7 +776,7 @@ mod tests {
         let engine = Engine::new(&rules).unwrap();
         let text = "insulin, insulinoma xinsulin; Diabetes mellitus";
         let mut hits = Vec::new();
-        engine.find_terms(text.as_bytes(), &mut hits);
+        engine.find_terms(text.as_bytes(), &mut hits, &mut WordCache::default());
         let words: Vec<&str> = hits.iter().map(|h| &text[h.start..h.end]).collect();
         assert!(words.contains(&"insulin"), "{words:?}");
         // inside a longer word: never a hit
