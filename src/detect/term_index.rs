@@ -8,7 +8,9 @@
 //! hook. Here every term, and every prefix of a term that ends on a boundary, is one 64-bit
 //! hash in a map: from a word start the text is hashed byte by byte and looked up at each
 //! boundary; a prefix no term has ends the walk (usually at the first word end), a complete
-//! term is a hit. Building the map is a hash and an insert per boundary of each term.
+//! term is a hit. Building the map is a hash and an insert per boundary of each term. The maps
+//! are larger than the L2 cache, so each lookup goes through a per-thread cache of recent words'
+//! answers and a Bloom filter first (`WordCache`, `Bloom`): most words never reach the maps.
 //!
 //! Text is read as the terms were stored: ASCII letters folded to lower case, `-` and `_` read
 //! as spaces (`post-op` is the term `post op`), and a Latin letter with a diacritic (U+00C0 to
