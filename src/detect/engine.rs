@@ -236,8 +236,15 @@ impl Engine {
             .take()
             .unwrap_or_else(|| PatternSet::new(set.pattern_len()));
         patset.clear();
-        set.which_overlapping_matches(&Input::new(text.as_bytes()), &mut patset);
-        for pid in patset.iter() {
+        let input = Input::new(text.as_bytes());
+        // most strings match no pattern: `is_match` answers that with the lazy DFA's unrolled
+        // loop and stops at the first match; the overlapping search checks every state it enters
+        if set.is_match(input.clone()) {
+            set.which_overlapping_matches(&input, &mut patset);
+        }
+        // iterating the set visits every pattern: stop after the last one that matched
+        let matched = patset.len();
+        for pid in patset.iter().take(matched) {
             let rule_index = self.pattern_rules[pid.as_usize()];
             self.extract(rule_index, text, scratch, out);
         }

@@ -592,8 +592,12 @@ fn is_initial(bytes: &[u8], tok: (usize, usize)) -> bool {
 }
 
 fn mostly_uppercase(bytes: &[u8]) -> bool {
-    let upper = bytes.iter().filter(|b| b.is_ascii_uppercase()).count();
-    let lower = bytes.iter().filter(|b| b.is_ascii_lowercase()).count();
+    // one pass that counts both (every string is asked)
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for &b in bytes {
+        upper += usize::from(b.is_ascii_uppercase());
+        lower += usize::from(b.is_ascii_lowercase());
+    }
     upper > 8 && lower * 4 < upper
 }
 

@@ -84,9 +84,40 @@ pub(crate) fn fold_into(term: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Bytes of a word: ASCII letters and digits, and every byte of a multibyte character.
+const WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric() || i >= 0x80;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    WORD_BYTES[b as usize]
 }
+
+/// An ASCII letter or digit (a table: the term walk asks for every byte).
+#[inline]
+fn is_ascii_alnum(b: u8) -> bool {
+    ALNUM_FOLD[b as usize] != 0
+}
+
+/// An ASCII letter or digit `FOLD`ed, 0 for any other byte: one load tells the term walk both.
+const ALNUM_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        if (i as u8).is_ascii_alphanumeric() {
+            t[i] = (i as u8).to_ascii_lowercase();
+        }
+        i += 1;
+    }
+    t
+};
 
 /// An apostrophe at `i` (`'`, or `’` as phones type it) and its width in bytes.
 fn apostrophe(bytes: &[u8], i: usize) -> Option<usize> {
@@ -355,11 +386,19 @@ impl TermIndex {
             words.slots = vec![(0, ABSENT); WORD_CACHE_SLOTS].into_boxed_slice();
             words.index = self.id;
         }
-        for i in 0..bytes.len() {
-            if !self.first_bytes[bytes[i] as usize] || inside_word(bytes, i) {
-                continue;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if self.first_bytes[b as usize] && !inside_word(bytes, i) {
+                self.find_from(bytes, i, hits, words);
             }
-            self.find_from(bytes, i, hits, words);
+            i += 1;
+            // no term starts inside a run of ASCII letters and digits (`inside_word`): skip it
+            if is_ascii_alnum(b) {
+                while i < bytes.len() && is_ascii_alnum(bytes[i]) {
+                    i += 1;
+                }
+            }
         }
     }
 
@@ -383,25 +422,46 @@ impl TermIndex {
     }
 
     /// The terms spelled from word start `i`: hash on, look up at each boundary, stop at the
-    /// first boundary no term reaches.
+    /// first boundary no term reaches. Plain ASCII (the common case) takes a short way with the
+    /// same answers: no term ends inside a run of letters and digits, and one may always end
+    /// after such a run or after an ASCII separator; other bytes go through `read` and
+    /// `is_boundary`.
     fn find_from(&self, bytes: &[u8], i: usize, hits: &mut Vec<Hit>, words: &mut WordCache) {
         let mut h = FNV_OFFSET;
         let (mut e, mut read_len) = (i, 0);
         while e < bytes.len() && read_len < self.longest_term {
-            // inside an ASCII word no term ends: hash on (what `read` and `is_boundary` say)
             let lead = bytes[e];
-            if lead.is_ascii_alphanumeric()
-                && bytes.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
-            {
+            let boundary = if let folded @ 1.. = ALNUM_FOLD[lead as usize] {
+                let (run_start, stop) = (e, e + (self.longest_term - read_len));
+                let mut folded = folded;
+                // a run of ASCII letters and digits: no term ends before its last byte
+                let boundary = loop {
+                    h = step(h, folded);
+                    e += 1;
+                    let Some(&next) = bytes.get(e) else {
+                        break true;
+                    };
+                    folded = ALNUM_FOLD[next as usize];
+                    if folded == 0 {
+                        break next < 0x80 && next != b'\'' || is_boundary(bytes, e);
+                    }
+                    if e >= stop {
+                        return;
+                    }
+                };
+                read_len += e - run_start;
+                boundary
+            } else if lead < 0x80 && lead != b'\'' {
                 h = step(h, FOLD[lead as usize]);
                 (e, read_len) = (e + 1, read_len + 1);
-                continue;
-            }
-            let (b, width) = read(bytes, e);
-            h = step(h, b);
-            e += width;
-            read_len += 1;
-            if !is_boundary(bytes, e) {
+                true
+            } else {
+                let (b, width) = read(bytes, e);
+                h = step(h, b);
+                (e, read_len) = (e + width, read_len + 1);
+                is_boundary(bytes, e)
+            };
+            if !boundary {
                 continue;
             }
             match self.lookup(h, words) {
@@ -420,6 +480,11 @@ impl TermIndex {
     /// Whether `text`, read as the index reads it, is term `id` (a hash is not proof).
     fn spells(&self, id: u32, text: &[u8]) -> bool {
         let t = self.terms.get(id);
+        // plain ASCII reads one byte as one (`read`)
+        if text.iter().all(|&b| b < 0x80 && b != b'\'') {
+            return text.len() == t.len()
+                && text.iter().zip(t).all(|(&b, &c)| FOLD[b as usize] == c);
+        }
         let (mut i, mut k) = (0, 0);
         while i < text.len() {
             let (b, width) = read(text, i);
