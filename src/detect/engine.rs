@@ -246,9 +246,29 @@ impl Engine {
         let matched = patset.len();
         for pid in patset.iter().take(matched) {
             let rule_index = self.pattern_rules[pid.as_usize()];
-            self.extract(rule_index, text, scratch, out);
+            if self.may_score(rule_index, scratch) {
+                self.extract(rule_index, text, scratch, out);
+            }
         }
         scratch.set = Some(patset);
+    }
+
+    /// Whether a candidate of pattern rule `rule` could be kept: one whose rule requires context
+    /// (`score_from`) needs a positive context word of that rule somewhere in the string or its
+    /// key. Why: such rules often match bare values (`^\d…` under any key) and finding their
+    /// spans is the costly part (captures); without the word none would survive.
+    fn may_score(&self, rule: u16, scratch: &Scratch) -> bool {
+        let spec = &self.detectors[rule as usize].spec;
+        if !spec.context.required || spec.exclude || spec.structural {
+            return true;
+        }
+        let names_rule =
+            |t: &Term| matches!(*t, Term::Context { detector, positive: true } if detector == rule);
+        scratch
+            .hits
+            .iter()
+            .chain(&scratch.key_hits)
+            .any(|h| self.terms[h.pattern as usize].iter().any(names_rule))
     }
 
     /// Vocabulary hits: findings of their detector, or exclusions.
@@ -762,6 +782,25 @@ mod tests {
         assert_eq!(b, "patient Mrn");
         split_key_words("task_attributes.DOB", &mut b);
         assert_eq!(b, "task attributes DOB");
+    }
+
+    #[test]
+    fn a_rule_that_requires_context_finds_a_value_labelled_by_its_key_or_its_words_only() {
+        // `mrn` matches any value that starts with a digit (`^…`) and keeps it only with a label
+        // word near it or in the field key; `may_score` skips the extraction without one
+        let engine = Engine::new(&DetectorSet::embedded().unwrap()).unwrap();
+        let mrn = |text: &str, key: Option<&str>| {
+            let mut out = Vec::new();
+            engine.detect_into(text, key, &mut Scratch::default(), &mut out);
+            out.iter()
+                .any(|f| engine.detector(f.detector).id() == "mrn")
+        };
+        assert!(mrn("00482913", Some("patient_mrn")));
+        assert!(mrn("A0048291", Some("chartNumber")));
+        assert!(mrn("MRN: 00482913", None));
+        assert!(mrn("MRN: 00482913", Some("batch")));
+        assert!(!mrn("00482913", Some("batch")));
+        assert!(!mrn("00482913", None));
     }
 
     #[test]
