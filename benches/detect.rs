@@ -25,6 +25,10 @@
 //! positional argument filters workloads by substring). Throughput there is per *thread CPU
 //! time*, so a busy machine does not skew it. `PHISCAN_BENCH_DETECTORS=dir` loads the detector
 //! files from `dir` instead of the built-in set (before/after a detector change, one build).
+//!
+//! `PHISCAN_BENCH_PASSES=n` runs each selected workload exactly `n` times instead (no warm-up):
+//! under `valgrind --tool=cachegrind`, a run with 3 minus a run with 1, halved, is the
+//! instruction count of one warm pass — a figure that does not swing with the machine's load.
 
 mod support;
 
@@ -552,6 +556,9 @@ fn thread_cpu_ns() -> Option<u64> {
 
 /// (wall seconds, CPU seconds if known) per iteration of `f`, running it for about `budget`.
 fn time_it(ctx: &Ctx, f: fn(&Ctx) -> u64, budget: Duration) -> (f64, Option<f64>) {
+    if let Some(passes) = exact_passes() {
+        return time_passes(ctx, f, passes);
+    }
     // warm-up, and a first estimate of the iteration time
     let t = Instant::now();
     black_box(f(ctx));
@@ -567,6 +574,29 @@ fn time_it(ctx: &Ctx, f: fn(&Ctx) -> u64, budget: Duration) -> (f64, Option<f64>
         .zip(thread_cpu_ns())
         .map(|(a, b)| (b - a) as f64 / 1e9 / iters as f64);
     (wall, cpu)
+}
+
+/// `PHISCAN_BENCH_PASSES`: run each workload exactly this many times (for instruction counts).
+fn exact_passes() -> Option<u64> {
+    let passes = std::env::var("PHISCAN_BENCH_PASSES").ok()?;
+    Some(
+        passes
+            .parse()
+            .expect("PHISCAN_BENCH_PASSES: a whole number of passes"),
+    )
+}
+
+/// As `time_it`, for exactly `passes` runs of `f`, the first one cold.
+fn time_passes(ctx: &Ctx, f: fn(&Ctx) -> u64, passes: u64) -> (f64, Option<f64>) {
+    let (cpu0, t) = (thread_cpu_ns(), Instant::now());
+    for _ in 0..passes {
+        black_box(f(black_box(ctx)));
+    }
+    let n = passes.max(1) as f64;
+    let cpu = cpu0
+        .zip(thread_cpu_ns())
+        .map(|(a, b)| (b - a) as f64 / 1e9 / n);
+    (t.elapsed().as_secs_f64() / n, cpu)
 }
 
 struct Row {
