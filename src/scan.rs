@@ -1,7 +1,7 @@
 //! One event in, its alerts out: the walk, detection on every field, allow-lists, policy, and
 //! the alert documents with masked values. Every source (files, Kafka, webhook) calls this.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use anyhow::Result;
 use serde_json::Value;
@@ -103,7 +103,7 @@ pub struct ScanScratch {
     detect: Scratch,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
-    clean_keys: HashSet<String>,
+    clean_keys: foldhash::HashSet<String>,
 }
 
 /// Where the scan records what to mask, when the caller redacts.
@@ -118,7 +118,7 @@ struct EventVisit<'a, 'm> {
     event_type: &'a str,
     detect: &'a mut Scratch,
     findings: &'a mut Vec<Finding>,
-    clean_keys: &'a mut HashSet<String>,
+    clean_keys: &'a mut foldhash::HashSet<String>,
     key_buf: &'a mut String,
     marking: Option<MarkOptions<'m>>,
     located: Vec<Located>,

@@ -315,7 +315,7 @@ impl Engine {
         first_new: usize,
     ) {
         let threshold = self.threshold;
-        let mut i = first_new;
+        let mut i = 0;
         out.retain(|f| {
             let keep_idx = i;
             i += 1;
@@ -814,6 +814,22 @@ mod tests {
         assert!(found("DL: 4kf9xq2mz7"));
         assert!(!found("DL4kF9xQ2mZ7p"));
         assert!(!found("dl4kf9xq2mz7"));
+    }
+
+    #[test]
+    fn findings_appended_to_earlier_ones_leave_those_alone() {
+        let engine = Engine::new(&DetectorSet::embedded().unwrap()).unwrap();
+        let first = "MRN: 00482913, seen by Dr. Maria Lopez on 03/14/2024";
+        // the second text's exclusions (a SID over the first's spans) must not touch its findings
+        let second =
+            "AC1f2e3d4c5b6a79881f2e3d4c5b6a7988 AC1f2e3d4c5b6a79881f2e3d4c5b6a7988, Maria Lopez";
+        let (a, b) = (engine.detect(first), engine.detect(second));
+        assert!(!a.is_empty() && a.iter().all(|f| f.end <= 69), "{a:?}");
+        let mut out = Vec::new();
+        let mut scratch = Scratch::default();
+        engine.detect_into(first, None, &mut scratch, &mut out);
+        engine.detect_into(second, None, &mut scratch, &mut out);
+        assert_eq!(out, [a, b].concat());
     }
 
     #[test]

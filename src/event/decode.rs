@@ -29,7 +29,7 @@ pub fn decode_value(value: Value, out: &mut Vec<Value>) -> Result<(), DecodeErro
 
 /// Parse bytes as JSON (or base64 of JSON) and unwrap them into CloudEvents.
 pub fn decode_bytes(bytes: &[u8], out: &mut Vec<Value>) -> Result<(), DecodeError> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match parse_json(bytes) {
         Ok(v) => decode_value(v, out),
         Err(e) => {
             let trimmed = bytes.trim_ascii();
@@ -41,6 +41,16 @@ pub fn decode_bytes(bytes: &[u8], out: &mut Vec<Value>) -> Result<(), DecodeErro
             }
             Err(DecodeError::Json(describe_json_error(&e)))
         }
+    }
+}
+
+/// One JSON value from bytes, as `serde_json::from_slice` parses it. Checked as UTF-8 once
+/// (one fast pass), the parser need not check each string it copies; bytes that are not UTF-8
+/// get the parser's own error, with its position.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
     }
 }
 

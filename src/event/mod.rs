@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use classify::{Channel, Location};
-pub use decode::{DecodeError, decode_bytes, decode_value};
+pub use decode::{DecodeError, decode_bytes, decode_value, parse_json};
 pub use walk::{Field, walk};
 
 /// The envelope facts an alert names: never values from `data` beyond SIDs.

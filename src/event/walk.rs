@@ -79,6 +79,8 @@ pub fn walk_visit(value: &Value, visit: &mut dyn Visit) {
 struct Walker<'f> {
     /// The pointer as written (masked key segments).
     pointer: String,
+    /// The pointer's length before each segment pushed (`pop` cuts it back there).
+    cuts: Vec<usize>,
     /// `segments[..depth]` is the current raw path; deeper entries are kept as buffers to reuse.
     segments: Vec<String>,
     depth: usize,
@@ -89,6 +91,7 @@ impl<'f> Walker<'f> {
     fn new(visit: &'f mut dyn Visit) -> Walker<'f> {
         Walker {
             pointer: String::new(),
+            cuts: Vec::new(),
             segments: Vec::new(),
             depth: 0,
             visit,
@@ -182,6 +185,7 @@ impl<'f> Walker<'f> {
 
     /// Descends into a member: `written` goes into the pointer, `raw` into the segments.
     fn push(&mut self, written: &str, raw: &str) {
+        self.cuts.push(self.pointer.len());
         push_segment(&mut self.pointer, written);
         self.set_segment(self.depth, raw);
         self.depth += 1;
@@ -189,7 +193,7 @@ impl<'f> Walker<'f> {
 
     fn pop(&mut self) {
         self.depth -= 1;
-        let cut = self.pointer.rfind('/').unwrap_or(0);
+        let cut = self.cuts.pop().expect("pop after push");
         self.pointer.truncate(cut);
     }
 }
@@ -241,6 +245,11 @@ fn format_index(buf: &mut [u8; 20], mut i: usize) -> &str {
 /// Appends `/segment` to an RFC 6901 pointer, escaping `~` and `/`.
 pub(crate) fn push_segment(pointer: &mut String, segment: &str) {
     pointer.push('/');
+    // most keys need no escape: one pass to tell, then one copy
+    if !segment.bytes().any(|b| b == b'~' || b == b'/') {
+        pointer.push_str(segment);
+        return;
+    }
     for ch in segment.chars() {
         match ch {
             '~' => pointer.push_str("~0"),

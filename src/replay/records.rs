@@ -33,7 +33,7 @@ pub fn read_records(mut reader: impl BufRead, on: &mut dyn FnMut(Record)) -> Res
         if trimmed.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Value>(trimmed) {
+        match crate::event::parse_json(trimmed) {
             Ok(v) => emit_value(v, line_no, trimmed, on),
             Err(_) if first && !complete_stream(trimmed) => {
                 // one document over many lines (pretty-printed), or several concatenated

@@ -221,7 +221,7 @@ pub fn read_records_deferred(
 
 /// The records of one line `read_records_deferred` handed out unparsed.
 pub fn parse_line(raw: &[u8], line: u64, on: &mut dyn FnMut(Record)) {
-    match serde_json::from_slice::<Value>(raw.trim_ascii()) {
+    match crate::event::parse_json(raw.trim_ascii()) {
         Ok(v) => emit_value(v, line, raw, on),
         Err(e) => on(Record::Malformed {
             line,
@@ -332,7 +332,7 @@ impl Pending {
         if trimmed.is_empty() {
             return;
         }
-        match serde_json::from_slice::<Value>(trimmed) {
+        match crate::event::parse_json(trimmed) {
             Ok(v) => emit_value(v, line, buf, on),
             Err(e) if e.is_eof() => self.start(buf, line),
             Err(e) => on(Record::Malformed {

@@ -135,7 +135,7 @@ fn decode_record(value: &[u8], headers: &[(String, Vec<u8>)]) -> Result<Vec<Valu
             .map(|(_, v)| Value::String(String::from_utf8_lossy(v).into_owned()))
     };
     if let (Some(spec), Some(ty)) = (ce("ce_specversion"), ce("ce_type")) {
-        let data: Value = serde_json::from_slice(value)
+        let data: Value = crate::event::parse_json(value)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(value).into_owned()));
         let mut ev = serde_json::Map::new();
         ev.insert("specversion".into(), spec);
