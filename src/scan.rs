@@ -406,9 +406,10 @@ impl Scanner {
         }
         let null = Value::Null;
         let data = event.get("data").unwrap_or(&null);
-        let channel = classify::channel(&raw.event_type, data);
+        let addresses = classify::addresses(data);
+        let channel = classify::channel_of(&raw.event_type, data, &addresses);
         let mut parties = Vec::new();
-        classify::visit_addresses(data, &mut |_, v| parties.push(self.area_codes.classify(v)));
+        parties.extend(addresses.iter().map(|&(_, v)| self.area_codes.classify(v)));
 
         let mut visit = EventVisit {
             scanner: self,

@@ -190,7 +190,13 @@ pub fn location(event_type: &str, segments: &[String]) -> Location {
 /// prefix wins outright, then Verify's `channel` (`verify_channel`), then email, then any other
 /// prefix, and last the product (`product_channel`).
 pub fn channel(event_type: &str, data: &Value) -> Channel {
-    let (found, email) = address_channels(data);
+    channel_of(event_type, data, &addresses(data))
+}
+
+/// As `channel`, with the addresses of `data` (`addresses`) already collected: the scanner needs
+/// them for the parties too, and each collection is a walk of the whole payload.
+pub fn channel_of(event_type: &str, data: &Value, addresses: &[(&str, &str)]) -> Channel {
+    let (found, email) = address_channels(addresses);
     if let Some(c) = found
         && rank(c) >= rank(Channel::Client)
     {
@@ -210,15 +216,15 @@ pub fn channel(event_type: &str, data: &Value) -> Channel {
     if let Some(c) = found {
         return c;
     }
-    product_channel(event_type, data)
+    product_channel(event_type, data, addresses)
 }
 
 /// The most restrictive channel an address prefix names (an ineligible one must not be masked
 /// by another), and whether some address is an email address.
-fn address_channels(data: &Value) -> (Option<Channel>, bool) {
+fn address_channels(addresses: &[(&str, &str)]) -> (Option<Channel>, bool) {
     let mut found = None;
     let mut email = false;
-    visit_addresses(data, &mut |key, value| {
+    for &(key, value) in addresses {
         let v = value.trim_start_matches('[');
         let c = if v.starts_with("whatsapp:") {
             Some(Channel::Whatsapp)
@@ -243,13 +249,13 @@ fn address_channels(data: &Value) -> (Option<Channel>, bool) {
         {
             found = Some(c);
         }
-    });
+    }
     (found, email)
 }
 
 /// The channel the product implies when no address says: voice by `call_type`, messaging by
 /// whether media was attached, Conversations by whether a participant is a bare phone number.
-fn product_channel(event_type: &str, data: &Value) -> Channel {
+fn product_channel(event_type: &str, data: &Value, addresses: &[(&str, &str)]) -> Channel {
     if event_type.starts_with("com.twilio.voice.") {
         return match data.get("call_type").and_then(Value::as_str) {
             Some("sip" | "trunking") => Channel::Sip,
@@ -274,10 +280,9 @@ fn product_channel(event_type: &str, data: &Value) -> Channel {
     }
     if event_type.starts_with("com.twilio.conversations.") {
         // an SMS participant shows up as a bare phone number (Author, Address)
-        let mut phone = false;
-        visit_addresses(data, &mut |_, v| {
-            phone |= v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit())
-        });
+        let phone = addresses
+            .iter()
+            .any(|(_, v)| v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit()));
         return if phone { Channel::Sms } else { Channel::Chat };
     }
     Channel::Unknown
@@ -325,21 +330,20 @@ fn verify_channel(data: &Value) -> Option<Channel> {
         .or_else(|| picked.first().copied())
 }
 
-/// Calls `f(key, value)` for every string under an address key (any case), at any depth.
-pub fn visit_addresses(v: &Value, f: &mut dyn FnMut(&str, &str)) {
-    fn go(v: &Value, key: &str, f: &mut dyn FnMut(&str, &str)) {
-        match v {
-            Value::Object(map) => {
-                for (k, child) in map {
-                    go(child, k, f);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|i| go(i, key, f)),
-            Value::String(s) if is_address_key(key) => f(key, s),
-            _ => {}
-        }
+/// Every string under an address key (any case), at any depth, with its key, in document order.
+pub fn addresses(data: &Value) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    collect_addresses(data, "", &mut out);
+    out
+}
+
+fn collect_addresses<'v>(v: &'v Value, key: &'v str, out: &mut Vec<(&'v str, &'v str)>) {
+    match v {
+        Value::Object(map) => map.iter().for_each(|(k, child)| collect_addresses(child, k, out)),
+        Value::Array(items) => items.iter().for_each(|i| collect_addresses(i, key, out)),
+        Value::String(s) if is_address_key(key) => out.push((key, s)),
+        _ => {}
     }
-    go(v, "", f);
 }
 
 /// A routing address that Flex copies into task attributes (`from`, `to`, and `name`, which holds
