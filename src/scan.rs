@@ -408,8 +408,10 @@ impl Scanner {
         let data = event.get("data").unwrap_or(&null);
         let addresses = classify::addresses(data);
         let channel = classify::channel_of(&raw.event_type, data, &addresses);
-        let mut parties = Vec::new();
-        parties.extend(addresses.iter().map(|&(_, v)| self.area_codes.classify(v)));
+        let parties: Vec<_> = addresses
+            .iter()
+            .map(|&(_, v)| self.area_codes.classify(v))
+            .collect();
 
         let mut visit = EventVisit {
             scanner: self,

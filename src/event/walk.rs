@@ -79,11 +79,11 @@ pub fn walk_visit(value: &Value, visit: &mut dyn Visit) {
 struct Walker<'f> {
     /// The pointer as written (masked key segments).
     pointer: String,
-    /// The pointer's length before each segment pushed (`pop` cuts it back there).
+    /// The pointer's length before each segment pushed (`pop` cuts it back there); as many as
+    /// the members descended into (`depth`).
     cuts: Vec<usize>,
     /// `segments[..depth]` is the current raw path; deeper entries are kept as buffers to reuse.
     segments: Vec<String>,
-    depth: usize,
     visit: &'f mut dyn Visit,
 }
 
@@ -93,7 +93,6 @@ impl<'f> Walker<'f> {
             pointer: String::new(),
             cuts: Vec::new(),
             segments: Vec::new(),
-            depth: 0,
             visit,
         }
     }
@@ -122,12 +121,12 @@ impl<'f> Walker<'f> {
     fn object(&mut self, map: &serde_json::Map<String, Value>, parent: &str, depth: usize) {
         let mut used = Vec::new();
         for (k, child) in map {
-            self.set_segment(self.depth, k);
+            self.set_segment(self.depth(), k);
             let spans = self.visit.key(&Field {
                 pointer: &self.pointer,
                 key: parent,
                 text: k,
-                segments: &self.segments[..=self.depth],
+                segments: &self.segments[..=self.depth()],
                 base64: false,
                 in_key: true,
             });
@@ -167,7 +166,7 @@ impl<'f> Walker<'f> {
             pointer: &self.pointer,
             key,
             text,
-            segments: &self.segments[..self.depth],
+            segments: &self.segments[..self.depth()],
             base64,
             in_key: false,
         });
@@ -185,14 +184,17 @@ impl<'f> Walker<'f> {
 
     /// Descends into a member: `written` goes into the pointer, `raw` into the segments.
     fn push(&mut self, written: &str, raw: &str) {
+        self.set_segment(self.depth(), raw);
         self.cuts.push(self.pointer.len());
         push_segment(&mut self.pointer, written);
-        self.set_segment(self.depth, raw);
-        self.depth += 1;
+    }
+
+    /// How many members deep the walk is.
+    fn depth(&self) -> usize {
+        self.cuts.len()
     }
 
     fn pop(&mut self) {
-        self.depth -= 1;
         let cut = self.cuts.pop().expect("pop after push");
         self.pointer.truncate(cut);
     }
