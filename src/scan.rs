@@ -95,6 +95,57 @@ struct Located {
 /// share their keys, and a key with nothing in it is not a value worth hiding.
 const CLEAN_KEYS_MAX: usize = 4096;
 
+/// (key, value) pairs found clean remembered per worker, and the longest value remembered.
+const CLEAN_VALUES: usize = 4096;
+const CLEAN_VALUE_MAX_LEN: usize = 512;
+
+/// Values found clean, per worker, the least recently seen dropped first. Why: Twilio events
+/// repeat their values (statuses, API versions, country codes, callback URLs, error texts,
+/// templated bodies): in the blind set's events three strings in four that reached detection
+/// were an exact repeat of a (key, value) pair seen before. Detection is a function of the
+/// value and the key it sees and nothing else, so a pair once found clean is clean again.
+/// Only clean pairs are kept, so a hit skips nothing that could have been reported. At most
+/// `CLEAN_VALUES` values of up to `CLEAN_VALUE_MAX_LEN` bytes: about 2 MB per worker at worst.
+struct CleanValues {
+    seen: lru::LruCache<Box<str>, ()>,
+    /// The pair being asked about, as one string: the key's length, `:`, the key, the value.
+    probe: String,
+}
+
+impl Default for CleanValues {
+    fn default() -> Self {
+        let cap = std::num::NonZeroUsize::new(CLEAN_VALUES).expect("nonzero");
+        CleanValues {
+            seen: lru::LruCache::new(cap),
+            probe: String::new(),
+        }
+    }
+}
+
+impl CleanValues {
+    /// Whether `text` under `key` was found clean before. Leaves the pair as the probe, for
+    /// `remember`.
+    fn contains(&mut self, key: &str, text: &str) -> bool {
+        use std::fmt::Write;
+        if text.len() > CLEAN_VALUE_MAX_LEN {
+            self.probe.clear();
+            return false;
+        }
+        self.probe.clear();
+        let _ = write!(self.probe, "{}:", key.len());
+        self.probe.push_str(key);
+        self.probe.push_str(text);
+        self.seen.get(self.probe.as_str()).is_some()
+    }
+
+    /// The last pair asked about was found clean.
+    fn remember(&mut self) {
+        if !self.probe.is_empty() {
+            self.seen.put(self.probe.as_str().into(), ());
+        }
+    }
+}
+
 /// Reusable buffers for `scan_event`.
 #[derive(Default)]
 pub struct ScanScratch {
@@ -104,6 +155,7 @@ pub struct ScanScratch {
     findings: Vec<Finding>,
     marks: Vec<Mark>,
     clean_keys: foldhash::HashSet<String>,
+    clean_values: CleanValues,
 }
 
 /// Where the scan records what to mask, when the caller redacts.
@@ -119,6 +171,7 @@ struct EventVisit<'a, 'm> {
     detect: &'a mut Scratch,
     findings: &'a mut Vec<Finding>,
     clean_keys: &'a mut foldhash::HashSet<String>,
+    clean_values: &'a mut CleanValues,
     key_buf: &'a mut String,
     marking: Option<MarkOptions<'m>>,
     located: Vec<Located>,
@@ -160,8 +213,15 @@ impl Visit for EventVisit<'_, '_> {
         self.findings.clear();
         let s = self.scanner;
         let key = detection_key(field.key, field.segments, self.key_buf);
+        if self.clean_values.contains(key, field.text) {
+            return;
+        }
         s.engine
             .detect_into(field.text, Some(key), self.detect, self.findings);
+        if self.findings.is_empty() {
+            self.clean_values.remember();
+            return;
+        }
         // a link in a message body is still a URL: what sits inside it is PHI in a URL
         let urls: &[(usize, usize)] = if matches!(location, Location::Content | Location::Metadata)
         {
@@ -419,6 +479,7 @@ impl Scanner {
             detect: &mut scratch.detect,
             findings: &mut scratch.findings,
             clean_keys: &mut scratch.clean_keys,
+            clean_values: &mut scratch.clean_values,
             key_buf: &mut scratch.key,
             marking,
             located: Vec::new(),

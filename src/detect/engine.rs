@@ -1,13 +1,13 @@
 //! The one-pass engine. Scanning is phiscan's whole job, so a clean string must cost as little as
 //! possible: every keyword, context word and vocabulary term of every rule sits in one
 //! Aho-Corasick trie (walked anchored from word starts: terms only count as whole words), and
-//! every rule pattern in one multi-pattern regex. A string that matches neither is done after
-//! those two passes. Only rules whose pattern matched somewhere
+//! the rule patterns in a few multi-pattern regexes (one per pattern set, see `PatternSets`).
+//! A string that matches none is done after those passes. Only rules whose pattern matched somewhere
 //! run again on their own (to get spans and the `value` group), and validators and context
 //! scoring run only around candidates.
 //!
 //! Compiling (`Engine::with_threshold`): `compile_detector` per detector rule (terms into the
-//! `TermTable`, pattern into `Patterns`), then `TermAutomaton::build` and `Patterns::build_set`.
+//! `TermTable`, pattern into `Patterns`), then `TermAutomaton::build` and `Patterns::build_sets`.
 //! Detecting (`Engine::detect_into`): `find_terms` and `key_context`, `pattern_findings`
 //! (with `extract`), `vocabulary_findings`, `name_findings`, `scan_inside_urls`, then
 //! `keep_confident` and `dedup_same_category`.
@@ -36,7 +36,11 @@ pub const DEFAULT_THRESHOLD: f32 = 0.5;
 /// hostile event could use random ones: the cache stops growing instead).
 const KEY_CACHE_MAX: usize = 4096;
 
-/// Lazy-DFA cache of the combined pattern set, per scanning thread. 64 MB measured slower on the
+/// The pattern set of a rule whose file names none.
+const DEFAULT_PATTERN_SET: &str = "main";
+
+/// Lazy-DFA cache of each pattern set, per scanning thread (a limit: states are built as
+/// the text needs them). 64 MB measured slower on the
 /// notes than 16 MB (17 vs 26 MB/s, Dec 2026): more memory touched, no fewer states built.
 const PATTERN_SET_CACHE: usize = 16 << 20;
 
@@ -66,8 +70,9 @@ pub struct Engine {
     term_index: TermIndex,
     /// What each term (hit pattern) means; a term may serve several rules.
     terms: Meanings,
-    /// All rule patterns in one regex, pattern i being `pattern_rules[i]`.
-    pattern_set: Option<Regex>,
+    /// The rule patterns, in one regex per pattern set (see `PatternSets`).
+    pattern_sets: PatternSets,
+    /// The detector of each pattern, by its global index (its extractor's).
     pattern_rules: Vec<u16>,
     /// Each pattern on its own, to extract spans once the set says it matched.
     extractors: Extractors,
@@ -88,7 +93,10 @@ pub struct Scratch {
     /// What the current field's key says about names in its value.
     name_key: NameKey,
     excluded: Vec<(usize, usize)>,
-    set: Option<PatternSet>,
+    /// Which patterns of each pattern set matched the last string.
+    sets: Vec<PatternSet>,
+    /// Their global indices, in order.
+    matched: Vec<usize>,
     /// Spans found by structural rules (URLs) in the last string, sorted by start.
     structure: Vec<(usize, usize)>,
     /// Scratch for scanning the decoded inside of URLs (one level deep: `None` inside it).
@@ -114,7 +122,7 @@ impl Engine {
 
     /// Compiles a detector set, in three named steps: `compile_detector` for each detector rule
     /// (its terms into the `TermTable`, its pattern into the `Patterns`), then `TermAutomaton::build`
-    /// over every term and `Patterns::build_set` over every pattern.
+    /// over every term and `Patterns::build_sets` over every pattern.
     pub fn with_threshold(set: &DetectorSet, threshold: f32) -> Result<Engine> {
         let mut table = TermTable::default();
         let mut patterns = Patterns::default();
@@ -139,20 +147,17 @@ impl Engine {
             *id = canonical[*id as usize];
         }
         let terms = Meanings::from_pairs(table.meanings, patterns_len);
-        let pattern_set = patterns.build_set(set)?;
-        if let Some(set) = &pattern_set {
-            for rule in &mut rules {
-                rule.value_group = rule.extractor.and_then(|i| {
-                    let pid = regex_automata::PatternID::new(i).ok()?;
-                    set.group_info().to_index(pid, "value")
-                });
-            }
+        let pattern_sets = patterns.build_sets(set)?;
+        for rule in &mut rules {
+            rule.value_group = rule
+                .extractor
+                .and_then(|i| pattern_sets.value_group(i));
         }
         Ok(Engine {
             detectors: rules,
             term_index,
             terms,
-            pattern_set,
+            pattern_sets,
             pattern_rules: patterns.detectors,
             extractors: Extractors {
                 regexes: patterns.sources.iter().map(|_| OnceLock::new()).collect(),
@@ -225,32 +230,19 @@ impl Engine {
         dedup_same_category(out, first_new);
     }
 
-    /// Every detector whose pattern matched somewhere in `text` (one pass of the combined set)
-    /// extracts its candidates.
+    /// Every detector whose pattern matched somewhere in `text` (one pass of each pattern set)
+    /// extracts its candidates, in the order of their patterns.
     fn pattern_findings(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
-        let Some(set) = &self.pattern_set else {
-            return;
-        };
-        let mut patset = scratch
-            .set
-            .take()
-            .unwrap_or_else(|| PatternSet::new(set.pattern_len()));
-        patset.clear();
-        let input = Input::new(text.as_bytes());
-        // most strings match no pattern: `is_match` answers that with the lazy DFA's unrolled
-        // loop and stops at the first match; the overlapping search checks every state it enters
-        if set.is_match(input.clone()) {
-            set.which_overlapping_matches(&input, &mut patset);
-        }
-        // iterating the set visits every pattern: stop after the last one that matched
-        let matched = patset.len();
-        for pid in patset.iter().take(matched) {
-            let rule_index = self.pattern_rules[pid.as_usize()];
+        let mut matched = std::mem::take(&mut scratch.matched);
+        self.pattern_sets
+            .which_match(text.as_bytes(), &mut scratch.sets, &mut matched);
+        for &i in &matched {
+            let rule_index = self.pattern_rules[i];
             if self.may_score(rule_index, scratch) {
                 self.extract(rule_index, text, scratch, out);
             }
         }
-        scratch.set = Some(patset);
+        scratch.matched = matched;
     }
 
     /// Whether a candidate of pattern rule `rule` could be kept: one whose rule requires context
@@ -565,12 +557,81 @@ impl TermTable {
     }
 }
 
-/// Every detector pattern: `sources[i]` is pattern `i` of the combined set, belonging to the
-/// detector `detectors[i]`.
+/// Every detector pattern: `sources[i]` is pattern `i`, belonging to the detector
+/// `detectors[i]`, in the pattern set named `sets[i]`.
 #[derive(Default)]
 struct Patterns {
     sources: Vec<String>,
     detectors: Vec<u16>,
+    sets: Vec<String>,
+}
+
+/// The rule patterns as a few regexes, one per pattern set, each searched once per string.
+///
+/// Why not one regex of every pattern: its lazy DFA's states are combinations of every
+/// pattern's progress through the text, and on the random tokens Twilio traffic is full of
+/// (SIDs and hex ids in logs, base64 and URL tokens) those combinations keep being new: on a
+/// stream of fresh events the one DFA never stops building states, and building them was most
+/// of the scan's time (2026-12-02: 62 % of the instructions of `phiscan scan` over 3,000
+/// realistic events). Families whose patterns progress on the same bytes in different ways
+/// (the token and identifier shapes, the dates, the rest) each get a DFA of their own, whose
+/// states are far fewer than the product. The set is named in the detector file
+/// (`pattern_set`); each set costs one more pass over a string that matches nothing.
+struct PatternSets {
+    sets: Vec<OneSet>,
+    /// For each pattern (global index): its set and its id within that set.
+    place: Vec<(usize, regex_automata::PatternID)>,
+}
+
+struct OneSet {
+    regex: Regex,
+    /// The global index of each of its patterns.
+    patterns: Vec<usize>,
+    /// Every pattern of the set needs a digit in its match (`needs_digit`): a string with no
+    /// digit skips the set without a pass of its DFA.
+    needs_digit: bool,
+}
+
+impl PatternSets {
+    /// The global indices of the patterns that match somewhere in `bytes`, sorted, into
+    /// `matched`; `scratch` holds one `PatternSet` per set, reused.
+    fn which_match(&self, bytes: &[u8], scratch: &mut Vec<PatternSet>, matched: &mut Vec<usize>) {
+        matched.clear();
+        if scratch.len() != self.sets.len() {
+            *scratch = self
+                .sets
+                .iter()
+                .map(|s| PatternSet::new(s.regex.pattern_len()))
+                .collect();
+        }
+        let input = Input::new(bytes);
+        let mut has_digit = None;
+        for (set, found) in self.sets.iter().zip(scratch.iter_mut()) {
+            if set.needs_digit && !*has_digit.get_or_insert_with(|| bytes.iter().any(u8::is_ascii_digit)) {
+                continue;
+            }
+            // most strings match no pattern: `is_match` answers that with the lazy DFA's
+            // unrolled loop and stops at the first match; the overlapping search checks every
+            // state it enters
+            if !set.regex.is_match(input.clone()) {
+                continue;
+            }
+            found.clear();
+            set.regex.which_overlapping_matches(&input, found);
+            // iterating a pattern set visits every pattern: stop after the last one that matched
+            let n = found.len();
+            matched.extend(found.iter().take(n).map(|pid| set.patterns[pid.as_usize()]));
+        }
+        if self.sets.len() > 1 {
+            matched.sort_unstable();
+        }
+    }
+
+    /// The index of pattern `i`'s `value` group, when it has one.
+    fn value_group(&self, i: usize) -> Option<usize> {
+        let (set, pid) = *self.place.get(i)?;
+        self.sets[set].regex.group_info().to_index(pid, "value")
+    }
 }
 
 /// Each pattern on its own, to extract spans once the combined set says it matched. Compiled
@@ -595,30 +656,52 @@ impl Extractors {
 impl Patterns {
     /// Adds one detector's pattern; returns its index (its extractor's, and its pattern id in
     /// the combined set).
-    fn add(&mut self, pattern: &str, detector: u16) -> usize {
+    fn add(&mut self, pattern: &str, detector: u16, set: &str) -> usize {
         self.sources.push(pattern.to_string());
         self.detectors.push(detector);
+        self.sets.push(set.to_string());
         self.sources.len() - 1
     }
 
-    /// All patterns in one regex, or none when no detector has a pattern. A pattern that does
-    /// not compile is named with its rule (each is compiled alone only then).
-    fn build_set(&self, set: &DetectorSet) -> Result<Option<Regex>> {
-        if self.sources.is_empty() {
-            return Ok(None);
+    /// One regex per pattern set (sets in name order, patterns in rule order within each); none
+    /// when no detector has a pattern. A pattern that does not compile is named with its rule
+    /// (each is compiled alone only then).
+    fn build_sets(&self, set: &DetectorSet) -> Result<PatternSets> {
+        let mut names: Vec<&str> = self.sets.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut place = vec![(0, regex_automata::PatternID::ZERO); self.sources.len()];
+        let mut sets = Vec::new();
+        for (s, name) in names.iter().enumerate() {
+            let patterns: Vec<usize> = (0..self.sources.len())
+                .filter(|&i| self.sets[i] == *name)
+                .collect();
+            for (local, &i) in patterns.iter().enumerate() {
+                place[i] = (s, regex_automata::PatternID::must(local));
+            }
+            let sources = patterns.iter().map(|&i| &self.sources[i]);
+            let needs_digit = patterns.iter().all(|&i| {
+                regex_automata::util::syntax::parse_with(&self.sources[i], &regex_config())
+                    .is_ok_and(|hir| needs_digit(&hir))
+            });
+            let regex = Regex::builder()
+                .syntax(regex_config())
+                // A set needs several MB of lazy-DFA states on clinical text; at the 2 MB
+                // default the cache thrashes and throughput drops ~10x.
+                .configure(
+                    Regex::config()
+                        .match_kind(regex_automata::MatchKind::All)
+                        .hybrid_cache_capacity(PATTERN_SET_CACHE),
+                )
+                .build_many(&sources.collect::<Vec<_>>())
+                .map_err(|e| self.name_bad_pattern(set, e))?;
+            sets.push(OneSet {
+                regex,
+                patterns,
+                needs_digit,
+            });
         }
-        let combined = Regex::builder()
-            .syntax(regex_config())
-            // The union of all patterns needs several MB of lazy-DFA states on clinical
-            // text; at the 2 MB default the cache thrashes and throughput drops ~10x.
-            .configure(
-                Regex::config()
-                    .match_kind(regex_automata::MatchKind::All)
-                    .hybrid_cache_capacity(PATTERN_SET_CACHE),
-            )
-            .build_many(&self.sources)
-            .map_err(|e| self.name_bad_pattern(set, e))?;
-        Ok(Some(combined))
+        Ok(PatternSets { sets, place })
     }
 
     /// Why the combined set did not build, naming the rule whose pattern is at fault.
@@ -635,6 +718,29 @@ impl Patterns {
             }
         }
         anyhow::Error::new(e).context("building the combined pattern set")
+    }
+}
+
+/// Whether every match of `hir` holds an ASCII digit: some part that every match passes
+/// through (a concatenation's item, every branch of an alternation, a repetition at least once)
+/// matches only digits. Look-arounds and optional parts need nothing.
+fn needs_digit(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(lit) => lit.0.iter().any(u8::is_ascii_digit),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+        HirKind::Repetition(r) => r.min > 0 && needs_digit(&r.sub),
+        HirKind::Capture(c) => needs_digit(&c.sub),
+        HirKind::Concat(items) => items.iter().any(needs_digit),
+        HirKind::Alternation(branches) => branches.iter().all(needs_digit),
+        HirKind::Empty | HirKind::Look(_) => false,
     }
 }
 
@@ -675,7 +781,11 @@ fn compile_detector(
         table.add_all(&n.followers, Term::Name(NameHit::Follower));
         *names = Some(NameModel::new(detector, &n.not_names));
     }
-    let extractor = spec.pattern.as_ref().map(|p| patterns.add(p, detector));
+    let pattern_set = spec.pattern_set.as_deref().unwrap_or(DEFAULT_PATTERN_SET);
+    let extractor = spec
+        .pattern
+        .as_ref()
+        .map(|p| patterns.add(p, detector, pattern_set));
     let members = match &spec.members {
         Some(path) if spec.pattern.is_some() => {
             Some(Members::new(set.vocabulary(path).with_context(at)?))
@@ -774,6 +884,59 @@ fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn digit_needed(pattern: &str) -> bool {
+        needs_digit(&regex_automata::util::syntax::parse_with(pattern, &regex_config()).unwrap())
+    }
+
+    #[test]
+    fn a_pattern_needs_a_digit_when_every_match_passes_through_one() {
+        assert!(digit_needed(r"\d{3}-\d{4}"));
+        assert!(digit_needed(r"(?i)mrn:? ?(?P<value>[0-9]{6,})"));
+        assert!(digit_needed(r"(?:^|[^0-9])(?P<value>1[0-2]/\d\d)"));
+        assert!(digit_needed(r"AC[0-9]{32}|SK[0-9]{32}"));
+        // a branch, an optional part or a class with letters needs none
+        assert!(!digit_needed(r"\d{3}|[a-z]{3}"));
+        assert!(!digit_needed(r"[a-z]+\d*"));
+        assert!(!digit_needed(r"[0-9a-f]{32}"));
+        assert!(!digit_needed(r"\b(?:May|June)\b"));
+    }
+
+    /// Every rule in one pattern set, as before sets existed.
+    fn one_set(mut set: DetectorSet) -> DetectorSet {
+        for r in &mut set.rules {
+            r.pattern_set = None;
+        }
+        set
+    }
+
+    #[test]
+    fn findings_do_not_depend_on_how_patterns_are_split_into_sets() {
+        let split = DetectorSet::embedded().unwrap();
+        let sets: std::collections::BTreeSet<_> =
+            split.rules.iter().filter_map(|r| r.pattern_set.clone()).collect();
+        assert!(sets.len() >= 2, "the shipped detectors name several sets: {sets:?}");
+        let one = Engine::new(&one_set(split.clone())).unwrap();
+        let many = Engine::new(&split).unwrap();
+        assert_eq!(one.pattern_sets.sets.len(), 1);
+        assert_eq!(many.pattern_sets.sets.len(), sets.len() + 1);
+        let texts = split
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples));
+        let mut compared = 0;
+        for text in texts {
+            let a = one.detect(text);
+            let b = many.detect(text);
+            assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "findings differ on {text:?}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 300, "{compared} texts");
+    }
 
     #[test]
     fn key_words_are_split_on_case_and_separators() {

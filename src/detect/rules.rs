@@ -75,6 +75,10 @@ pub struct DetectorRule {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Which pattern set the pattern is searched in (see `engine::PatternSets`); by default
+    /// the file's `pattern_set`, else `main`.
+    #[serde(default)]
+    pub pattern_set: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +164,10 @@ struct DetectorFile {
     #[serde(default)]
     #[allow(dead_code)]
     description: String,
+    /// The pattern set of the file's rules (a rule may name another): patterns that progress
+    /// on the same bytes in different ways (token shapes, dates) search faster apart.
+    #[serde(default)]
+    pattern_set: Option<String>,
     rule: Vec<DetectorRule>,
 }
 
@@ -209,6 +217,9 @@ impl DetectorSet {
             let file: DetectorFile =
                 toml::from_str(text).with_context(|| format!("detector file {path}"))?;
             for mut rule in file.rule {
+                if rule.pattern_set.is_none() {
+                    rule.pattern_set.clone_from(&file.pattern_set);
+                }
                 expand_labels(&mut rule)
                     .with_context(|| format!("rule `{}` ({path})", rule.id))?;
                 if let Some(prev) = set.origin.insert(rule.id.clone(), path.clone()) {
