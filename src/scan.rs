@@ -91,57 +91,53 @@ struct Located {
     in_key: bool,
 }
 
-/// Object keys found clean (no finding at all) are remembered per worker: events of one type
-/// share their keys, and a key with nothing in it is not a value worth hiding.
-const CLEAN_KEYS_MAX: usize = 4096;
+/// Clean texts remembered per worker, and the longest text remembered.
+const CLEAN_TEXTS: usize = 4096;
+const CLEAN_TEXT_MAX_LEN: usize = 512;
 
-/// (key, value) pairs found clean remembered per worker, and the longest value remembered.
-const CLEAN_VALUES: usize = 4096;
-const CLEAN_VALUE_MAX_LEN: usize = 512;
-
-/// Values found clean, per worker, the least recently seen dropped first. Why: Twilio events
-/// repeat their values (statuses, API versions, country codes, callback URLs, error texts,
-/// templated bodies): in the blind set's events three strings in four that reached detection
-/// were an exact repeat of a (key, value) pair seen before. Detection is a function of the
-/// value and the key it sees and nothing else, so a pair once found clean is clean again.
-/// Only clean pairs are kept, so a hit skips nothing that could have been reported. At most
-/// `CLEAN_VALUES` values of up to `CLEAN_VALUE_MAX_LEN` bytes: about 2 MB per worker at worst.
-struct CleanValues {
-    seen: lru::LruCache<Box<str>, ()>,
-    /// The pair being asked about, as one string: the key's length, `:`, the key, the value.
-    probe: String,
+/// Texts found clean (no finding at all), per worker, the least recently seen dropped first:
+/// values with the key detection saw them under, and object keys. Why: Twilio events repeat
+/// their keys (events of one type share them) and their values (statuses, API versions,
+/// country codes, callback URLs, error texts, templated bodies): in the blind set's events
+/// three strings in four that reached detection were an exact repeat of a (key, value) pair
+/// seen before. Detection is a function of the text and its context key and nothing else, so
+/// a pair once found clean is clean again; only clean pairs are kept, so a hit skips nothing
+/// that could have been reported. At most `CLEAN_TEXTS` texts of up to `CLEAN_TEXT_MAX_LEN`
+/// bytes: a few MB per worker at worst.
+struct CleanTexts {
+    /// By the hash of (context key, text); the pair itself is kept to confirm a hit.
+    seen: lru::LruCache<u64, (Option<Box<str>>, Box<str>)>,
+    hasher: foldhash::fast::RandomState,
 }
 
-impl Default for CleanValues {
+impl Default for CleanTexts {
     fn default() -> Self {
-        let cap = std::num::NonZeroUsize::new(CLEAN_VALUES).expect("nonzero");
-        CleanValues {
+        let cap = std::num::NonZeroUsize::new(CLEAN_TEXTS).expect("nonzero");
+        CleanTexts {
             seen: lru::LruCache::new(cap),
-            probe: String::new(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 }
 
-impl CleanValues {
-    /// Whether `text` under `key` was found clean before. Leaves the pair as the probe, for
-    /// `remember`.
-    fn contains(&mut self, key: &str, text: &str) -> bool {
-        use std::fmt::Write;
-        if text.len() > CLEAN_VALUE_MAX_LEN {
-            self.probe.clear();
+impl CleanTexts {
+    /// Whether `text`, detected with the context key `key` (`None` for an object key), was
+    /// found clean before.
+    fn contains(&mut self, key: Option<&str>, text: &str) -> bool {
+        use std::hash::BuildHasher;
+        if text.len() > CLEAN_TEXT_MAX_LEN {
             return false;
         }
-        self.probe.clear();
-        let _ = write!(self.probe, "{}:", key.len());
-        self.probe.push_str(key);
-        self.probe.push_str(text);
-        self.seen.get(self.probe.as_str()).is_some()
+        let h = self.hasher.hash_one((key, text));
+        matches!(self.seen.get(&h), Some((k, t)) if k.as_deref() == key && **t == *text)
     }
 
-    /// The last pair asked about was found clean.
-    fn remember(&mut self) {
-        if !self.probe.is_empty() {
-            self.seen.put(self.probe.as_str().into(), ());
+    /// `text` under `key` was found clean.
+    fn remember(&mut self, key: Option<&str>, text: &str) {
+        use std::hash::BuildHasher;
+        if text.len() <= CLEAN_TEXT_MAX_LEN {
+            let h = self.hasher.hash_one((key, text));
+            self.seen.put(h, (key.map(Into::into), text.into()));
         }
     }
 }
@@ -154,8 +150,7 @@ pub struct ScanScratch {
     detect: Scratch,
     findings: Vec<Finding>,
     marks: Vec<Mark>,
-    clean_keys: foldhash::HashSet<String>,
-    clean_values: CleanValues,
+    clean: CleanTexts,
 }
 
 /// Where the scan records what to mask, when the caller redacts.
@@ -170,8 +165,7 @@ struct EventVisit<'a, 'm> {
     event_type: &'a str,
     detect: &'a mut Scratch,
     findings: &'a mut Vec<Finding>,
-    clean_keys: &'a mut foldhash::HashSet<String>,
-    clean_values: &'a mut CleanValues,
+    clean: &'a mut CleanTexts,
     key_buf: &'a mut String,
     marking: Option<MarkOptions<'m>>,
     located: Vec<Located>,
@@ -213,13 +207,13 @@ impl Visit for EventVisit<'_, '_> {
         self.findings.clear();
         let s = self.scanner;
         let key = detection_key(field.key, field.segments, self.key_buf);
-        if self.clean_values.contains(key, field.text) {
+        if self.clean.contains(Some(key), field.text) {
             return;
         }
         s.engine
             .detect_into(field.text, Some(key), self.detect, self.findings);
         if self.findings.is_empty() {
-            self.clean_values.remember();
+            self.clean.remember(Some(key), field.text);
             return;
         }
         // a link in a message body is still a URL: what sits inside it is PHI in a URL
@@ -259,7 +253,7 @@ impl Visit for EventVisit<'_, '_> {
     /// context), so a key holding a value is a finding and its segment is masked everywhere.
     fn key(&mut self, field: &Field) -> Vec<Span> {
         let key = field.text;
-        if self.clean_keys.contains(key) || skip_quickly(key) {
+        if self.clean.contains(None, key) || skip_quickly(key) {
             return Vec::new();
         }
         let mut member = field.pointer.to_string();
@@ -271,9 +265,7 @@ impl Visit for EventVisit<'_, '_> {
         let s = self.scanner;
         s.engine.detect_into(key, None, self.detect, self.findings);
         if self.findings.is_empty() {
-            if self.clean_keys.len() < CLEAN_KEYS_MAX {
-                self.clean_keys.insert(key.to_string());
-            }
+            self.clean.remember(None, key);
             return Vec::new();
         }
         let location = classify::location(self.event_type, field.segments);
@@ -478,8 +470,7 @@ impl Scanner {
             event_type: &raw.event_type,
             detect: &mut scratch.detect,
             findings: &mut scratch.findings,
-            clean_keys: &mut scratch.clean_keys,
-            clean_values: &mut scratch.clean_values,
+            clean: &mut scratch.clean,
             key_buf: &mut scratch.key,
             marking,
             located: Vec::new(),
@@ -660,6 +651,49 @@ mod tests {
         );
         assert_eq!(detection_key("body", &segs("data/body"), &mut buf), "body");
         assert_eq!(detection_key("name", &segs("data/name"), &mut buf), "name");
+    }
+
+    #[test]
+    fn a_clean_text_is_remembered_with_its_context_key() {
+        let mut c = CleanTexts::default();
+        c.remember(Some("batch"), "2026-03-02");
+        assert!(c.contains(Some("batch"), "2026-03-02"));
+        assert!(!c.contains(Some("dob"), "2026-03-02"));
+        assert!(!c.contains(None, "2026-03-02"));
+        c.remember(None, "campaign");
+        assert!(c.contains(None, "campaign"));
+        assert!(!c.contains(Some(""), "campaign"));
+        let long = "x".repeat(CLEAN_TEXT_MAX_LEN + 1);
+        c.remember(None, &long);
+        assert!(!c.contains(None, &long));
+    }
+
+    /// A value found clean under one key is still found under a key that makes it PHI, and
+    /// the same event scanned again (its values now remembered clean) alerts the same.
+    #[test]
+    fn remembered_clean_values_hide_nothing() {
+        let scanner = crate::test_fixtures::default_scanner();
+        let mut scratch = ScanScratch::default();
+        let mut scan = |tags: serde_json::Value| {
+            let mut event = crate::test_fixtures::mrn_tag_event("EZ1", "MRN-31000417");
+            event["data"]["tags"] = tags;
+            let source = crate::alert::SourceRef::File {
+                path: "t".into(),
+                line: 1,
+                index: None,
+            };
+            let mut fields = Vec::new();
+            scanner.scan_event(event, source, &mut scratch, &mut Stats::default(), &mut |a| {
+                fields.extend(a.findings.iter().map(|f| f.field.clone()))
+            });
+            fields
+        };
+        let clean = serde_json::json!({"batch": "2026-03-02", "campaign": "reminders"});
+        assert!(scan(clean.clone()).is_empty());
+        assert!(scan(clean).is_empty());
+        let dob = serde_json::json!({"dob": "2026-03-02", "campaign": "reminders"});
+        assert_eq!(scan(dob.clone()), ["/data/tags/dob"]);
+        assert_eq!(scan(dob), ["/data/tags/dob"]);
     }
 
     #[test]

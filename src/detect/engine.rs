@@ -149,9 +149,7 @@ impl Engine {
         let terms = Meanings::from_pairs(table.meanings, patterns_len);
         let pattern_sets = patterns.build_sets(set)?;
         for rule in &mut rules {
-            rule.value_group = rule
-                .extractor
-                .and_then(|i| pattern_sets.value_group(i));
+            rule.value_group = rule.extractor.and_then(|i| pattern_sets.value_group(i));
         }
         Ok(Engine {
             detectors: rules,
@@ -607,7 +605,9 @@ impl PatternSets {
         let input = Input::new(bytes);
         let mut has_digit = None;
         for (set, found) in self.sets.iter().zip(scratch.iter_mut()) {
-            if set.needs_digit && !*has_digit.get_or_insert_with(|| bytes.iter().any(u8::is_ascii_digit)) {
+            if set.needs_digit
+                && !*has_digit.get_or_insert_with(|| bytes.iter().any(u8::is_ascii_digit))
+            {
                 continue;
             }
             // most strings match no pattern: `is_match` answers that with the lazy DFA's
@@ -634,7 +634,7 @@ impl PatternSets {
     }
 }
 
-/// Each pattern on its own, to extract spans once the combined set says it matched. Compiled
+/// Each pattern on its own, to extract spans once its pattern set says it matched. Compiled
 /// on first use, not at start-up: a one-line `phiscan detect` (a CI gate, a per-file hook)
 /// needs the few patterns that match, and the combined set has already checked them all.
 struct Extractors {
@@ -654,8 +654,8 @@ impl Extractors {
 }
 
 impl Patterns {
-    /// Adds one detector's pattern; returns its index (its extractor's, and its pattern id in
-    /// the combined set).
+    /// Adds one detector's pattern to the pattern set `set`; returns its global index (its
+    /// extractor's; `PatternSets::place` maps it to its id within its set).
     fn add(&mut self, pattern: &str, detector: u16, set: &str) -> usize {
         self.sources.push(pattern.to_string());
         self.detectors.push(detector);
@@ -913,9 +913,15 @@ mod tests {
     #[test]
     fn findings_do_not_depend_on_how_patterns_are_split_into_sets() {
         let split = DetectorSet::embedded().unwrap();
-        let sets: std::collections::BTreeSet<_> =
-            split.rules.iter().filter_map(|r| r.pattern_set.clone()).collect();
-        assert!(sets.len() >= 2, "the shipped detectors name several sets: {sets:?}");
+        let sets: std::collections::BTreeSet<_> = split
+            .rules
+            .iter()
+            .filter_map(|r| r.pattern_set.clone())
+            .collect();
+        assert!(
+            sets.len() >= 2,
+            "the shipped detectors name several sets: {sets:?}"
+        );
         let one = Engine::new(&one_set(split.clone())).unwrap();
         let many = Engine::new(&split).unwrap();
         assert_eq!(one.pattern_sets.sets.len(), 1);
